@@ -1,0 +1,72 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app app
+
+HTMX_VERSION := 2.0.11
+SOCKETIO_VERSION := 4.8.4
+AXE_VERSION := 4.11.0
+
+.PHONY: run test bench vendor translations catalogs setup browser clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the pinned dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed translations
+
+# Compile the gettext catalogs (the .mo files are build output, not committed).
+translations: $(VENV)/.installed
+	@for dir in translations/*/; do $(BIN)/pybabel -q compile -f -d $$dir || exit 1; done
+
+# Re-extract the messages of each area and update (or start) its four catalogs.
+catalogs: $(VENV)/.installed
+	@for dir in translations/*/; do \
+		$(BIN)/pybabel -q extract -F $$dir/babel.cfg -k _l -k lazy_gettext -o $$dir/messages.pot . || exit 1; \
+		for lang in fi sv en nl; do \
+			if [ -f $$dir/$$lang/LC_MESSAGES/messages.po ]; then \
+				$(BIN)/pybabel -q update -N -i $$dir/messages.pot -d $$dir -l $$lang || exit 1; \
+			else \
+				$(BIN)/pybabel -q init -i $$dir/messages.pot -d $$dir -l $$lang || exit 1; \
+			fi; \
+		done; \
+	done
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) serve --port $(PORT)
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "The browser tests need Chromium from Debian's packages: run 'sudo apt-get install chromium' and then 'make test' again."; exit 1; \
+		fi; }
+
+test: setup browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# Refresh the vendored front-end files from the npm registry.
+vendor:
+	rm -rf .vendor-tmp && mkdir .vendor-tmp
+	cd .vendor-tmp && npm pack -q htmx.org@$(HTMX_VERSION) socket.io-client@$(SOCKETIO_VERSION) axe-core@$(AXE_VERSION) >/dev/null
+	cd .vendor-tmp && for f in *.tgz; do mkdir $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
+	cp .vendor-tmp/htmx.org-$(HTMX_VERSION)/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
+	cp .vendor-tmp/socket.io-client-$(SOCKETIO_VERSION)/package/dist/socket.io.min.js static/vendor/socket.io-$(SOCKETIO_VERSION).min.js
+	cp .vendor-tmp/axe-core-$(AXE_VERSION)/package/axe.min.js tests/vendor/axe-core-$(AXE_VERSION).min.js
+	rm -rf .vendor-tmp
+
+clean:
+	rm -rf $(VENV) .pytest_cache

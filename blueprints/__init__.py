@@ -1,0 +1,1 @@
+"""One package per working area; each has a blueprint `bp`."""

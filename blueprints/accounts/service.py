@@ -1,0 +1,284 @@
+"""The rules for staff accounts: passwords, lockout, expiry, resets, roles, units, notices."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from app import db
+from blueprints.accounts.models import Notice, PasswordResetToken, RoleAssignment, Unit, User
+from common import audit, live, mail
+from common.access import Role
+from common.clock import utcnow
+
+MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+# Roles whose holders must change their password every PASSWORD_MAX_AGE_MONTHS months.
+EXPIRING_ROLES = {Role.REGISTRAR, Role.MAIN_USER}
+
+
+class AccountError(Exception):
+    """A rule said no; the message is for the user."""
+
+
+# --- passwords -------------------------------------------------------------------------
+
+
+def password_problems(password, username):
+    """The password rules: at least 12 characters, not the username, not a common password."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(_l("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH))
+    if username and username.casefold() in password.casefold():
+        problems.append(_l("Do not use your username in the password."))
+    if password.casefold() in COMMON_PASSWORDS:
+        problems.append(_l("This password is too common; choose another."))
+    return problems
+
+
+def set_password(user, password):
+    user.password_hash = generate_password_hash(password)
+    user.password_changed_at = utcnow()
+
+
+def password_expired(user, now=None):
+    """Registrars and main users must change their password every N months (a setting)."""
+    if not (user.roles & EXPIRING_ROLES):
+        return False
+    months = current_app.config["PASSWORD_MAX_AGE_MONTHS"]
+    return (now or utcnow()) - user.password_changed_at > timedelta(days=months * 365 / 12)
+
+
+def change_password(user, new_password):
+    set_password(user, new_password)
+    audit.record("password.changed", obj=user, actor=user)
+    db.session.commit()
+
+
+# --- login and lockout -----------------------------------------------------------------
+
+
+def find_user(username):
+    return db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def authenticate(username, password):
+    """Check a login. Returns the user, or raises AccountError with a message for the page.
+
+    LOCKOUT_THRESHOLD wrong passwords in a row lock the account until a service admin
+    unlocks it. Unknown usernames get the same answer as wrong passwords."""
+    user = find_user(username)
+    wrong = AccountError(_("Wrong username or password."))
+    if user is None:
+        audit.record("login.failed", object_type="User", username=username[:60], reason="unknown user")
+        db.session.commit()
+        raise wrong
+    if user.is_locked:
+        audit.record("login.refused", obj=user, actor=user, reason="locked")
+        db.session.commit()
+        raise AccountError(locked_message())
+    if not user.active:
+        audit.record("login.refused", obj=user, actor=user, reason="inactive")
+        db.session.commit()
+        raise wrong
+    if not user.password_hash or not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        audit.record("login.failed", obj=user, actor=user, failures=user.failed_logins)
+        if user.failed_logins >= current_app.config["LOCKOUT_THRESHOLD"]:
+            user.locked_at = utcnow()
+            audit.record("account.locked", obj=user, actor=user)
+            db.session.commit()
+            raise AccountError(locked_message())
+        db.session.commit()
+        raise wrong
+    user.failed_logins = 0
+    user.last_login_at = utcnow()
+    audit.record("login", obj=user, actor=user)
+    db.session.commit()
+    return user
+
+
+def locked_message():
+    return _("This account is locked after too many wrong passwords. Only a service admin can unlock it.")
+
+
+def unlock(user):
+    user.locked_at = None
+    user.failed_logins = 0
+    audit.record("account.unlocked", obj=user)
+    db.session.commit()
+
+
+def record_logout(user):
+    audit.record("logout", obj=user, actor=user)
+    db.session.commit()
+
+
+# --- forgotten passwords ---------------------------------------------------------------
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_password_link(user, purpose="reset"):
+    """Mail the user a single-use link to set a password, valid PASSWORD_RESET_HOURS."""
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(
+        PasswordResetToken(user=user, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(hours=hours))
+    )
+    link = url_for("accounts.reset_password", token=token, _external=True)
+    with force_locale(user.language):
+        if purpose == "welcome":
+            subject = _("Your account for the library staff site")
+            intro = _("An account has been made for you. Your username is %(username)s.", username=user.username)
+        else:
+            subject = _("Set a new password")
+            intro = _("Someone asked to reset the password of %(username)s.", username=user.username)
+        body = "\n\n".join(
+            [
+                intro,
+                _("Choose your password here (the link works once, for %(hours)d hour(s)):", hours=hours),
+                link,
+                _("If you did not ask for this, you can ignore this message."),
+            ]
+        )
+    mail.send_mail(user.email, subject, body)
+    audit.record("password.link_sent", obj=user, purpose=purpose)
+
+
+def request_password_reset(email):
+    """Send a link to every active account with that address. The caller never learns
+    whether one exists, so the page cannot be used to probe addresses."""
+    users = db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower(), User.active))
+    for user in users:
+        issue_password_link(user)
+    db.session.commit()
+
+
+def valid_reset_token(token):
+    """The unused, unexpired token record for a link, or None."""
+    record = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token)))
+    if record is None or record.used_at is not None or record.expires_at <= utcnow() or not record.user.active:
+        return None
+    return record
+
+
+def reset_password(record, new_password):
+    record.used_at = utcnow()
+    set_password(record.user, new_password)
+    audit.record("password.reset", obj=record.user, actor=record.user)
+    db.session.commit()
+
+
+# --- units, users, roles ---------------------------------------------------------------
+
+
+def create_unit(code, name, kind, branch_code=None):
+    unit = Unit(code=code, name=name, kind=kind, branch_code=branch_code or None)
+    db.session.add(unit)
+    db.session.flush()
+    audit.record("unit.created", obj=unit, unit=unit, code=code, kind=str(kind))
+    db.session.commit()
+    return unit
+
+
+def update_unit(unit, **fields):
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    audit.record("unit.changed", obj=unit, unit=unit, **{k: str(v) for k, v in fields.items()})
+    db.session.commit()
+
+
+def create_user(username, display_name, email, language="fi", password=None, roles=(), send_link=False):
+    """Create a staff account. `roles` is a list of (Role, Unit or None)."""
+    user = User(username=username, display_name=display_name, email=email, language=language)
+    if password:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", obj=user, username=username)
+    for role, unit in roles:
+        grant_role(user, role, unit, commit=False)
+    if send_link:
+        issue_password_link(user, purpose="welcome")
+    db.session.commit()
+    return user
+
+
+def grant_role(user, role, unit=None, commit=True):
+    if role == Role.SERVICE_ADMIN:
+        unit = None
+    elif unit is None:
+        raise AccountError(_("This role is held in a unit: choose one."))
+    unit_id = getattr(unit, "id", None)
+    if any(a.role == role and a.unit_id == unit_id for a in user.role_assignments):
+        raise AccountError(_("The user already has this role in this unit."))
+    user.role_assignments.append(RoleAssignment(role=role, unit_id=unit_id))
+    audit.record("role.granted", obj=user, unit=unit_id, role=str(role))
+    live.announce("roles-changed", room=live.user_room(user.id))
+    if commit:
+        db.session.commit()
+
+
+def revoke_role(assignment):
+    user = assignment.user
+    audit.record("role.revoked", obj=user, unit=assignment.unit_id, role=str(assignment.role))
+    user.role_assignments.remove(assignment)
+    live.announce("roles-changed", room=live.user_room(user.id))
+    db.session.commit()
+
+
+def update_user(user, **fields):
+    for name, value in fields.items():
+        setattr(user, name, value)
+    audit.record("user.changed", obj=user, **{k: str(v) for k, v in fields.items()})
+    db.session.commit()
+
+
+def registrars_of(units):
+    """Registrar assignments in the given units, for the main user's page."""
+    unit_ids = [u.id for u in units]
+    return db.session.scalars(
+        select(RoleAssignment)
+        .join(User)
+        .where(RoleAssignment.role == Role.REGISTRAR, RoleAssignment.unit_id.in_(unit_ids))
+        .order_by(User.display_name)
+    ).all()
+
+
+# --- notices ---------------------------------------------------------------------------
+
+
+def notices_in_force(now=None):
+    now = now or utcnow()
+    query = (
+        select(Notice)
+        .where(Notice.ended_at.is_(None), (Notice.ends_at.is_(None)) | (Notice.ends_at > now))
+        .order_by(Notice.created_at.desc())
+    )
+    return db.session.scalars(query).all()
+
+
+def publish_notice(text, ends_at, author):
+    notice = Notice(text=text, ends_at=ends_at, created_by_id=author.id)
+    db.session.add(notice)
+    db.session.flush()
+    audit.record("notice.published", obj=notice)
+    live.announce("notice-changed")
+    db.session.commit()
+    return notice
+
+
+def end_notice(notice):
+    notice.ended_at = utcnow()
+    audit.record("notice.ended", obj=notice)
+    live.announce("notice-changed")
+    db.session.commit()

@@ -1,0 +1,71 @@
+"""Live updates: the server says *what changed*, each browser re-fetches its own partial.
+
+`announce()` queues an event on the database session; it is emitted only after the
+commit succeeds, so no browser re-fetches data that is not there yet. Browsers turn the
+event into an htmx trigger on <body> (static/js/live.js).
+"""
+from flask import request
+from flask_login import current_user
+from flask_socketio import join_room
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app import db, socketio
+
+STAFF_ROOM = "staff"
+
+
+def user_room(user_id):
+    return f"user:{user_id}"
+
+
+def unit_room(unit_id):
+    return f"unit:{unit_id}"
+
+
+def role_room(role):
+    return f"role:{role}"
+
+
+def announce(name, room=STAFF_ROOM, namespace="/", **data):
+    """Emit live event `name` to `room` after the current transaction commits."""
+    pending = db.session.info.setdefault("live_events", [])
+    pending.append((name, room, namespace, data))
+
+
+def emit_now(name, room=STAFF_ROOM, namespace="/", **data):
+    socketio.emit("live", {"event": name, "data": data}, to=room, namespace=namespace)
+
+
+def _emit_pending(session):
+    for name, room, namespace, data in session.info.pop("live_events", []):
+        emit_now(name, room, namespace, **data)
+
+
+def _drop_pending(session):
+    session.info.pop("live_events", None)
+
+
+def staff_rooms(user):
+    """The rooms a staff member's browser joins: their own, their units', their roles'."""
+    rooms = {STAFF_ROOM, user_room(user.id)}
+    for assignment in user.role_assignments:
+        rooms.add(role_room(assignment.role))
+        if assignment.unit_id is not None:
+            rooms.add(unit_room(assignment.unit_id))
+    return rooms
+
+
+def init_app(app):
+    if not event.contains(Session, "after_commit", _emit_pending):
+        event.listen(Session, "after_commit", _emit_pending)
+        event.listen(Session, "after_rollback", _drop_pending)
+
+    @socketio.on("connect")
+    def connect_staff(auth=None):
+        # Staff sockets ride on the login session; anyone else is refused.
+        if not current_user.is_authenticated or not current_user.active:
+            return False
+        for room in staff_rooms(current_user):
+            join_room(room)
+        return True

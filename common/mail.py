@@ -1,0 +1,142 @@
+"""The mail outbox: every mail is stored first, then delivered over SMTP with retries.
+
+With no SMTP_HOST configured (the embedded default) mails stay in the outbox, readable
+by service admins on the outbox page, so nothing is lost and nothing leaves the machine.
+"""
+import smtplib
+import threading
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import String, Text, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app import db
+from common.clock import utcnow
+
+MAX_ATTEMPTS = 10
+
+
+class OutboxMail(db.Model):
+    __tablename__ = "outbox_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    # held: no SMTP configured; pending: waiting for (another) try; sending; sent; failed: gave up
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(200))
+
+
+def send_mail(recipient, subject, body):
+    """Store a mail for delivery; it is sent after the current transaction commits."""
+    held = not current_app.config["SMTP_HOST"]
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body, status="held" if held else "pending")
+    db.session.add(mail)
+    if not held:
+        db.session.info.setdefault("new_mail", True)
+    return mail
+
+
+def _build_message(mail, config):
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Message-ID"] = mail.message_id or make_msgid(domain=config["MAIL_FROM"].split("@")[-1])
+    message.set_content(mail.body)
+    return message
+
+
+def _smtp_send(message, config):
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=20) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+def deliver_due(now=None):
+    """Try every mail that is due. A mail is claimed with a conditional update, so two
+    processes never send the same mail. Returns the number sent."""
+    config = current_app.config
+    if not config["SMTP_HOST"]:
+        return 0
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(OutboxMail.id).where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
+    ).all()
+    sent = 0
+    for mail_id in due:
+        claimed = db.session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id, OutboxMail.status == "pending")
+            .values(status="sending", attempts=OutboxMail.attempts + 1)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue
+        mail = db.session.get(OutboxMail, mail_id)
+        message = _build_message(mail, config)
+        mail.message_id = message["Message-ID"]
+        try:
+            _smtp_send(message, config)
+        except (OSError, smtplib.SMTPException) as error:
+            mail.last_error = str(error)[:1000]
+            if mail.attempts >= MAX_ATTEMPTS:
+                mail.status = "failed"
+            else:
+                mail.status = "pending"
+                # Back off: 1, 2, 4 ... minutes, at most an hour.
+                delay = min(config["MAIL_RETRY_SECONDS"] * 2 ** (mail.attempts - 1), 3600)
+                mail.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        else:
+            mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), None
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+def _deliver_after_commit(session):
+    """Start a delivery right after a transaction that stored a mail."""
+    if not session.info.pop("new_mail", False):
+        return
+    app = current_app._get_current_object()
+
+    def run():
+        with app.app_context():
+            try:
+                deliver_due()
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=run, name="outbox", daemon=True).start()
+
+
+def start_retry_loop(app, socketio):
+    """Deliver what is due every MAIL_RETRY_SECONDS, for as long as the server runs."""
+
+    def loop():
+        while True:
+            socketio.sleep(app.config["MAIL_RETRY_SECONDS"])
+            with app.app_context():
+                try:
+                    deliver_due()
+                finally:
+                    db.session.remove()
+
+    socketio.start_background_task(loop)
+
+
+def init_app(app):
+    if not event.contains(Session, "after_commit", _deliver_after_commit):
+        event.listen(Session, "after_commit", _deliver_after_commit)

@@ -1,0 +1,156 @@
+"""What every page shares: navigation, form rendering, paging, formatting, error pages."""
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import render_template, request, url_for
+from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select, text
+
+from app import LANGUAGES, db
+from common.access import ROLE_LABELS, Role
+
+PAGE_SIZE = 50
+MAIL_STATES = {
+    "held": _l("held (no mail server)"),
+    "pending": _l("waiting to be sent"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+}
+
+# The working areas in the navigation, and the roles that see each.
+NAVIGATION = [
+    ("registration.index", _l("Celia registration"), (Role.REGISTRAR, Role.MAIN_USER)),
+    ("ebook.index", _l("E-book signup"), (Role.COUNTER_STAFF,)),
+    ("chat.index", _l("Chat queue"), (Role.CHAT_AGENT,)),
+    ("guide.index", _l("Guide checklist"), (Role.GUIDE,)),
+    ("accounts.registrars", _l("Registrars"), (Role.MAIN_USER,)),
+]
+ADMIN_NAVIGATION = [
+    ("accounts.notices", _l("Notices")),
+    ("accounts.units", _l("Units")),
+    ("accounts.users", _l("Users")),
+    ("accounts.audit_log", _l("Audit log")),
+    ("accounts.outbox", _l("Outbox")),
+]
+
+
+def navigation_for(user):
+    if not user.is_authenticated:
+        return []
+    items = [(endpoint, label) for endpoint, label, roles in NAVIGATION if user.has_any_role(*roles)]
+    if user.is_service_admin:
+        items += ADMIN_NAVIGATION
+    return items
+
+
+def render_form(template, form, **context):
+    """Render a form page; a submitted form with errors answers 422 with the user's values."""
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+class Page:
+    def __init__(self, items, number, total):
+        self.items, self.number, self.total = items, number, total
+        self.pages = max(1, -(-total // PAGE_SIZE))
+        self.has_previous = number > 1
+        self.has_next = number < self.pages
+
+
+def page_of(query, size=PAGE_SIZE):
+    number = max(1, request.args.get("page", 1, type=int))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(query.limit(size).offset((number - 1) * size)).all()
+    return Page(items, number, total)
+
+
+def safe_next(target):
+    """Only a path on this site may be a redirect target."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return None
+
+
+def local_to_utc(moment):
+    """A naive time typed in the user's zone, as naive UTC for storage."""
+    zone = get_timezone()
+    return moment.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def utc_to_local(moment):
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(get_timezone())
+
+
+def error_page(status, title, message):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app):
+    @app.context_processor
+    def page_context():
+        from blueprints.accounts.service import notices_in_force
+
+        return {
+            "navigation": navigation_for(current_user),
+            "notices": notices_in_force() if current_user.is_authenticated else [],
+            "languages": LANGUAGES,
+            "get_locale": get_locale,
+            "Role": Role,
+            "role_labels": ROLE_LABELS,
+            "mail_states": MAIL_STATES,
+        }
+
+    @app.template_filter("datetime")
+    def datetime_filter(value, style="short"):
+        # Stored naive UTC; Flask-Babel shows it in the user's zone and locale.
+        if value is None:
+            return ""
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo("UTC"))
+        return format_datetime(value, style)
+
+    @app.route("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means unhealthy
+            return {"status": "error", "database": "unreachable"}, 503
+        return {"status": "ok", "database": "ok"}
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return error_page(400, _l("Bad request"), _l("The request could not be understood."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return error_page(
+            400,
+            _l("The form has expired"),
+            _l("The page was open too long or the form came from elsewhere. Go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return error_page(403, _l("Not allowed"), _l("Your roles do not give access to this page."))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return error_page(404, _l("Page not found"), _l("There is no page at this address."))
+
+    @app.errorhandler(410)
+    def gone(error):
+        return error_page(410, _l("Link no longer valid"), _l("This link has been used or has expired."))
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return error_page(429, _l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again."))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return error_page(500, _l("Something went wrong"), _l("The error has been logged. Try again in a moment."))

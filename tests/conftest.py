@@ -1,0 +1,161 @@
+"""Plain fixtures: the app, a client, a CLI runner, staff factories, a loopback SMTP server.
+
+The database is SQLite in a temporary folder, or DATABASE_URL when set (PostgreSQL in CI);
+REDIS_URL, when set, makes Socket.IO and the rate limiter use Redis as in production.
+"""
+import os
+import socket
+import threading
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import delete
+
+from app import create_app, db, limiter
+from blueprints.accounts import service
+from blueprints.accounts.models import Unit, UnitKind
+from common.access import Role
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def make_config(tmp_path, **extra):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}",
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SERVER_NAME": None,
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(make_config(tmp_path_factory.mktemp("db")))
+    limiter.enabled = False
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(app):
+    """Each test starts with empty tables and leaves none of its rows behind."""
+    yield
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_unit(app):
+    counter = iter(range(1, 10_000))
+
+    def make(kind=UnitKind.LIBRARY, name=None, code=None, branch_code=None):
+        n = next(counter)
+        with app.app_context():
+            unit = service.create_unit(code or f"U{n}", name or f"Unit {n}", kind, branch_code)
+            return unit.id
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user("name", (Role.REGISTRAR, unit_id), ...) -> user id; password PASSWORD."""
+
+    def make(username, *roles, language="en", email=None, password=PASSWORD):
+        with app.app_context():
+            pairs = [(Role(r), db.session.get(Unit, u) if u else None) for r, u in roles]
+            user = service.create_user(username, username.title(), email or f"{username}@example.org", language, password, pairs)
+            return user.id
+
+    return make
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username, password=PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mailbox:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        with self.arrived:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count=1, timeout=10):
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.messages) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"expected {count} mail(s), got {len(self.messages)}")
+                self.arrived.wait(remaining)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server(app):
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT")}
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    yield mailbox
+    app.config.update(saved)
+    controller.stop()

@@ -1,0 +1,113 @@
+"""Every route, asked by every kind of user: the allowed get through, the others get 403.
+
+A route that is missing from tests/matrix/ fails here, so no new page escapes the check.
+"""
+from dataclasses import dataclass, field
+
+import pytest
+from flask import url_for
+
+from app import db
+from blueprints.accounts import service
+from blueprints.accounts.models import UnitKind
+from common.access import Role
+from tests.matrix import PUBLIC, STAFF, all_routes
+
+ROUTES, PREPARERS = all_routes()
+
+# The world: units of each kind, and one user for each kind of access in tests/matrix.
+UNITS = {
+    "L": ("Library L", UnitKind.LIBRARY, None),
+    "L2": ("Library L2", UnitKind.LIBRARY, None),
+    "S": ("School S", UnitKind.SCHOOL, None),
+    "B": ("Branch B", UnitKind.BRANCH, "9428"),
+    "B2": ("Branch B2", UnitKind.BRANCH, "9468"),
+}
+USERS = {
+    "admin": [(Role.SERVICE_ADMIN, None)],
+    "main_user": [(Role.MAIN_USER, "L")],
+    "registrar": [(Role.REGISTRAR, "L")],
+    "registrar_other": [(Role.REGISTRAR, "L2")],
+    "counter": [(Role.COUNTER_STAFF, "B")],
+    "counter_other": [(Role.COUNTER_STAFF, "B2")],
+    "agent": [(Role.CHAT_AGENT, "L")],
+    "agent_other": [(Role.CHAT_AGENT, "L2")],
+    "guide": [(Role.GUIDE, "L")],
+    "guide_other": [(Role.GUIDE, "L2")],
+    "nobody": [],
+}
+
+
+@dataclass
+class World:
+    units: dict
+    users: dict
+    extra: dict = field(default_factory=dict)
+
+
+def build_world():
+    units = {code: service.create_unit(code, name, kind, branch) for code, (name, kind, branch) in UNITS.items()}
+    users = {
+        name: service.create_user(name, name.title(), f"{name}@example.org", "en", None, [(r, units.get(c)) for r, c in roles])
+        for name, roles in USERS.items()
+    }
+    world = World(units, users)
+    for prepare in PREPARERS:
+        prepare(world)
+    db.session.commit()
+    # Requests run outside this app context, so keep only the ids of the objects.
+    world.units = {code: Ref(unit.id) for code, unit in units.items()}
+    world.users = {name: Ref(user.id) for name, user in users.items()}
+    return world
+
+
+@dataclass
+class Ref:
+    id: int
+
+
+def request(client, access, world, path):
+    if access.method == "POST":
+        return client.post(path, data=access.data(world))
+    return client.get(path)
+
+
+def login_as(client, user):
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - ROUTES.keys())
+    assert not missing, f"routes missing from tests/matrix: {missing}"
+    stale = sorted(ROUTES.keys() - endpoints)
+    assert not stale, f"tests/matrix lists routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_lets_in_only_whom_the_matrix_allows(app, endpoint):
+    access = ROUTES[endpoint]
+    with app.app_context():
+        world = build_world()
+    with app.test_request_context():
+        path = url_for(endpoint, **access.args(world))
+    allowed = STAFF if access.allowed == PUBLIC else access.allowed
+    for name, user in world.users.items():
+        client = app.test_client()
+        login_as(client, user)
+        response = request(client, access, world, path)
+        if name in allowed:
+            assert response.status_code != 403, f"{name} was refused {endpoint}"
+            # Flask-Login sends the refused to /login?next=...; a route's own redirect has no next.
+            assert "next=" not in response.headers.get("Location", ""), f"{name} was sent to login from {endpoint}"
+        else:
+            assert response.status_code == 403, f"{name} got {response.status_code} from {endpoint}"
+    anonymous = request(app.test_client(), access, world, path)
+    if access.allowed == PUBLIC:
+        assert anonymous.status_code not in (401, 403), f"anonymous was refused {endpoint}"
+    else:
+        assert anonymous.status_code in access.anonymous_status, f"anonymous got {anonymous.status_code} from {endpoint}"
+        if anonymous.status_code == 302:
+            assert "/login" in anonymous.headers["Location"]
