@@ -154,6 +154,7 @@ def smtp_server(app):
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
+    mailbox.port = port
     saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT")}
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
     yield mailbox

@@ -113,3 +113,12 @@ def axe_violations(page):
 def assert_accessible(page):
     violations = axe_violations(page)
     assert not violations, json.dumps(violations, indent=1)
+
+
+@pytest.fixture
+def live_smtp_server(smtp_server, live_app):
+    """The loopback SMTP server, used by the live server's app as well."""
+    saved = {k: live_app.config[k] for k in ("SMTP_HOST", "SMTP_PORT")}
+    live_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    yield smtp_server
+    live_app.config.update(saved)
