@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -112,6 +112,8 @@ def _environment_settings():
 
 def select_locale():
     """The user's own language; before login, a choice made on the page or the browser's."""
+    if not has_request_context():
+        return None  # commands and background work use the default
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language
     if session.get("language") in LANGUAGES:

@@ -42,7 +42,8 @@ def _emit_pending(session):
         emit_now(name, room, namespace, **data)
 
 
-def _drop_pending(session):
+def _drop_pending(session, previous_transaction):
+    # A rolled-back change must not be announced by a later commit.
     session.info.pop("live_events", None)
 
 
@@ -59,7 +60,7 @@ def staff_rooms(user):
 def init_app(app):
     if not event.contains(Session, "after_commit", _emit_pending):
         event.listen(Session, "after_commit", _emit_pending)
-        event.listen(Session, "after_rollback", _drop_pending)
+        event.listen(Session, "after_soft_rollback", _drop_pending)
 
     @socketio.on("connect")
     def connect_staff(auth=None):

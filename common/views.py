@@ -48,9 +48,10 @@ def navigation_for(user):
     return items
 
 
-def render_form(template, form, **context):
-    """Render a form page; a submitted form with errors answers 422 with the user's values."""
-    status = 422 if form.is_submitted() and form.errors else 200
+def render_form(template, form, refused=False, **context):
+    """Render a form page; a submitted form with errors (or one a rule `refused`) answers
+    422 with the user's values."""
+    status = 422 if refused or (form.is_submitted() and form.errors) else 200
     return render_template(template, form=form, **context), status
 
 

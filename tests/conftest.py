@@ -116,6 +116,16 @@ def auth(client):
     return Auth(client)
 
 
+def eventually(check, timeout=5.0, interval=0.05):
+    """Poll `check` until it returns something true (for work done in a background thread)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

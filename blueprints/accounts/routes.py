@@ -82,7 +82,7 @@ def login():
             session.clear()
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.index"))
-    return render_form("accounts/login.html", form, error=error, failed=error is not None)
+    return render_form("accounts/login.html", form, refused=error is not None, error=error)
 
 
 @bp.route("/logout", methods=["POST"])

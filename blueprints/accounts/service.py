@@ -131,8 +131,11 @@ def issue_password_link(user, purpose="reset"):
     """Mail the user a single-use link to set a password, valid PASSWORD_RESET_HOURS."""
     token = secrets.token_urlsafe(32)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
+    now = utcnow()
     db.session.add(
-        PasswordResetToken(user=user, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(hours=hours))
+        PasswordResetToken(
+            user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + timedelta(hours=hours)
+        )
     )
     link = url_for("accounts.reset_password", token=token, _external=True)
     with force_locale(user.language):
