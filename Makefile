@@ -42,7 +42,7 @@ catalogs: $(VENV)/.installed
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) serve --port $(PORT)
+	DEVELOPMENT=1 $(FLASK) serve --port $(PORT)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \

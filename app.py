@@ -59,7 +59,7 @@ class DefaultConfig:
     MAIL_FROM = "no-reply@library.invalid"
     MAIL_RETRY_SECONDS = 60
     SOCKETIO_ASYNC_MODE = "threading"
-    DEMO_DATA = False
+    DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
 
 
 # Environment variables that override the configuration (production settings).
@@ -76,6 +76,7 @@ ENV_SETTINGS = {
     "PASSWORD_MAX_AGE_MONTHS": "PASSWORD_MAX_AGE_MONTHS",
     "IDENTITY_HMAC_KEY": "IDENTITY_HMAC_KEY",
     "IDENTITY_ENCRYPTION_KEY": "IDENTITY_ENCRYPTION_KEY",
+    "DEVELOPMENT": "DEVELOPMENT",
 }
 
 # Secrets generated into instance/secrets.json on first run (never committed).
@@ -104,7 +105,7 @@ def _environment_settings():
         if value:
             if key in ("SMTP_PORT", "PASSWORD_MAX_AGE_MONTHS"):
                 value = int(value)
-            elif key == "SMTP_STARTTLS":
+            elif key in ("SMTP_STARTTLS", "DEVELOPMENT"):
                 value = value.lower() in ("1", "true", "yes")
             found[key] = value
     return found
@@ -133,7 +134,7 @@ def create_app(test_config=None):
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "app.db")
     if app.config["SESSION_COOKIE_SECURE"] is None:
-        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing or app.config["DEMO_DATA"])
+        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing or app.config["DEVELOPMENT"])
     app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     root = Path(app.root_path)

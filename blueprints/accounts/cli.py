@@ -4,6 +4,7 @@ import secrets
 import sys
 
 import click
+from werkzeug.serving import run_simple
 from flask import current_app
 from sqlalchemy import select
 
@@ -149,7 +150,9 @@ def serve_command(host, port):
     app = current_app._get_current_object()
     mail.start_retry_loop(app, socketio)
     click.echo(f"Serving on http://{host}:{port}")
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+    # Flask's CLI refuses app.run() inside a command, so serve through Werkzeug directly;
+    # Socket.IO rides on it in threading mode (simple-websocket for WebSocket).
+    run_simple(host, port, app, threaded=True)
 
 
 @bp.cli.group("mail")
