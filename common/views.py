@@ -1,10 +1,11 @@
 """What every page shares: navigation, form rendering, paging, formatting, error pages."""
 from datetime import datetime
+from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import render_template, request, url_for
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -114,6 +115,11 @@ def init_app(app):
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=ZoneInfo("UTC"))
         return format_datetime(value, style)
+
+    @app.template_filter("money")
+    def money_filter(cents, currency="EUR"):
+        # Money is kept in integer cents; shown as the user's locale writes it (€ 42,00 in Dutch).
+        return format_currency(Decimal(cents) / 100, currency)
 
     @app.route("/healthz")
     def healthz():

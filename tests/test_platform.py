@@ -90,3 +90,18 @@ def test_sqlalchemy_url_accepts_postgres_forms():
     assert _sqlalchemy_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert _sqlalchemy_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert create_engine(_sqlalchemy_url("sqlite://")).dialect.name == "sqlite"
+
+
+def test_money_and_dates_follow_the_locale(app):
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        money, when = app.jinja_env.filters["money"], app.jinja_env.filters["datetime"]
+        with force_locale("nl"):
+            assert money(4200).replace("\xa0", " ") == "€ 42,00"
+        with force_locale("fi"):
+            assert money(4200).replace("\xa0", " ") == "42,00 €"
+            # Stored in UTC, shown in Helsinki time.
+            assert when(datetime(2026, 1, 15, 10, 0)) == "15.1.2026 12.00"
