@@ -79,6 +79,17 @@ def summary_for(unit, form):
     return service.cost_summary(name, age, chosen, utcnow().date())
 
 
+def bank_account_for(form):
+    """(IBAN, BIC, problem) of what is typed in the IBAN field, for the live summary; None when empty."""
+    if not (form.iban.data or "").strip():
+        return None
+    try:
+        number, bic = service.validate_iban(form.iban.data)
+    except service.SignupError as error:
+        return None, None, error.message
+    return service.format_iban(number), bic, None
+
+
 def settle_address(form):
     """Fill street and city from postcode + house number unless staff typed them; False on an unknown address."""
     if form.address_manual.data:
@@ -131,7 +142,8 @@ def new_customer(unit_id):
             else:
                 return redirect(url_for("ebook.receipt", customer_id=customer.id))
     summary = summary_for(unit, form) if form.is_submitted() else None
-    return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=duplicates, summary=summary)
+    return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=duplicates,
+                       summary=summary, bank_account=bank_account_for(form) if form.is_submitted() else None)
 
 
 @bp.route("/branches/<int:unit_id>/customers/new/tariffs", methods=["POST"])
@@ -148,7 +160,8 @@ def tariff_choices(unit_id):
 def cost_summary(unit_id):
     unit = branch_or_403(unit_id)
     form = SignupForm()
-    return render_template("ebook/_cost_summary.html", form=form, unit=unit, summary=summary_for(unit, form))
+    return render_template("ebook/_cost_summary.html", form=form, unit=unit, summary=summary_for(unit, form),
+                           bank_account=bank_account_for(form))
 
 
 @bp.route("/branches/<int:unit_id>/customers/new/address", methods=["POST"])

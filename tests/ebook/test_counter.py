@@ -249,3 +249,12 @@ def test_a_service_admin_edits_the_tariff_table(client, auth, app, make_user, br
         from blueprints.ebook.models import Tariff
 
         assert db.session.get(Tariff, tid).price_cents == 4500
+
+
+def test_the_live_summary_checks_the_iban_and_fills_in_the_bic(client, auth, branches):
+    auth.login("balie")
+    url = f"/ebook/branches/{branches['gieten']}/customers/new/summary"
+    good = client.post(url, data=signup_data(iban="nl91abna0417164300")).get_data(as_text=True)
+    assert "NL91 ABNA 0417 1643 00" in good and "ABNANL2A" in good
+    bad = client.post(url, data=signup_data(iban="NL92ABNA0417164300")).get_data(as_text=True)
+    assert "Deze IBAN is niet geldig" in bad
