@@ -1,9 +1,13 @@
 """The rules of the e-book counter signup: card numbers, addresses, IBANs, tariffs, costs, passwords."""
+import json
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
+from urllib.request import urlopen
+from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet
 from flask import current_app
@@ -151,11 +155,31 @@ def normalise_postcode(value, country="NL"):
 
 
 def lookup_address(postcode, house_number):
-    """Street and city for a postcode and house number, or None when the address is unknown."""
-    found = DEMO_ADDRESSES.get((postcode or "").replace(" ", "").upper())
+    """Street and city for a postcode and house number, or None when the address is unknown.
+
+    With EBOOK_ADDRESS_SERVICE_URL set, the national address service (the PDOK locatieserver
+    "free" search over the BAG) answers; otherwise the embedded demo table does.
+    """
+    compact = (postcode or "").replace(" ", "").upper()
+    service_url = current_app.config.get("EBOOK_ADDRESS_SERVICE_URL")
+    if service_url:
+        return _ask_address_service(service_url, compact, house_number)
+    found = DEMO_ADDRESSES.get(compact)
     if found and house_number in found[2]:
         return found[0], found[1]
     return None
+
+
+def _ask_address_service(service_url, postcode, house_number):
+    query = urlencode({"q": f"postcode:{postcode} and huisnummer:{house_number}", "fq": "type:adres", "rows": 1})
+    try:
+        with urlopen(f"{service_url}?{query}", timeout=3) as answer:  # noqa: S310 - configured https URL
+            docs = json.load(answer).get("response", {}).get("docs", [])
+    except (OSError, ValueError):
+        return None  # the service is down or answered nonsense: staff type the address by hand
+    if not docs or not docs[0].get("straatnaam"):
+        return None
+    return docs[0]["straatnaam"], docs[0].get("woonplaatsnaam", "").upper()
 
 
 def validate_iban(value):
@@ -401,9 +425,17 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
     return customer
 
 
+def branch_midnight_utc(now=None):
+    """Today's midnight at the branches (EBOOK_TIMEZONE, Europe/Amsterdam), as naive UTC."""
+    zone = ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam"))
+    local = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
 def todays_signups(unit_id, now=None):
-    """The branch's signups since midnight UTC today, newest first."""
-    start = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+    """The branch's signups since midnight at the branch today, newest first."""
+    start = branch_midnight_utc(now)
     return db.session.scalars(
         select(EbookCustomer)
         .where(EbookCustomer.unit_id == unit_id, EbookCustomer.created_at >= start)

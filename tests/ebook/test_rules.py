@@ -209,7 +209,7 @@ def test_one_time_passwords_avoid_look_alike_characters():
         assert set(password) <= set(service.PASSWORD_ALPHABET)
 
 
-def test_the_address_lookup_knows_the_demo_addresses():
+def test_the_address_lookup_knows_the_demo_addresses(app_context):
     assert service.lookup_address("9468 BG", 41) == ("Kruisakkers", "ANNEN")
     assert service.lookup_address("9468 BG", 999) is None
     assert service.lookup_address("1234 AB", 1) is None
@@ -218,3 +218,50 @@ def test_the_address_lookup_knows_the_demo_addresses():
 def test_surnames_compare_without_prefix_and_case():
     assert service.surname_key("Van der Berg") == service.surname_key("berg") == "berg"
     assert service.surname_key("DE JONG") == "jong"
+
+
+def test_the_national_address_service_answers_when_configured(app):
+    """A local stand-in for the PDOK locatieserver: the same query and answer shape."""
+    import json as jsonlib
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    asked = []
+
+    class Locatieserver(BaseHTTPRequestHandler):
+        def do_GET(self):
+            q = parse_qs(urlsplit(self.path).query)["q"][0]
+            asked.append(q)
+            docs = [{"straatnaam": "Kruisakkers", "woonplaatsnaam": "Annen"}] if q == "postcode:9468BG and huisnummer:41" else []
+            body = jsonlib.dumps({"response": {"numFound": len(docs), "docs": docs}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Locatieserver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with app.app_context():
+            app.config["EBOOK_ADDRESS_SERVICE_URL"] = f"http://127.0.0.1:{server.server_port}/free"
+            assert service.lookup_address("9468 BG", 41) == ("Kruisakkers", "ANNEN")
+            assert service.lookup_address("9468 BG", 999) is None
+            app.config["EBOOK_ADDRESS_SERVICE_URL"] = "http://127.0.0.1:9/free"  # nothing listens: fall back to typing
+            assert service.lookup_address("9468 BG", 41) is None
+    finally:
+        app.config.pop("EBOOK_ADDRESS_SERVICE_URL", None)
+        server.shutdown()
+    assert asked[0] == "postcode:9468BG and huisnummer:41"
+
+
+def test_todays_signups_start_at_midnight_at_the_branch(app):
+    from datetime import datetime
+
+    with app.app_context():
+        # 23:30 UTC on 1 June is 01:30 on 2 June in Amsterdam (summer time): the day began at 22:00 UTC.
+        assert service.branch_midnight_utc(datetime(2025, 6, 1, 23, 30)) == datetime(2025, 6, 1, 22, 0)
+        assert service.branch_midnight_utc(datetime(2025, 1, 15, 12, 0)) == datetime(2025, 1, 14, 23, 0)
