@@ -59,7 +59,10 @@ class SignupForm(FlaskForm):
     newsletter = BooleanField(_l("Newsletter"))
     keep_loan_history = RadioField(_l("Keep loan history?"), choices=YES_NO, default="no")
     warn_borrowed_before = RadioField(_l("Warn 'title borrowed before'?"), choices=YES_NO, default="no")
-    tariff = RadioField(_l("Subscription"), choices=[], validators=[InputRequired(message=_l("Choose a subscription."))])
+    tariff = RadioField(
+        _l("Subscription"), choices=[], validate_choice=False,
+        validators=[InputRequired(message=_l("Choose a subscription."))],
+    )
     confirm_duplicate = BooleanField(_l("This is a different person: save anyway"))
 
     bic = ""
@@ -81,6 +84,11 @@ class SignupForm(FlaskForm):
             raise ValidationError(_l("This card number is not valid (14 digits, check digit)."))
         if service.card_number_taken(value):
             raise ValidationError(_l("This card number belongs to another customer."))
+
+    def validate_tariff(self, field):
+        # The choices are the tariffs the customer's age allows (set by the route).
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("This subscription is not available at this age."))
 
     def validate_birth_date(self, field):
         born = parse_birth_date(field.data)

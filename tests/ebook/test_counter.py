@@ -134,8 +134,11 @@ def test_a_tariff_not_allowed_for_the_age_is_refused(client, auth, app, branches
     data = signup_data(birth_date="01-01-2015", tariff=str(tariff_id(app, branches["gieten"], "0045")))
     response = client.post(new_url(branches["gieten"]), data=data)
     assert response.status_code == 422
-    assert 'id="tariff-error"' in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'id="tariff-error"' in page and "Dit abonnement is niet mogelijk bij deze leeftijd." in page
     assert count_customers(app) == 0 and sequence_value(app) == 0
+    nonsense = client.post(new_url(branches["gieten"]), data=signup_data(tariff="not-a-number"))
+    assert nonsense.status_code == 422 and count_customers(app) == 0
 
 
 def test_monthly_direct_debit_needs_an_iban_and_gets_a_mandate_reference(client, auth, app, branches):
