@@ -1,5 +1,8 @@
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_date
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -279,3 +282,12 @@ def date_filter(day):
 @bp.app_template_filter("ebook_month")
 def month_filter(day):
     return format_date(day, "LLLL yyyy")
+
+
+@bp.app_template_filter("branch_datetime")
+def branch_datetime_filter(moment):
+    """A stored naive UTC time shown in the branches' zone (Dutch time), whatever zone the staff user has."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam"))
+    return babel_format_datetime(moment.replace(tzinfo=ZoneInfo("UTC")), "short", tzinfo=zone, locale=get_locale())

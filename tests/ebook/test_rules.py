@@ -265,3 +265,15 @@ def test_todays_signups_start_at_midnight_at_the_branch(app):
         # 23:30 UTC on 1 June is 01:30 on 2 June in Amsterdam (summer time): the day began at 22:00 UTC.
         assert service.branch_midnight_utc(datetime(2025, 6, 1, 23, 30)) == datetime(2025, 6, 1, 22, 0)
         assert service.branch_midnight_utc(datetime(2025, 1, 15, 12, 0)) == datetime(2025, 1, 14, 23, 0)
+
+
+def test_receipt_times_are_dutch_time_whatever_the_staff_zone(app):
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    from blueprints.ebook.routes import branch_datetime_filter
+
+    with app.test_request_context(), force_locale("nl"):
+        shown = branch_datetime_filter(datetime(2024, 4, 9, 10, 0))
+    assert "09-04-2024" in shown and "12:00" in shown  # CEST, not Helsinki's 13:00
