@@ -1,4 +1,13 @@
-"""E-book counter signup."""
+"""E-book counter signup (seed 002): Dutch branch staff sign a customer up for a digital subscription.
+
+Flow: new customer at my branch -> card number scanned or "v" + Enter (generated at save from
+the branch's sequence row) -> customer details with address lookup and duplicate warning ->
+tariff offered by age, live cost summary -> save -> receipt with the one-time password (shown
+once; stored hashed) -> customer overview. Colleagues at the branch see today's signups live.
+Rules live in service.py; settings: EBOOK_REGISTRATION_FEE_CENTS (default 0),
+EBOOK_ADDRESS_SERVICE_URL (PDOK locatieserver "free" search; unset: embedded demo addresses),
+EBOOK_TIMEZONE (default Europe/Amsterdam).
+"""
 from flask import Blueprint
 
 bp = Blueprint("ebook", __name__)

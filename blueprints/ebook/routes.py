@@ -1,10 +1,293 @@
-from flask import render_template
+from zoneinfo import ZoneInfo
 
-from blueprints.ebook import bp
-from common.access import Role, roles_required
+from babel.dates import format_datetime as babel_format_datetime
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, format_date, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import db
+from blueprints.accounts.models import Unit, UnitKind
+from blueprints.ebook import bp, service
+from blueprints.ebook.forms import COUNTRY_LABELS, IDENTITY_DOCUMENT_LABELS, SignupForm, TariffForm
+from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
+from common import audit
+from common.access import Role, require_unit, roles_required
+from common.clock import utcnow
+from common.views import render_form
+
+TABS = ("customer", "address", "subscription", "other")
+
+
+def my_branches():
+    return current_user.units(Role.COUNTER_STAFF, kinds=[UnitKind.BRANCH])
+
+
+def branch_or_403(unit_id):
+    require_unit(Role.COUNTER_STAFF, unit_id)
+    unit = db.get_or_404(Unit, unit_id)
+    if unit.kind != UnitKind.BRANCH or not unit.branch_code:
+        abort(404)
+    return unit
+
+
+def customer_or_403(customer_id):
+    customer = db.get_or_404(EbookCustomer, customer_id)
+    require_unit(Role.COUNTER_STAFF, customer.unit_id)
+    return customer
+
+
+def chosen_branch():
+    branches = my_branches()
+    wanted = request.args.get("branch", type=int)
+    if wanted is not None:
+        return branch_or_403(wanted), branches
+    return (branches[0] if branches else None), branches
 
 
 @bp.route("/")
 @roles_required(Role.COUNTER_STAFF)
 def index():
-    return render_template("ebook/index.html")
+    unit, branches = chosen_branch()
+    signups = service.todays_signups(unit.id) if unit else []
+    return render_template("ebook/index.html", unit=unit, branches=branches, signups=signups)
+
+
+@bp.route("/branches/<int:unit_id>/today")
+@roles_required(Role.COUNTER_STAFF)
+def todays_signups(unit_id):
+    unit = branch_or_403(unit_id)
+    return render_template("ebook/_todays_signups.html", unit=unit, signups=service.todays_signups(unit.id))
+
+
+def prepare_signup_form(unit, form):
+    """Offer the tariffs the customer's age allows (all of the branch's until a birth date is known)."""
+    born = form.birth_date_value()
+    age = service.age_on(born, utcnow().date()) if born else None
+    tariffs = service.tariffs_for_age(unit.id, age) if born else service.branch_tariffs(unit.id)
+    form.tariff.choices = [(str(t.id), t.code) for t in tariffs]
+    return tariffs, age
+
+
+def summary_for(unit, form):
+    """The cost summary of what the form says so far, or None while no allowed tariff is chosen."""
+    tariffs, age = prepare_signup_form(unit, form)
+    chosen = next((t for t in tariffs if str(t.id) == form.tariff.data), None)
+    if chosen is None or age is None:
+        return None
+    name = " ".join(p for p in (form.initials.data, form.prefix.data, form.surname.data) if p)
+    return service.cost_summary(name, age, chosen, utcnow().date())
+
+
+def bank_account_for(form):
+    """(IBAN, BIC, problem) of what is typed in the IBAN field, for the live summary; None when empty."""
+    if not (form.iban.data or "").strip():
+        return None
+    try:
+        number, bic = service.validate_iban(form.iban.data)
+    except service.SignupError as error:
+        return None, None, error.message
+    return service.format_iban(number), bic, None
+
+
+def settle_address(form):
+    """Fill street and city from postcode + house number unless staff typed them; False on an unknown address."""
+    if form.address_manual.data:
+        ok = True
+        for f in (form.street, form.city):
+            if not (f.data or "").strip():
+                f.errors.append(_("Enter the street and city, or untick 'by hand' to look them up."))
+                ok = False
+        return ok
+    found = service.lookup_address(form.postcode.data, form.house_number.data)
+    if found is None:
+        form.house_number.errors.append(
+            _("No address is known for this postcode and house number: check them or enter the address by hand.")
+        )
+        return False
+    form.street.data, form.city.data = found
+    return True
+
+
+@bp.route("/branches/<int:unit_id>/customers/new", methods=["GET", "POST"])
+@roles_required(Role.COUNTER_STAFF)
+def new_customer(unit_id):
+    unit = branch_or_403(unit_id)
+    if not service.branch_tariffs(unit.id):
+        service.seed_tariffs(unit)  # every branch starts with the standard tariff table
+        db.session.commit()
+    form = SignupForm()
+    tariffs, _age = prepare_signup_form(unit, form)
+    duplicates = []
+    if form.validate_on_submit() and settle_address(form):
+        details = form.customer_details()
+        duplicates = service.find_duplicates(
+            unit.id, details["surname"], details["prefix"], details["birth_date"], details["postcode"], details["house_number"]
+        )
+        if duplicates and not form.confirm_duplicate.data:
+            form.confirm_duplicate.errors.append(
+                _("A customer with the same surname, birth date and address exists. Check it, or tick this box to save anyway.")
+            )
+        else:
+            tariff = db.session.get(Tariff, int(form.tariff.data))
+            try:
+                customer = service.sign_up(unit, details, tariff, form.scanned_card_number(), staff=current_user)
+                db.session.commit()
+            except service.SignupError as error:
+                db.session.rollback()
+                getattr(form, error.field).errors.append(str(error.message))
+            except IntegrityError:
+                db.session.rollback()
+                form.card_number.errors.append(_("This card number belongs to another customer."))
+            else:
+                return redirect(url_for("ebook.receipt", customer_id=customer.id))
+    summary = summary_for(unit, form) if form.is_submitted() else None
+    return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=duplicates,
+                       summary=summary, bank_account=bank_account_for(form) if form.is_submitted() else None)
+
+
+@bp.route("/branches/<int:unit_id>/customers/new/tariffs", methods=["POST"])
+@roles_required(Role.COUNTER_STAFF)
+def tariff_choices(unit_id):
+    unit = branch_or_403(unit_id)
+    form = SignupForm()
+    tariffs, age = prepare_signup_form(unit, form)
+    return render_template("ebook/_tariffs.html", form=form, tariffs=tariffs, age=age)
+
+
+@bp.route("/branches/<int:unit_id>/customers/new/summary", methods=["POST"])
+@roles_required(Role.COUNTER_STAFF)
+def cost_summary(unit_id):
+    unit = branch_or_403(unit_id)
+    form = SignupForm()
+    return render_template("ebook/_cost_summary.html", form=form, unit=unit, summary=summary_for(unit, form),
+                           bank_account=bank_account_for(form))
+
+
+@bp.route("/branches/<int:unit_id>/customers/new/address", methods=["POST"])
+@roles_required(Role.COUNTER_STAFF)
+def address_lookup(unit_id):
+    branch_or_403(unit_id)
+    form = SignupForm()
+    found = None
+    if not form.address_manual.data and form.house_number.data:
+        try:
+            postcode = service.normalise_postcode(form.postcode.data, form.country.data)
+        except service.SignupError:
+            postcode = None
+        found = service.lookup_address(postcode, form.house_number.data) if postcode else None
+        if found:
+            form.street.data, form.city.data = found
+    return render_template("ebook/_address.html", form=form, found=found, looked_up=True)
+
+
+def render_receipt(customer, password):
+    """The printable receipt, in the customer's language (the staff page around it stays in theirs)."""
+    with force_locale(customer.language):
+        return Markup(render_template("ebook/_receipt.html", customer=customer, password=password,
+                                      subscription=customer.subscription, money=service.money))
+
+
+@bp.route("/customers/<int:customer_id>/receipt")
+@roles_required(Role.COUNTER_STAFF)
+def receipt(customer_id):
+    customer = customer_or_403(customer_id)
+    password = service.take_password_to_print(customer)
+    audit.record("ebook.receipt_shown", obj=customer, unit=customer.unit_id, with_password=password is not None)
+    db.session.commit()
+    return render_template("ebook/receipt.html", customer=customer, receipt=render_receipt(customer, password),
+                           first=password is not None)
+
+
+@bp.route("/customers/<int:customer_id>/new-password", methods=["POST"])
+@roles_required(Role.COUNTER_STAFF)
+def new_password(customer_id):
+    customer = customer_or_403(customer_id)
+    service.issue_one_time_password(customer)
+    audit.record("ebook.password_reissued", obj=customer, unit=customer.unit_id)
+    db.session.commit()
+    return redirect(url_for("ebook.receipt", customer_id=customer.id))
+
+
+@bp.route("/customers/<int:customer_id>")
+@roles_required(Role.COUNTER_STAFF)
+def customer(customer_id):
+    customer = customer_or_403(customer_id)
+    tab = request.args.get("tab", "customer")
+    if tab not in TABS:
+        tab = "customer"
+    audit.record("ebook.customer_viewed", obj=customer, unit=customer.unit_id)
+    db.session.commit()
+    return render_template(
+        "ebook/customer.html", customer=customer, tab=tab, tabs=TABS, today=utcnow().date(),
+        age=service.age_on(customer.birth_date, utcnow().date()), money=service.money,
+        person_kinds=PERSON_KIND_LABELS, countries=COUNTRY_LABELS, documents=IDENTITY_DOCUMENT_LABELS,
+        format_iban=service.format_iban,
+    )
+
+
+@bp.route("/customers")
+@roles_required(Role.COUNTER_STAFF)
+def customers():
+    unit, branches = chosen_branch()
+    query = (request.args.get("q") or "").strip()
+    found = []
+    if unit and query:
+        key = service.surname_key(query)
+        found = db.session.scalars(
+            select(EbookCustomer)
+            .where(EbookCustomer.unit_id == unit.id)
+            .where((EbookCustomer.card_number == query) | (EbookCustomer.surname_key.startswith(key)))
+            .order_by(EbookCustomer.surname_key)
+            .limit(50)
+        ).all()
+    return render_template("ebook/customers.html", unit=unit, branches=branches, query=query, found=found)
+
+
+@bp.route("/branches/<int:unit_id>/tariffs")
+@roles_required(Role.SERVICE_ADMIN)
+def tariffs(unit_id):
+    unit = branch_or_403(unit_id)
+    return render_template("ebook/tariffs.html", unit=unit, tariffs=db.session.scalars(
+        select(Tariff).where(Tariff.unit_id == unit.id).order_by(Tariff.code)).all(), money=service.money)
+
+
+@bp.route("/tariffs/<int:tariff_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def edit_tariff(tariff_id):
+    tariff = db.get_or_404(Tariff, tariff_id)
+    form = TariffForm(obj=tariff)
+    if form.validate_on_submit():
+        form.populate_obj(tariff)
+        audit.record("ebook.tariff_changed", obj=tariff, unit=tariff.unit_id, code=tariff.code)
+        db.session.commit()
+        flash(_("Tariff %(code)s saved.", code=tariff.code), "success")
+        return redirect(url_for("ebook.tariffs", unit_id=tariff.unit_id))
+    return render_form("ebook/edit_tariff.html", form, tariff=tariff)
+
+
+@bp.app_template_filter("ebook_money")
+def money_filter(cents):
+    return service.money(cents)
+
+
+@bp.app_template_filter("ebook_date")
+def date_filter(day):
+    return format_date(day, "long")
+
+
+@bp.app_template_filter("ebook_month")
+def month_filter(day):
+    return format_date(day, "LLLL yyyy")
+
+
+@bp.app_template_filter("branch_datetime")
+def branch_datetime_filter(moment):
+    """A stored naive UTC time shown in the branches' zone (Dutch time), whatever zone the staff user has."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam"))
+    return babel_format_datetime(moment.replace(tzinfo=ZoneInfo("UTC")), "short", tzinfo=zone, locale=get_locale())

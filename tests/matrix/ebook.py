@@ -1,5 +1,53 @@
 from tests.matrix import ADMIN, COUNTER, COUNTER_OTHER, Access
 
+COUNTERS = frozenset({ADMIN, COUNTER, COUNTER_OTHER})
+BRANCH_B = frozenset({ADMIN, COUNTER})  # counter staff of B2 get 403 on branch B and its customers
+ADMIN_ONLY = frozenset({ADMIN})
+
+
+def prepare(world):
+    """A customer of branch B (9428) signed up through the service, and B's tariff table."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from app import db
+    from blueprints.ebook import service
+    from blueprints.ebook.models import Tariff
+
+    branch = world.units["B"]
+    service.seed_tariffs(branch)
+    db.session.flush()
+    tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == branch.id, Tariff.code == "0141"))
+    customer = service.sign_up(
+        branch,
+        {"surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG", "house_number": 41,
+         "street": "Kruisakkers", "city": "ANNEN"},
+        tariff,
+    )
+    world.extra["ebook_customer"] = customer.id
+    world.extra["ebook_tariff"] = tariff.id
+
+
+def branch_b(world):
+    return {"unit_id": world.units["B"].id}
+
+
+def customer(world):
+    return {"customer_id": world.extra["ebook_customer"]}
+
+
 ROUTES = {
-    "ebook.index": Access(frozenset({ADMIN, COUNTER, COUNTER_OTHER})),
+    "ebook.index": Access(COUNTERS),
+    "ebook.customers": Access(COUNTERS),
+    "ebook.todays_signups": Access(BRANCH_B, args=branch_b),
+    "ebook.new_customer": Access(BRANCH_B, args=branch_b),
+    "ebook.tariff_choices": Access(BRANCH_B, method="POST", args=branch_b),
+    "ebook.cost_summary": Access(BRANCH_B, method="POST", args=branch_b),
+    "ebook.address_lookup": Access(BRANCH_B, method="POST", args=branch_b),
+    "ebook.customer": Access(BRANCH_B, args=customer),
+    "ebook.receipt": Access(BRANCH_B, args=customer),
+    "ebook.new_password": Access(BRANCH_B, method="POST", args=customer),
+    "ebook.tariffs": Access(ADMIN_ONLY, args=branch_b),
+    "ebook.edit_tariff": Access(ADMIN_ONLY, args=lambda w: {"tariff_id": w.extra["ebook_tariff"]}),
 }

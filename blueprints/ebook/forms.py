@@ -1,0 +1,166 @@
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app import LANGUAGES
+from blueprints.ebook import service
+from blueprints.ebook.models import PERSON_KIND_LABELS, TARIFF_KIND_LABELS, PersonKind, TariffKind
+from common.clock import utcnow
+
+YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
+COUNTRIES = [("NL", _l("Netherlands")), ("BE", _l("Belgium")), ("DE", _l("Germany"))]
+IDENTITY_DOCUMENTS = [
+    ("", _l("(none)")),
+    ("passport", _l("Passport")),
+    ("identity_card", _l("Identity card")),
+    ("driving_licence", _l("Driving licence")),
+    ("residence_permit", _l("Residence permit")),
+]
+IDENTITY_DOCUMENT_LABELS = dict(IDENTITY_DOCUMENTS)
+COUNTRY_LABELS = dict(COUNTRIES)
+
+
+def parse_birth_date(text):
+    """dd-mm-jjjj as staff type it; None when it is not such a date."""
+    try:
+        return datetime.strptime((text or "").strip(), "%d-%m-%Y").date()
+    except ValueError:
+        return None
+
+
+class SignupForm(FlaskForm):
+    card_number = StringField(_l("Card number"), validators=[Length(max=20)])
+    initials = StringField(_l("Initials"), validators=[Optional(), Length(max=20)])
+    prefix = StringField(_l("Surname prefix"), validators=[Optional(), Length(max=20)])
+    surname = StringField(_l("Surname"), validators=[InputRequired(), Length(max=80)])
+    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=60)])
+    birth_date = StringField(_l("Birth date (dd-mm-yyyy)"), validators=[InputRequired(), Length(max=10)])
+    language = SelectField(_l("Preferred language"), choices=[("nl", "Nederlands"), ("en", "English"), ("fi", "Suomi"), ("sv", "Svenska")], default="nl")
+    country = SelectField(_l("Country"), choices=COUNTRIES, default="NL")
+    postcode = StringField(_l("Postcode"), validators=[InputRequired(), Length(max=10)])
+    house_number = IntegerField(
+        _l("House number"),
+        validators=[InputRequired(message=_l("Enter the house number in digits.")), NumberRange(min=1, max=99999)],
+    )
+    house_number_addition = StringField(_l("Addition"), validators=[Optional(), Length(max=10)])
+    address_manual = BooleanField(_l("Enter street and city by hand"))
+    street = StringField(_l("Street"), validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
+    person_kind = RadioField(_l("Person or institution"), choices=list(PERSON_KIND_LABELS.items()), default="n/a")
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    sms_number = StringField(_l("SMS number"), validators=[Optional(), Length(max=30)])
+    iban = StringField(_l("IBAN for SEPA direct debit"), validators=[Optional(), Length(max=42)])
+    identity_checked = RadioField(_l("Identity document checked?"), choices=YES_NO, default="no")
+    identity_document = SelectField(_l("Document type"), choices=IDENTITY_DOCUMENTS, default="")
+    email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    newsletter = BooleanField(_l("Newsletter"))
+    keep_loan_history = RadioField(_l("Keep loan history?"), choices=YES_NO, default="no")
+    warn_borrowed_before = RadioField(_l("Warn 'title borrowed before'?"), choices=YES_NO, default="no")
+    tariff = RadioField(
+        _l("Subscription"), choices=[], validate_choice=False,
+        validators=[InputRequired(message=_l("Choose a subscription."))],
+    )
+    confirm_duplicate = BooleanField(_l("This is a different person: save anyway"))
+
+    bic = ""
+
+    def wants_generated_number(self):
+        return (self.card_number.data or "").strip().upper() in ("V", service.GENERATE_PLACEHOLDER)
+
+    def scanned_card_number(self):
+        return None if self.wants_generated_number() else (self.card_number.data or "").strip()
+
+    def validate_card_number(self, field):
+        value = (field.data or "").strip()
+        if not value:
+            raise ValidationError(_l("Scan the card, or type v and press Enter to generate a number."))
+        if self.wants_generated_number():
+            field.data = service.GENERATE_PLACEHOLDER
+            return
+        if not service.is_valid_card_number(value):
+            raise ValidationError(_l("This card number is not valid (14 digits, check digit)."))
+        if service.card_number_taken(value):
+            raise ValidationError(_l("This card number belongs to another customer."))
+
+    def validate_tariff(self, field):
+        # The choices are the tariffs the customer's age allows (set by the route).
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("This subscription is not available at this age."))
+
+    def validate_birth_date(self, field):
+        born = parse_birth_date(field.data)
+        if born is None:
+            raise ValidationError(_l("Enter the birth date as dd-mm-yyyy, e.g. 04-01-1991."))
+        if born > utcnow().date():
+            raise ValidationError(_l("The birth date cannot be in the future."))
+        if born < date(1900, 1, 1):
+            raise ValidationError(_l("Check the year of birth."))
+
+    def validate_postcode(self, field):
+        try:
+            field.data = service.normalise_postcode(field.data, self.country.data)
+        except service.SignupError as error:
+            raise ValidationError(error.message) from None
+
+    def validate_iban(self, field):
+        if field.data:
+            try:
+                field.data, self.bic = service.validate_iban(field.data)
+            except service.SignupError as error:
+                raise ValidationError(error.message) from None
+            field.data = service.format_iban(field.data)
+
+    def birth_date_value(self):
+        return parse_birth_date(self.birth_date.data)
+
+    def customer_details(self):
+        """The customer's columns from the form (address and card number are settled by the route)."""
+        iban = (self.iban.data or "").replace(" ", "")
+        return {
+            "initials": (self.initials.data or "").strip(),
+            "prefix": (self.prefix.data or "").strip(),
+            "surname": self.surname.data.strip(),
+            "first_name": (self.first_name.data or "").strip(),
+            "birth_date": self.birth_date_value(),
+            "language": self.language.data,
+            "country": self.country.data,
+            "postcode": self.postcode.data,
+            "house_number": self.house_number.data,
+            "house_number_addition": (self.house_number_addition.data or "").strip(),
+            "street": (self.street.data or "").strip(),
+            "city": (self.city.data or "").strip(),
+            "person_kind": PersonKind(self.person_kind.data),
+            "phone": (self.phone.data or "").strip(),
+            "sms_number": (self.sms_number.data or "").strip(),
+            "iban": iban,
+            "bic": service.validate_iban(iban)[1] if iban else "",
+            "identity_checked": self.identity_checked.data == "yes",
+            "identity_document": self.identity_document.data if self.identity_checked.data == "yes" else "",
+            "email": (self.email.data or "").strip(),
+            "newsletter": bool(self.newsletter.data),
+            "keep_loan_history": self.keep_loan_history.data == "yes",
+            "warn_borrowed_before": self.warn_borrowed_before.data == "yes",
+        }
+
+
+class TariffForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
+    price_cents = IntegerField(_l("Price in cents"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000)])
+    period_months = IntegerField(_l("Period in months"), validators=[InputRequired(), NumberRange(min=1, max=120)])
+    min_age = IntegerField(_l("Lowest age"), validators=[Optional(), NumberRange(min=0, max=130)])
+    max_age = IntegerField(_l("Highest age"), validators=[Optional(), NumberRange(min=0, max=130)])
+    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in TARIFF_KIND_LABELS.items()])
+    needs_direct_debit = BooleanField(_l("Needs monthly direct debit"))
+    digital_only = BooleanField(_l("Digital only"))
+    trial = BooleanField(_l("Trial subscription"))
+    active = BooleanField(_l("Offered at the counter"))
+
+    def validate_max_age(self, field):
+        if field.data is not None and self.min_age.data is not None and field.data < self.min_age.data:
+            raise ValidationError(_l("The highest age cannot be below the lowest age."))
+
+    def validate_kind(self, field):
+        field.data = TariffKind(field.data)

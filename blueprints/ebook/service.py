@@ -1,0 +1,447 @@
+"""The rules of the e-book counter signup: card numbers, addresses, IBANs, tariffs, costs, passwords."""
+import json
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+from urllib.request import urlopen
+from zoneinfo import ZoneInfo
+
+from cryptography.fernet import Fernet
+from flask import current_app
+from flask_babel import format_currency
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.exceptions import ValidationError
+from stdnum.nl import postcode as stdnum_postcode
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import db
+from blueprints.ebook.models import EbookCustomer, NumberSequence, Subscription, Tariff, TariffKind
+from common import audit, live
+from common.clock import utcnow
+
+CARD_NUMBER_LENGTH = 14
+GENERATE_PLACEHOLDER = "V" * CARD_NUMBER_LENGTH  # what the field shows until the save assigns the number
+SIGNUPS_CHANGED = "ebook-signups-changed"
+
+# The branch price list of seed 002 (April 2024): code, name, price in cents, period in months,
+# age range, kind, needs monthly direct debit, digital only, trial.
+TARIFF_TABLE = [
+    ("0045", "Basis", 5400, 12, 19, 99, TariffKind.AGE, False, False, False),
+    ("0049", "Basis (maand-incasso)", 500, 1, 19, 99, TariffKind.AGE, True, False, False),
+    ("0052", "Compleet (maand-incasso)", 550, 1, 19, 110, TariffKind.AGE, True, False, False),
+    ("0053", "Compleet", 6250, 12, 19, 110, TariffKind.AGE, False, False, False),
+    ("0086", "dBos supplement", 0, 12, None, None, TariffKind.FIXED, False, False, False),
+    ("0090", "proefabonnement", 0, 1, None, None, TariffKind.TEMPORARY, False, False, True),
+    ("0091", "Maandabonnement", 1050, 1, None, None, TariffKind.TEMPORARY, False, False, False),
+    ("0140", "e-Book abonnement", 4200, 12, None, None, TariffKind.FIXED, False, True, False),
+    ("0141", "Digital only", 4200, 12, None, None, TariffKind.FIXED, False, True, False),
+    ("0345", "gastleen abonnement", 0, 1, None, None, TariffKind.TEMPORARY, False, False, False),
+]
+
+# Dutch bank codes (IBAN characters 5-8) and their BICs: enough for the counter to fill in the BIC.
+DUTCH_BANKS = {
+    "ABNA": "ABNANL2A",
+    "ASNB": "ASNBNL21",
+    "BUNQ": "BUNQNL2A",
+    "FVLB": "FVLBNL22",
+    "INGB": "INGBNL2A",
+    "KNAB": "KNABNL2H",
+    "RABO": "RABONL2U",
+    "RBRB": "RBRBNL21",
+    "REVO": "REVONL22",
+    "SNSB": "SNSBNL2A",
+    "TRIO": "TRIONL2U",
+}
+
+# Demo addresses by postcode: street, city, the house numbers that exist. The national
+# address service replaces this table in production; staff can always type the address.
+DEMO_ADDRESSES = {
+    "9468BG": ("Kruisakkers", "ANNEN", range(1, 80)),
+    "9468AA": ("Brink", "ANNEN", range(1, 40)),
+    "9468CA": ("Zuidlaarderweg", "ANNEN", range(1, 120)),
+    "9461AA": ("Stationsstraat", "GIETEN", range(1, 60)),
+    "9461BC": ("Bloemakkers", "GIETEN", range(1, 45)),
+    "9461CD": ("Asserstraat", "GIETEN", range(1, 90)),
+}
+
+# One-time passwords avoid characters that look alike on a receipt: no 0/O, no 1/I/L.
+PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+PASSWORD_LENGTH = 8
+
+SURNAME_PREFIXES = ("van der", "van den", "van de", "van 't", "in 't", "op de", "van", "de", "den", "der", "het", "'t", "te", "ter", "ten")
+
+
+class SignupError(ValueError):
+    """A rule broken by the typed-in data, with the form field it belongs to."""
+
+    def __init__(self, field, message):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+# --- card numbers -----------------------------------------------------------------------------
+
+
+def card_number_for(branch_code, sequence):
+    """A card number: "2" + 4-digit branch code + 8-digit sequence + Luhn check digit (14 digits)."""
+    body = f"2{branch_code}{sequence:08d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def is_valid_card_number(number):
+    """A card number is 14 digits whose last one is the Luhn check digit of the others."""
+    return len(number) == CARD_NUMBER_LENGTH and number.isdigit() and luhn.is_valid(number)
+
+
+def next_in_sequence(name):
+    """Take the next value of a counter row inside the current transaction.
+
+    A conditional UPDATE ... RETURNING locks the row until commit or rollback: a concurrent
+    save waits instead of reading the same value, and a rolled-back save gives the number back.
+    Never max(card_number) + 1, which two saves can read at the same moment.
+    """
+    table = NumberSequence.__table__
+    bump = (
+        update(table)
+        .where(table.c.name == name)
+        .values(last_value=table.c.last_value + 1)
+        .returning(table.c.last_value)
+    )
+    value = db.session.execute(bump).scalar()
+    if value is None:
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(table).values(name=name, last_value=0).on_conflict_do_nothing())
+        value = db.session.execute(bump).scalar()
+    return value
+
+
+def set_sequence(name, last_value):
+    """Start a counter after numbers already handed out (e.g. when moving from an older system)."""
+    row = db.session.get(NumberSequence, name) or NumberSequence(name=name)
+    row.last_value = last_value
+    db.session.add(row)
+
+
+def generate_card_number(unit):
+    """The next card number of the branch, from its own sequence row."""
+    return card_number_for(unit.branch_code, next_in_sequence(f"card:{unit.branch_code}"))
+
+
+def card_number_taken(number):
+    return db.session.scalar(select(EbookCustomer.id).where(EbookCustomer.card_number == number)) is not None
+
+
+# --- address, bank account, age ---------------------------------------------------------------
+
+
+def normalise_postcode(value, country="NL"):
+    """A Dutch postcode is 4 digits (not starting with 0), a space and 2 letters, not SA, SD or SS."""
+    value = (value or "").strip().upper()
+    if country != "NL":
+        return value
+    try:
+        return stdnum_postcode.validate(value)
+    except ValidationError:
+        raise SignupError("postcode", _l("Enter a postcode like 9468 BG: 4 digits and 2 letters.")) from None
+
+
+def lookup_address(postcode, house_number):
+    """Street and city for a postcode and house number, or None when the address is unknown.
+
+    With EBOOK_ADDRESS_SERVICE_URL set, the national address service (the PDOK locatieserver
+    "free" search over the BAG) answers; otherwise the embedded demo table does.
+    """
+    compact = (postcode or "").replace(" ", "").upper()
+    service_url = current_app.config.get("EBOOK_ADDRESS_SERVICE_URL")
+    if service_url:
+        return _ask_address_service(service_url, compact, house_number)
+    found = DEMO_ADDRESSES.get(compact)
+    if found and house_number in found[2]:
+        return found[0], found[1]
+    return None
+
+
+def _ask_address_service(service_url, postcode, house_number):
+    query = urlencode({"q": f"postcode:{postcode} and huisnummer:{house_number}", "fq": "type:adres", "rows": 1})
+    try:
+        with urlopen(f"{service_url}?{query}", timeout=3) as answer:  # noqa: S310 - configured https URL
+            docs = json.load(answer).get("response", {}).get("docs", [])
+    except (OSError, ValueError):
+        return None  # the service is down or answered nonsense: staff type the address by hand
+    if not docs or not docs[0].get("straatnaam"):
+        return None
+    return docs[0]["straatnaam"], docs[0].get("woonplaatsnaam", "").upper()
+
+
+def validate_iban(value):
+    """An IBAN must pass the mod-97 check; a Dutch one must name a known bank. Returns (IBAN, BIC)."""
+    try:
+        number = stdnum_iban.validate(value or "")
+    except ValidationError:
+        raise SignupError("iban", _l("This IBAN is not valid: check the digits.")) from None
+    bic = ""
+    if number.startswith("NL"):
+        bic = DUTCH_BANKS.get(number[4:8], "")
+        if not bic:
+            raise SignupError("iban", _l("This IBAN names an unknown Dutch bank code."))
+    return number, bic
+
+
+def format_iban(number):
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def age_on(birth_date, day):
+    """Age in whole years on a day (a birthday on 29 February counts from 1 March in other years)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def tariff_allows_age(tariff, age):
+    """A tariff with an age range is for customers whose age is within it, both ends included."""
+    if age is None:
+        return tariff.min_age is None and tariff.max_age is None
+    return (tariff.min_age is None or age >= tariff.min_age) and (tariff.max_age is None or age <= tariff.max_age)
+
+
+def branch_tariffs(unit_id):
+    return db.session.scalars(
+        select(Tariff).where(Tariff.unit_id == unit_id, Tariff.active).order_by(Tariff.code)
+    ).all()
+
+
+def tariffs_for_age(unit_id, age):
+    """The branch's active tariffs a customer of this age may take."""
+    return [t for t in branch_tariffs(unit_id) if tariff_allows_age(t, age)]
+
+
+def seed_tariffs(unit):
+    """Give a branch the standard tariff table (rows it has already are left as they are)."""
+    existing = set(db.session.scalars(select(Tariff.code).where(Tariff.unit_id == unit.id)))
+    for code, name, cents, months, low, high, kind, debit, digital, trial in TARIFF_TABLE:
+        if code not in existing:
+            db.session.add(
+                Tariff(
+                    unit_id=unit.id, code=code, name=name, price_cents=cents, period_months=months,
+                    min_age=low, max_age=high, kind=kind, needs_direct_debit=debit,
+                    digital_only=digital, trial=trial,
+                )
+            )
+
+
+# --- money and dates ---------------------------------------------------------------------------
+
+
+def money(cents):
+    """Show integer cents as a currency amount in the user's locale (€ 42,00 in Dutch)."""
+    return format_currency(Decimal(cents) / 100, "EUR")
+
+
+def add_months(day, months):
+    """The same day `months` later (the month's last day when that month is shorter)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class CostSummary:
+    name: str
+    age: int | None
+    tariff_code: str
+    tariff_name: str
+    trial: bool
+    starts_on: date
+    rights_until: date
+    subscription_cents: int
+    registration_fee_cents: int
+    discount_cents: int
+    direct_debit: bool
+
+    @property
+    def expiry_month(self):
+        return self.rights_until.replace(day=1)
+
+    @property
+    def balance_cents(self):
+        """What the customer owes now: subscription + registration - discounts, in whole cents."""
+        return self.subscription_cents + self.registration_fee_cents - self.discount_cents
+
+
+def registration_fee_cents():
+    return int(current_app.config.get("EBOOK_REGISTRATION_FEE_CENTS", 0))
+
+
+def cost_summary(name, age, tariff, today):
+    """The subscription costs from today: rights run for the tariff's period, to the day before."""
+    rights_until = add_months(today, tariff.period_months) - timedelta(days=1)
+    return CostSummary(
+        name=name,
+        age=age,
+        tariff_code=tariff.code,
+        tariff_name=tariff.name,
+        trial=tariff.trial,
+        starts_on=today,
+        rights_until=rights_until,
+        subscription_cents=tariff.price_cents,
+        registration_fee_cents=registration_fee_cents(),
+        discount_cents=0,
+        direct_debit=tariff.needs_direct_debit,
+    )
+
+
+def mandate_reference(card_number):
+    """The SEPA mandate reference of a customer's monthly direct debit."""
+    return f"EB-{card_number}"
+
+
+# --- names and duplicates --------------------------------------------------------------------
+
+
+def surname_key(surname, prefix=""):
+    """The surname for comparing: lower case, without accents, without a prefix like "van der"."""
+    text = unicodedata.normalize("NFKD", surname or "").encode("ascii", "ignore").decode().lower().strip()
+    for known in SURNAME_PREFIXES:
+        if text.startswith(known + " "):
+            text = text[len(known) + 1 :]
+            break
+    return " ".join(text.split())
+
+
+def find_duplicates(unit_id, surname, prefix, birth_date, postcode, house_number):
+    """Customers of the branch with the same surname (ignoring prefix and case), birth date and address."""
+    return db.session.scalars(
+        select(EbookCustomer).where(
+            EbookCustomer.unit_id == unit_id,
+            EbookCustomer.surname_key == surname_key(surname, prefix),
+            EbookCustomer.birth_date == birth_date,
+            EbookCustomer.postcode == postcode,
+            EbookCustomer.house_number == house_number,
+        )
+    ).all()
+
+
+# --- one-time passwords ----------------------------------------------------------------------
+
+
+def new_one_time_password():
+    """8 characters from an alphabet without look-alikes (no 0/O, no 1/I/L)."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
+
+
+def _fernet():
+    return Fernet(current_app.config["IDENTITY_ENCRYPTION_KEY"])
+
+
+def issue_one_time_password(customer):
+    """Give the customer a new one-time password: stored hashed, plus an encrypted copy for one receipt."""
+    password = new_one_time_password()
+    customer.password_hash = generate_password_hash(password)
+    customer.password_to_print = _fernet().encrypt(password.encode()).decode()
+    customer.password_issued_at = utcnow()
+    return password
+
+
+def take_password_to_print(customer):
+    """The one-time password for the first receipt only: returned once, then forgotten."""
+    if not customer.password_to_print:
+        return None
+    password = _fernet().decrypt(customer.password_to_print.encode()).decode()
+    customer.password_to_print = None
+    return password
+
+
+def check_one_time_password(customer, password):
+    return check_password_hash(customer.password_hash, password)
+
+
+# --- signup -------------------------------------------------------------------------------------
+
+
+def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
+    """Create the customer and the subscription in one transaction and return the customer.
+
+    `card_number` is a scanned number or None to take the branch's next one. The number is
+    taken last, just before the insert, so a save that fails on anything gives it back.
+    No physical card is made. The caller commits.
+    """
+    today = today or utcnow().date()
+    age = age_on(details["birth_date"], today)
+    if tariff.unit_id != unit.id or not tariff.active or not tariff_allows_age(tariff, age):
+        raise SignupError("tariff", _l("This subscription is not available at this age."))
+    if tariff.needs_direct_debit and not details.get("iban"):
+        raise SignupError("iban", _l("Monthly direct debit needs the customer's IBAN."))
+    if card_number:
+        if not is_valid_card_number(card_number):
+            raise SignupError("card_number", _l("This card number is not valid (14 digits, check digit)."))
+        if card_number_taken(card_number):
+            raise SignupError("card_number", _l("This card number belongs to another customer."))
+    else:
+        card_number = generate_card_number(unit)
+    customer = EbookCustomer(
+        unit_id=unit.id,
+        card_number=card_number,
+        actor_id=next_in_sequence("actor"),
+        surname_key=surname_key(details["surname"], details.get("prefix", "")),
+        physical_card=False,
+        created_by_id=staff.id if staff else None,
+        **details,
+    )
+    issue_one_time_password(customer)
+    summary = cost_summary(customer.display_name, age, tariff, today)
+    customer.subscriptions.append(
+        Subscription(
+            tariff_id=tariff.id,
+            tariff_code=tariff.code,
+            tariff_name=tariff.name,
+            price_cents=summary.subscription_cents,
+            registration_fee_cents=summary.registration_fee_cents,
+            discount_cents=summary.discount_cents,
+            trial=summary.trial,
+            starts_on=today,
+            rights_until=summary.rights_until,
+            billed_until=summary.rights_until,
+            direct_debit=tariff.needs_direct_debit,
+            mandate_reference=mandate_reference(card_number) if tariff.needs_direct_debit else "",
+        )
+    )
+    db.session.add(customer)
+    db.session.flush()
+    audit.record("ebook.customer_signed_up", obj=customer, unit=unit.id, tariff=tariff.code)
+    live.announce(SIGNUPS_CHANGED, room=live.unit_room(unit.id))
+    return customer
+
+
+def branch_midnight_utc(now=None):
+    """Today's midnight at the branches (EBOOK_TIMEZONE, Europe/Amsterdam), as naive UTC."""
+    zone = ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam"))
+    local = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def todays_signups(unit_id, now=None):
+    """The branch's signups since midnight at the branch today, newest first."""
+    start = branch_midnight_utc(now)
+    return db.session.scalars(
+        select(EbookCustomer)
+        .where(EbookCustomer.unit_id == unit_id, EbookCustomer.created_at >= start)
+        .order_by(EbookCustomer.created_at.desc(), EbookCustomer.id.desc())
+    ).all()
+
+
+def count_customers(unit_id):
+    return db.session.scalar(select(func.count(EbookCustomer.id)).where(EbookCustomer.unit_id == unit_id))
