@@ -110,7 +110,7 @@ def tick(session_id, item_id):
         service.set_tick(current_user, session, item_id, request.form.get("ticked") == "1")
     except service.GuideError as error:
         db.session.rollback()
-        return error.message, error.status
+        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
     db.session.commit()
     return render_template("guide/_session_checklist.html", **_session_context(session))
 
@@ -127,8 +127,8 @@ def record_limit(session_id):
             service.record_limit(current_user, session, form.limit.data, form.referred_to.data)
         except service.GuideError as error:
             db.session.rollback()
-            if error.status != 422:
-                return error.message, error.status
+            if error.field is None:
+                return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
             getattr(form, error.field).errors.append(error.message)
             status = 422
         else:

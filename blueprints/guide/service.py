@@ -122,7 +122,7 @@ class GuideError(Exception):
     """A rule was broken; `field` names the form field the message belongs to, if any."""
 
     def __init__(self, message, field=None, status=422):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
         self.status = status

@@ -1,8 +1,8 @@
-// Guide checklist: let htmx swap a form answered with 422 so its field errors show.
+// Guide checklist: let htmx swap an answer of 422 or 409 so its error shows in place.
 (function () {
   "use strict";
   document.body.addEventListener("htmx:beforeSwap", function (e) {
-    if (e.detail.xhr.status === 422) {
+    if (e.detail.xhr.status === 422 || e.detail.xhr.status === 409) {
       e.detail.shouldSwap = true;
       e.detail.isError = false;
     }

@@ -16,10 +16,11 @@ def guide(make_user, library):
 
 
 @pytest.fixture
-def version(app_context):
-    version = service.ensure_first_version()
-    db.session.commit()
-    return version.id
+def version(app):
+    with app.app_context():
+        version = service.ensure_first_version()
+        db.session.commit()
+        return version.id
 
 
 @pytest.fixture
