@@ -1,7 +1,7 @@
 """Guide checklist pages: thin routes over blueprints/guide/service.py."""
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
@@ -253,7 +253,7 @@ def _statistics_request():
         unit_ids = [unit_id]
     else:
         unit_ids = sorted(allowed)
-    today = date.today()
+    today = datetime.now(get_timezone()).date()  # the library's date, not the server's
     errors = {}
     try:
         start = date.fromisoformat(request.args["from"]) if request.args.get("from") else service.month_start(today).replace(month=1)
