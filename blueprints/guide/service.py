@@ -414,41 +414,50 @@ def statistics(unit_ids, start, end, zone):
     utc = ZoneInfo("UTC")
     lo = datetime.combine(start, datetime.min.time(), zone).astimezone(utc).replace(tzinfo=None)
     hi = datetime.combine(end, datetime.min.time(), zone).astimezone(utc).replace(tzinfo=None)
-    sessions = db.session.scalars(
-        select(GuidanceSession)
+    # Plain rows, not ORM objects: a year of a big library is thousands of sessions.
+    counted = (
+        select(GuidanceSession.id)
         .where(
             GuidanceSession.unit_id.in_(unit_ids),
             GuidanceSession.ended_at.is_not(None),
             GuidanceSession.started_at >= lo,
             GuidanceSession.started_at < hi,
         )
-        .order_by(GuidanceSession.started_at)
+    )
+    sessions = db.session.execute(
+        select(GuidanceSession.started_at, GuidanceSession.device, GuidanceSession.outcome, GuidanceSession.duration_minutes)
+        .where(GuidanceSession.id.in_(counted))
+    ).all()
+    topic_rows = db.session.execute(select(SessionTopic.topic).where(SessionTopic.session_id.in_(counted))).scalars().all()
+    limit_rows = db.session.execute(
+        select(LimitMet.session_id, ChecklistItem.key, LimitMet.referred_to)
+        .join(ChecklistItem, ChecklistItem.id == LimitMet.item_id)
+        .where(LimitMet.session_id.in_(counted))
     ).all()
     weeks, months = Counter(), Counter()
-    topics, outcomes, devices, durations = Counter(), Counter(), Counter(), Counter()
+    topics, outcomes, devices, durations = Counter(topic_rows), Counter(), Counter(), Counter()
     limits, referrals, limit_referrals = Counter(), Counter(), Counter()
     total_minutes = 0
-    for s in sessions:
-        local = s.started_at.replace(tzinfo=utc).astimezone(zone)
+    for started_at, device, outcome, minutes in sessions:
+        local = started_at.replace(tzinfo=utc).astimezone(zone)
         iso = local.isocalendar()
         weeks[f"{iso.year}-W{iso.week:02d}"] += 1
         months[f"{local.year}-{local.month:02d}"] += 1
-        topics.update(s.topic_codes)
-        outcomes[s.outcome.value] += 1
-        devices[s.device] += 1
-        total_minutes += s.duration_minutes
+        outcomes[outcome.value] += 1
+        devices[device] += 1
+        total_minutes += minutes
         for low, high, key, _label in DURATION_BUCKETS:
-            if low <= s.duration_minutes < high:
+            if low <= minutes < high:
                 durations[key] += 1
-        if s.outcome in OUTCOME_REFERRALS:
-            referrals[OUTCOME_REFERRALS[s.outcome].value] += 1
-        for met in s.limits_met:
-            limits[met.item.key] += 1
-            limit_referrals[met.referred_to.value] += 1
+        if outcome in OUTCOME_REFERRALS:
+            referrals[OUTCOME_REFERRALS[outcome].value] += 1
+    for _session_id, key, referred_to in limit_rows:
+        limits[key] += 1
+        limit_referrals[referred_to.value] += 1
     return {
         "total": len(sessions),
         "total_minutes": total_minutes,
-        "sessions_with_limit": sum(1 for s in sessions if s.limits_met),
+        "sessions_with_limit": len({row.session_id for row in limit_rows}),
         "weeks": dict(sorted(weeks.items())),
         "months": dict(sorted(months.items())),
         "topics": {k: topics[k] for k in TOPICS if topics[k]},
