@@ -1,10 +1,324 @@
-from flask import render_template
+"""Guide checklist pages: thin routes over blueprints/guide/service.py."""
+import csv
+import io
+from datetime import date, datetime, timedelta
 
-from blueprints.guide import bp
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import db
+from blueprints.accounts.models import Unit
+from blueprints.guide import bp, service
+from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
+from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
+from common.views import render_form
 
 
-@bp.route("/")
+def _language():
+    return str(get_locale() or "fi")
+
+
+def _guide_units():
+    return current_user.units(Role.GUIDE)
+
+
+def _start_form():
+    form = StartSessionForm()
+    form.unit.choices = [(u.id, u.name) for u in _guide_units()]
+    return form
+
+
+def _today_context():
+    units = _guide_units()
+    return {
+        "mine": service.my_sessions_today(current_user, get_timezone()),
+        "colleagues": service.colleagues_in_progress(current_user, [u.id for u in units]),
+    }
+
+
+@bp.route("/", methods=["GET", "POST"])
 @roles_required(Role.GUIDE)
 def index():
-    return render_template("guide/index.html")
+    form = _start_form()
+    if form.validate_on_submit():
+        try:
+            session = service.start_session(
+                current_user, form.unit.data, form.topics.data, form.device.data, form.customer_language.data
+            )
+        except service.GuideError as error:
+            if error.status == 403:
+                abort(403)
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            return redirect(url_for("guide.session_view", session_id=session.id))
+    return render_form("guide/index.html", form, **_today_context())
+
+
+@bp.route("/today")
+@roles_required(Role.GUIDE)
+def today():
+    return render_template("guide/_today.html", **_today_context())
+
+
+def _session_context(session, limit_form=None):
+    version = session.version
+    raised = service.limits_for_topics(version, session.topic_codes)
+    if limit_form is None:
+        limit_form = LimitForm(formdata=None)
+    limit_form.limit.choices = [(i.id, f"{i.number()}. {i.text(_language())[:80]}") for i in version.group(ItemGroup.NEVER)]
+    if raised and not limit_form.limit.data:
+        limit_form.limit.data = raised[0].id
+    return {
+        "s": session,
+        "version": version,
+        "raised": raised,
+        "ticked": session.ticked_item_ids,
+        "language": _language(),
+        "limit_form": limit_form,
+        "ItemGroup": ItemGroup,
+        "topics": service.TOPICS,
+        "devices": service.DEVICES,
+        "customer_languages": service.CUSTOMER_LANGUAGES,
+        "referrals": service.REFERRAL_LABELS,
+        "outcomes": service.OUTCOME_LABELS,
+    }
+
+
+@bp.route("/sessions/<int:session_id>")
+@roles_required(Role.GUIDE)
+def session_view(session_id):
+    session = service.get_session(current_user, session_id)
+    return render_template("guide/session.html", **_session_context(session))
+
+
+@bp.route("/sessions/<int:session_id>/checklist")
+@roles_required(Role.GUIDE)
+def session_checklist(session_id):
+    session = service.get_session(current_user, session_id)
+    return render_template("guide/_session_checklist.html", **_session_context(session))
+
+
+@bp.route("/sessions/<int:session_id>/items/<int:item_id>", methods=["POST"])
+@roles_required(Role.GUIDE)
+def tick(session_id, item_id):
+    session = service.get_session(current_user, session_id)
+    try:
+        service.set_tick(current_user, session, item_id, request.form.get("ticked") == "1")
+    except service.GuideError as error:
+        db.session.rollback()
+        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
+    db.session.commit()
+    return render_template("guide/_session_checklist.html", **_session_context(session))
+
+
+@bp.route("/sessions/<int:session_id>/limits", methods=["POST"])
+@roles_required(Role.GUIDE)
+def record_limit(session_id):
+    session = service.get_session(current_user, session_id)
+    form = LimitForm()
+    _session_context(session, form)  # fills the choices
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.record_limit(current_user, session, form.limit.data, form.referred_to.data)
+        except service.GuideError as error:
+            db.session.rollback()
+            if error.field is None:
+                return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
+            getattr(form, error.field).errors.append(error.message)
+            status = 422
+        else:
+            db.session.commit()
+            form = None
+    else:
+        status = 422
+    return render_template("guide/_session_checklist.html", **_session_context(session, form)), status
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["GET", "POST"])
+@roles_required(Role.GUIDE)
+def end_session(session_id):
+    session = service.get_session(current_user, session_id)
+    if not session.in_progress:
+        flash(_("The session has already ended."), "error")
+        return redirect(url_for("guide.session_view", session_id=session.id)), 303
+    form = EndSessionForm()
+    if request.method == "GET":
+        form.duration_minutes.data = service.measured_minutes(session)
+    if form.validate_on_submit():
+        try:
+            service.end_session(current_user, session, form.outcome.data, form.duration_minutes.data, form.note.data)
+        except service.GuideError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Session ended."), "success")
+            return redirect(url_for("guide.index"))
+    return render_form("guide/end.html", form, s=session, topics=service.TOPICS)
+
+
+# --- the checklist itself ------------------------------------------------------------------
+
+
+@bp.route("/checklist/print")
+@roles_required(Role.GUIDE)
+def print_checklist():
+    number = request.args.get("version", type=int)
+    if number:
+        version = db.session.scalar(db.select(ChecklistVersion).where(ChecklistVersion.number == number))
+        if version is None:
+            abort(404)
+    else:
+        version = service.ensure_first_version()
+        db.session.commit()
+    return render_template("guide/print.html", version=version, language=_language(), ItemGroup=ItemGroup)
+
+
+@bp.route("/admin/checklist")
+@roles_required(Role.SERVICE_ADMIN)
+def admin_checklist():
+    version = service.ensure_first_version(current_user)
+    db.session.commit()
+    versions = db.session.scalars(db.select(ChecklistVersion).order_by(ChecklistVersion.number.desc()).limit(20)).all()
+    return render_template(
+        "guide/admin_checklist.html", version=version, versions=versions, language=_language(), ItemGroup=ItemGroup,
+        group_labels=service.GROUP_LABELS,
+    )
+
+
+@bp.route("/admin/checklist/items/new", methods=["GET", "POST"])
+@bp.route("/admin/checklist/items/<int:item_id>", methods=["GET", "POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def admin_item(item_id=None):
+    version = service.ensure_first_version(current_user)
+    item = None
+    if item_id is not None:
+        item = db.get_or_404(service.ChecklistItem, item_id)
+        if item.version_id != version.id:
+            abort(404)
+    form = ItemForm(obj=item)
+    if item is not None:
+        form.group.data = item.group.value
+    if form.validate_on_submit():
+        if item is None:
+            new = service.add_item(current_user, form.group.data, form.texts(), form.instead())
+        else:
+            new = service.edit_item(current_user, item.id, form.texts(), form.instead())
+        db.session.commit()
+        flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
+        return redirect(url_for("guide.admin_checklist"))
+    return render_form("guide/admin_item.html", form, item=item)
+
+
+@bp.route("/admin/checklist/items/<int:item_id>/move", methods=["POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def admin_move_item(item_id):
+    return _admin_change(lambda: service.move_item(current_user, item_id, request.form.get("direction")))
+
+
+@bp.route("/admin/checklist/items/<int:item_id>/retire", methods=["POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def admin_retire_item(item_id):
+    return _admin_change(lambda: service.retire_item(current_user, item_id))
+
+
+def _admin_change(change):
+    try:
+        new = change()
+    except service.GuideError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
+    return redirect(url_for("guide.admin_checklist")), 303
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+def _statistics_request():
+    """The units and the period asked for; a guide sees their own units, a service admin all."""
+    units = _guide_units()
+    allowed = {u.id for u in units}
+    unit_id = request.args.get("unit", type=int)
+    if unit_id:
+        if unit_id not in allowed:
+            abort(403)
+        unit_ids = [unit_id]
+    else:
+        unit_ids = sorted(allowed)
+    today = datetime.now(get_timezone()).date()  # the library's date, not the server's
+    errors = {}
+    try:
+        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else service.month_start(today).replace(month=1)
+    except ValueError:
+        errors["from"] = _("Give a date as YYYY-MM-DD.")
+        start = today.replace(month=1, day=1)
+    try:
+        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else today
+    except ValueError:
+        errors["to"] = _("Give a date as YYYY-MM-DD.")
+        end = today
+    if end < start:
+        errors["to"] = _("The end date is before the start date.")
+        end = start
+    return units, unit_id, unit_ids, start, end, errors
+
+
+@bp.route("/statistics")
+@roles_required(Role.GUIDE)
+def statistics():
+    units, unit_id, unit_ids, start, end, errors = _statistics_request()
+    figures = service.statistics(unit_ids, start, end + timedelta(days=1), get_timezone())
+    months = list(figures["months"].items())
+    peak = max([n for _, n in months] or [1])
+    return render_template(
+        "guide/statistics.html",
+        figures=figures, units=units, unit_id=unit_id, start=start, end=end, errors=errors,
+        months=months, peak=peak, topics=service.TOPICS, devices=service.DEVICES,
+        outcomes={k.value: v for k, v in service.OUTCOME_LABELS.items()},
+        referrals={k.value: v for k, v in service.REFERRAL_LABELS.items()},
+        durations={key: label for _, _, key, label in service.DURATION_BUCKETS},
+        limit_labels=_limit_labels(),
+    ), (422 if errors else 200)
+
+
+def _limit_labels():
+    version = service.current_version()
+    if version is None:
+        return {}
+    return {i.key: f"{i.number()}. {i.text(_language())[:60]}…" for i in version.group(ItemGroup.NEVER)}
+
+
+@bp.route("/statistics.csv")
+@roles_required(Role.GUIDE)
+def statistics_csv():
+    units, unit_id, unit_ids, start, end, errors = _statistics_request()
+    if errors:
+        return " ".join(errors.values()), 422
+    figures = service.statistics(unit_ids, start, end + timedelta(days=1), get_timezone())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "key", "count"])
+    writer.writerow(["total", "sessions", figures["total"]])
+    writer.writerow(["total", "minutes", figures["total_minutes"]])
+    writer.writerow(["total", "sessions_with_limit", figures["sessions_with_limit"]])
+    for section in ("weeks", "months", "topics", "outcomes", "devices", "durations", "limits", "referrals", "limit_referrals"):
+        for key, count in figures[section].items():
+            writer.writerow([section, key, count])
+    filename = f"guide-statistics-{start.isoformat()}-{end.isoformat()}.csv"
+    return Response(
+        out.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.app_template_filter("guide_topic")
+def topic_label(code):
+    return service.TOPICS.get(code, code)

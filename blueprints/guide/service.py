@@ -1,0 +1,474 @@
+"""The rules of the guide checklist: versions of the guideline, sessions, ticks, statistics."""
+from collections import Counter, OrderedDict
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app import db
+from blueprints.guide import checklist_data
+from blueprints.guide.models import (
+    CONTENT_LANGUAGES,
+    ChecklistItem,
+    ChecklistVersion,
+    GuidanceSession,
+    ItemGroup,
+    LimitMet,
+    Outcome,
+    Referral,
+    SessionTick,
+    SessionTopic,
+)
+from common import audit, live
+from common.access import Role
+from common.clock import utcnow
+
+NOTE_MAX_LENGTH = 500
+MAX_DURATION_MINUTES = 24 * 60
+
+GROUP_LABELS = {
+    ItemGroup.ALWAYS: _l("Always"),
+    ItemGroup.IF_TIME: _l("If time and situation allow"),
+    ItemGroup.NEVER: _l("Never"),
+}
+
+TOPICS = OrderedDict(
+    [
+        ("phone_basics", _l("Phone basics")),
+        ("email", _l("Email")),
+        ("e_resources", _l("E-resources and library apps")),
+        ("banking", _l("Online banking and strong identification")),
+        ("gambling", _l("Gambling and betting")),
+        ("authority_services", _l("Public-authority e-services")),
+        ("installing_apps", _l("Installing apps")),
+        ("device_settings", _l("Device settings")),
+        ("buying", _l("Buying a device or app")),
+        ("document_copies", _l("Document copies")),
+        ("other", _l("Other")),
+    ]
+)
+
+# A topic that touches a NEVER rule raises that rule (by its stable key) to the top.
+# Public-authority e-services need strong identification, so they raise rule 2 as banking does.
+TOPIC_LIMITS = {
+    "banking": "never-2",
+    "gambling": "never-2",
+    "authority_services": "never-2",
+    "installing_apps": "never-4",
+    "device_settings": "never-3",
+    "buying": "never-5",
+    "document_copies": "never-6",
+}
+
+DEVICES = OrderedDict(
+    [
+        ("phone", _l("Smartphone")),
+        ("tablet", _l("Tablet")),
+        ("laptop", _l("Laptop")),
+        ("library_computer", _l("Library computer")),
+        ("e_reader", _l("E-reader")),
+        ("other", _l("Other device")),
+    ]
+)
+
+CUSTOMER_LANGUAGES = OrderedDict(
+    [
+        ("fi", _l("Finnish")),
+        ("sv", _l("Swedish")),
+        ("en", _l("English")),
+        ("ru", _l("Russian")),
+        ("uk", _l("Ukrainian")),
+        ("ar", _l("Arabic")),
+        ("other", _l("Other language")),
+    ]
+)
+
+OUTCOME_LABELS = OrderedDict(
+    [
+        (Outcome.SOLVED, _l("Solved")),
+        (Outcome.PARTLY_SOLVED, _l("Partly solved")),
+        (Outcome.REFERRED_SERVICE_PROVIDER, _l("Referred to the service provider")),
+        (Outcome.REFERRED_REPAIR_SHOP, _l("Referred to a repair shop")),
+        (Outcome.REFERRED_LIBRARY_SERVICE, _l("Referred to another library service")),
+    ]
+)
+
+REFERRAL_LABELS = OrderedDict(
+    [
+        (Referral.SERVICE_PROVIDER, _l("The service provider")),
+        (Referral.REPAIR_SHOP, _l("A seller or repair shop")),
+        (Referral.LIBRARY_SERVICE, _l("Another library service")),
+    ]
+)
+
+OUTCOME_REFERRALS = {
+    Outcome.REFERRED_SERVICE_PROVIDER: Referral.SERVICE_PROVIDER,
+    Outcome.REFERRED_REPAIR_SHOP: Referral.REPAIR_SHOP,
+    Outcome.REFERRED_LIBRARY_SERVICE: Referral.LIBRARY_SERVICE,
+}
+
+# (from, below, key, label) in minutes.
+DURATION_BUCKETS = [
+    (0, 10, "0-9", _l("Under 10 min")),
+    (10, 20, "10-19", _l("10–19 min")),
+    (20, 30, "20-29", _l("20–29 min")),
+    (30, 60, "30-59", _l("30–59 min")),
+    (60, MAX_DURATION_MINUTES + 1, "60+", _l("An hour or more")),
+]
+
+
+class GuideError(Exception):
+    """A rule was broken; `field` names the form field the message belongs to, if any."""
+
+    def __init__(self, message, field=None, status=422):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+# --- the guideline and its versions ---------------------------------------------------------
+
+
+def current_version():
+    return db.session.scalar(select(ChecklistVersion).order_by(ChecklistVersion.number.desc()).limit(1))
+
+
+def ensure_first_version(created_by=None):
+    """Version 1 is the guideline of seed 004; create it if there is no version yet."""
+    version = current_version()
+    if version is not None:
+        return version
+    version = ChecklistVersion(number=1, created_by=created_by, change="Seed 004")
+    position = 0
+    for group, rows in (
+        (ItemGroup.ALWAYS, checklist_data.ALWAYS),
+        (ItemGroup.IF_TIME, checklist_data.IF_TIME),
+        (ItemGroup.NEVER, checklist_data.NEVER),
+    ):
+        for row in rows:
+            key, texts = row[0], row[1]
+            instead = row[2] if len(row) > 2 else {}
+            position += 1
+            version.items.append(
+                ChecklistItem(
+                    key=key,
+                    group=group,
+                    position=position,
+                    **{f"text_{lang}": texts[lang] for lang in CONTENT_LANGUAGES},
+                    **{f"instead_{lang}": instead.get(lang) for lang in CONTENT_LANGUAGES},
+                )
+            )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def _copy_item(item, **changes):
+    values = {
+        c: getattr(item, c)
+        for c in ["key", "group", "position"]
+        + [f"text_{lang}" for lang in CONTENT_LANGUAGES]
+        + [f"instead_{lang}" for lang in CONTENT_LANGUAGES]
+    }
+    values.update(changes)
+    return ChecklistItem(**values)
+
+
+def _new_version(editor, change, items):
+    """Store `items` (unsaved ChecklistItem objects) as the next version of the guideline.
+
+    Rule: an edit never changes a stored version, because sessions keep the version they
+    followed; every edit makes a new version.
+    """
+    current = current_version()
+    version = ChecklistVersion(number=(current.number + 1) if current else 1, created_by=editor, change=change)
+    ordered = sorted(items, key=lambda i: (list(ItemGroup).index(i.group), i.position))
+    for position, item in enumerate(ordered, start=1):
+        item.position = position
+        version.items.append(item)
+    db.session.add(version)
+    db.session.flush()
+    audit.record("guide.checklist_changed", obj=version, number=version.number, change=change)
+    live.announce("guide-checklist-changed")
+    return version
+
+
+def _item_of_current(item_id):
+    current = current_version()
+    item = db.session.get(ChecklistItem, item_id)
+    if item is None or current is None or item.version_id != current.id:
+        raise GuideError(_l("Only items of the current version can be edited."), status=409)
+    return current, item
+
+
+def edit_item(editor, item_id, texts, instead=None):
+    """Change an item's texts: a new version with the item under the same key."""
+    current, item = _item_of_current(item_id)
+    changes = {f"text_{lang}": texts[lang].strip() for lang in CONTENT_LANGUAGES}
+    if item.group == ItemGroup.NEVER and instead is not None:
+        changes.update({f"instead_{lang}": (instead.get(lang) or "").strip() or None for lang in CONTENT_LANGUAGES})
+    items = [_copy_item(i, **changes) if i.id == item.id else _copy_item(i) for i in current.items]
+    return _new_version(editor, f"edited {item.key}", items)
+
+
+def move_item(editor, item_id, direction):
+    """Move an item one place up or down within its group: a new version."""
+    current, item = _item_of_current(item_id)
+    group = current.group(item.group)
+    index = group.index(item)
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other < len(group):
+        raise GuideError(_l("The item cannot move further."), status=409)
+    swapped = {group[index].id: group[other].position, group[other].id: group[index].position}
+    items = [_copy_item(i, position=swapped.get(i.id, i.position)) for i in current.items]
+    return _new_version(editor, f"moved {item.key} {direction}", items)
+
+
+def retire_item(editor, item_id):
+    """Leave an item out of the next version; past sessions still show it in theirs."""
+    current, item = _item_of_current(item_id)
+    items = [_copy_item(i) for i in current.items if i.id != item.id]
+    return _new_version(editor, f"retired {item.key}", items)
+
+
+def add_item(editor, group, texts, instead=None):
+    """Add an item at the end of its group: a new version with a fresh key."""
+    current = current_version()
+    group = ItemGroup(group)
+    items = [_copy_item(i) for i in current.items]
+    prefix = {ItemGroup.ALWAYS: "always", ItemGroup.IF_TIME: "iftime", ItemGroup.NEVER: "never"}[group]
+    used = set(db.session.scalars(select(ChecklistItem.key).where(ChecklistItem.key.like(f"{prefix}-%"))))
+    n = len(current.group(group)) + 1
+    while f"{prefix}-{n}" in used:
+        n += 1
+    new = ChecklistItem(
+        key=f"{prefix}-{n}",
+        group=group,
+        position=10_000,
+        **{f"text_{lang}": texts[lang].strip() for lang in CONTENT_LANGUAGES},
+        **{f"instead_{lang}": ((instead or {}).get(lang) or "").strip() or None for lang in CONTENT_LANGUAGES},
+    )
+    items.append(new)
+    return _new_version(editor, f"added {new.key}", items)
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def limits_for_topics(version, topics):
+    """The NEVER rules of `version` that the chosen topics touch, in rule order."""
+    keys = {TOPIC_LIMITS[t] for t in topics if t in TOPIC_LIMITS}
+    return [item for item in version.group(ItemGroup.NEVER) if item.key in keys]
+
+
+def get_session(user, session_id, role=Role.GUIDE):
+    """The session if the user is a guide of its unit (service admin: any); else 403/404."""
+    from flask import abort
+
+    session = db.session.get(GuidanceSession, session_id)
+    if session is None:
+        abort(404)
+    if not user.holds(role, session.unit_id):
+        abort(403)
+    return session
+
+
+def start_session(guide, unit_id, topics, device, customer_language):
+    """Start a session on the current version of the guideline. No customer data is asked."""
+    if not guide.holds(Role.GUIDE, unit_id):
+        raise GuideError(_l("You are not a guide of that unit."), field="unit", status=403)
+    topics = [t for t in TOPICS if t in set(topics)]
+    if not topics:
+        raise GuideError(_l("Choose at least one topic."), field="topics")
+    if device not in DEVICES:
+        raise GuideError(_l("Choose the device."), field="device")
+    if customer_language not in CUSTOMER_LANGUAGES:
+        raise GuideError(_l("Choose the customer's language."), field="customer_language")
+    version = ensure_first_version()
+    session = GuidanceSession(
+        unit_id=unit_id,
+        guide_id=guide.id,
+        version=version,
+        device=device,
+        customer_language=customer_language,
+        started_at=utcnow(),
+        topics=[SessionTopic(topic=t) for t in topics],
+    )
+    db.session.add(session)
+    db.session.flush()
+    audit.record("guide.session_started", obj=session, unit=unit_id, topics=topics)
+    _announce(session, lists=True)
+    return session
+
+
+def _announce(session, lists=False):
+    # Everyone who may view the session: the unit's staff sockets and the service admins.
+    for room in (live.unit_room(session.unit_id), live.role_room(Role.SERVICE_ADMIN)):
+        live.announce(f"guide-session-{session.id}", room=room, session_id=session.id)
+        if lists:
+            live.announce("guide-sessions-changed", room=room, unit_id=session.unit_id)
+
+
+def _require_open(session):
+    if not session.in_progress:
+        raise GuideError(_l("The session has already ended."), status=409)
+
+
+def set_tick(user, session, item_id, ticked):
+    """Tick or untick an ALWAYS or IF TIME item of the session's own version."""
+    _require_open(session)
+    item = db.session.get(ChecklistItem, item_id)
+    if item is None or item.version_id != session.version_id:
+        raise GuideError(_l("That item is not in the checklist version this session follows."))
+    if item.group == ItemGroup.NEVER:
+        raise GuideError(_l("Limits are not ticked; record a referral instead."))
+    existing = db.session.get(SessionTick, (session.id, item.id))
+    if ticked and existing is None:
+        db.session.add(SessionTick(session_id=session.id, item_id=item.id, ticked_by_id=user.id, ticked_at=utcnow()))
+    elif not ticked and existing is not None:
+        db.session.delete(existing)
+    db.session.flush()
+    db.session.expire(session, ["ticks"])
+    _announce(session)
+
+
+def record_limit(user, session, item_id, referred_to):
+    """Record that the guide stopped at a NEVER rule and referred the customer on."""
+    _require_open(session)
+    item = db.session.get(ChecklistItem, item_id) if item_id else None
+    if item is None or item.version_id != session.version_id or item.group != ItemGroup.NEVER:
+        raise GuideError(_l("Choose a limit of this checklist."), field="limit")
+    try:
+        referral = Referral(referred_to)
+    except ValueError:
+        raise GuideError(_l("Choose where the customer was referred."), field="referred_to") from None
+    db.session.add(LimitMet(session_id=session.id, item_id=item.id, referred_to=referral, recorded_by_id=user.id, recorded_at=utcnow()))
+    db.session.flush()
+    db.session.expire(session, ["limits_met"])
+    audit.record("guide.limit_met", obj=session, unit=session.unit_id, rule=item.key, referred_to=referral.value)
+    _announce(session)
+
+
+def measured_minutes(session, now=None):
+    """Minutes from the start until now, rounded, at least 0 and at most a day."""
+    seconds = ((now or utcnow()) - session.started_at).total_seconds()
+    return max(0, min(MAX_DURATION_MINUTES, round(seconds / 60)))
+
+
+def end_session(user, session, outcome, duration_minutes, note):
+    """End the session once: an outcome, a duration of 0..24 h, a short note without personal data."""
+    _require_open(session)
+    try:
+        outcome = Outcome(outcome)
+    except ValueError:
+        raise GuideError(_l("Choose the outcome."), field="outcome") from None
+    if duration_minutes is None or not 0 <= duration_minutes <= MAX_DURATION_MINUTES:
+        raise GuideError(_l("The duration must be between 0 and 1440 minutes (a day)."), field="duration_minutes")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise GuideError(_l("The note can be at most %(n)d characters.", n=NOTE_MAX_LENGTH), field="note")
+    session.outcome = outcome
+    session.duration_minutes = duration_minutes
+    session.note = note
+    session.ended_at = utcnow()
+    db.session.flush()
+    audit.record("guide.session_ended", obj=session, unit=session.unit_id, outcome=outcome.value)
+    _announce(session, lists=True)
+    return session
+
+
+def local_day_bounds(zone, today=None):
+    today = today or datetime.now(zone).date()
+    start = datetime.combine(today, datetime.min.time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return start, start + timedelta(days=1)
+
+
+def my_sessions_today(user, zone):
+    start, end = local_day_bounds(zone)
+    return db.session.scalars(
+        select(GuidanceSession)
+        .where(GuidanceSession.guide_id == user.id, GuidanceSession.started_at >= start, GuidanceSession.started_at < end)
+        .order_by(GuidanceSession.started_at.desc())
+    ).all()
+
+
+def colleagues_in_progress(user, unit_ids):
+    return db.session.scalars(
+        select(GuidanceSession)
+        .where(GuidanceSession.unit_id.in_(unit_ids), GuidanceSession.ended_at.is_(None), GuidanceSession.guide_id != user.id)
+        .order_by(GuidanceSession.started_at)
+    ).all()
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def statistics(unit_ids, start, end, zone):
+    """Counts of the sessions ENDED whose start falls in [start, end) local dates, for the units.
+
+    Weeks are ISO weeks and months calendar months of the start time in `zone`. Every figure
+    is a plain count of stored rows, so it can be reproduced from the data.
+    """
+    utc = ZoneInfo("UTC")
+    lo = datetime.combine(start, datetime.min.time(), zone).astimezone(utc).replace(tzinfo=None)
+    hi = datetime.combine(end, datetime.min.time(), zone).astimezone(utc).replace(tzinfo=None)
+    # Plain rows, not ORM objects: a year of a big library is thousands of sessions.
+    counted = (
+        select(GuidanceSession.id)
+        .where(
+            GuidanceSession.unit_id.in_(unit_ids),
+            GuidanceSession.ended_at.is_not(None),
+            GuidanceSession.started_at >= lo,
+            GuidanceSession.started_at < hi,
+        )
+    )
+    sessions = db.session.execute(
+        select(GuidanceSession.started_at, GuidanceSession.device, GuidanceSession.outcome, GuidanceSession.duration_minutes)
+        .where(GuidanceSession.id.in_(counted))
+    ).all()
+    topic_rows = db.session.execute(select(SessionTopic.topic).where(SessionTopic.session_id.in_(counted))).scalars().all()
+    limit_rows = db.session.execute(
+        select(LimitMet.session_id, ChecklistItem.key, LimitMet.referred_to)
+        .join(ChecklistItem, ChecklistItem.id == LimitMet.item_id)
+        .where(LimitMet.session_id.in_(counted))
+    ).all()
+    weeks, months = Counter(), Counter()
+    topics, outcomes, devices, durations = Counter(topic_rows), Counter(), Counter(), Counter()
+    limits, referrals, limit_referrals = Counter(), Counter(), Counter()
+    total_minutes = 0
+    for started_at, device, outcome, minutes in sessions:
+        local = started_at.replace(tzinfo=utc).astimezone(zone)
+        iso = local.isocalendar()
+        weeks[f"{iso.year}-W{iso.week:02d}"] += 1
+        months[f"{local.year}-{local.month:02d}"] += 1
+        outcomes[outcome.value] += 1
+        devices[device] += 1
+        total_minutes += minutes
+        for low, high, key, _label in DURATION_BUCKETS:
+            if low <= minutes < high:
+                durations[key] += 1
+        if outcome in OUTCOME_REFERRALS:
+            referrals[OUTCOME_REFERRALS[outcome].value] += 1
+    for _session_id, key, referred_to in limit_rows:
+        limits[key] += 1
+        limit_referrals[referred_to.value] += 1
+    return {
+        "total": len(sessions),
+        "total_minutes": total_minutes,
+        "sessions_with_limit": len({row.session_id for row in limit_rows}),
+        "weeks": dict(sorted(weeks.items())),
+        "months": dict(sorted(months.items())),
+        "topics": {k: topics[k] for k in TOPICS if topics[k]},
+        "outcomes": {k.value: outcomes[k.value] for k in OUTCOME_LABELS if outcomes[k.value]},
+        "devices": {k: devices[k] for k in DEVICES if devices[k]},
+        "durations": {key: durations[key] for _, _, key, _ in DURATION_BUCKETS if durations[key]},
+        "limits": dict(sorted(limits.items())),
+        "referrals": {k.value: referrals[k.value] for k in REFERRAL_LABELS if referrals[k.value]},
+        "limit_referrals": {k.value: limit_referrals[k.value] for k in REFERRAL_LABELS if limit_referrals[k.value]},
+    }
+
+
+def month_start(day):
+    return date(day.year, day.month, 1)

@@ -1,0 +1,135 @@
+"""Guide checklist in a real browser: live sync between two devices, accessibility, printing."""
+import io
+import re
+import unicodedata
+
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from app import db
+from blueprints.guide import checklist_data, service
+from common.access import Role
+from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+
+
+def _ensure_version(app):
+    with app.app_context():
+        service.ensure_first_version()
+        db.session.commit()
+
+
+def _start_banking_session(page):
+    page.goto("/guide/")
+    page.get_by_label("Online banking and strong identification").check()
+    page.select_option("#device", "phone")
+    page.select_option("#customer_language", "fi")
+    page.get_by_role("button", name="Start the session").click()
+    page.wait_for_url(re.compile(r"/guide/sessions/\d+$"))
+
+
+def test_ticks_on_one_device_appear_on_the_other_live(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("opastaja", (Role.GUIDE, library))
+    _ensure_version(app)
+    phone = new_page()
+    log_in(phone, "opastaja")
+    _start_banking_session(phone)
+    expect(phone.locator(".guide-raised")).to_contain_text("rule 2")
+    expect(phone.locator(".guide-raised")).to_contain_text("Refer the customer to the service provider")
+    session_url = phone.url
+
+    desk = new_page()
+    log_in(desk, "opastaja")
+    desk.goto(session_url)
+    wait_until_live(desk)
+    wait_until_live(phone)
+
+    phone.get_by_label(re.compile("1\\. Meets the customer")).check()
+    expect(desk.get_by_label(re.compile("1\\. Meets the customer"))).to_be_checked(timeout=2000)
+    desk.get_by_label(re.compile("2\\. Tells the customer about the topic")).check()
+    expect(phone.get_by_label(re.compile("2\\. Tells the customer about the topic"))).to_be_checked(timeout=2000)
+    desk.get_by_label(re.compile("1\\. Meets the customer")).uncheck()
+    expect(phone.get_by_label(re.compile("1\\. Meets the customer"))).not_to_be_checked(timeout=2000)
+
+    # Stopped at rule 2, referred to the bank; then ended as referred to the service provider.
+    phone.select_option("#referred_to", "service_provider")
+    phone.get_by_role("button", name="Record the referral").click()
+    expect(desk.locator("#met-heading")).to_be_visible(timeout=2000)
+    phone.get_by_role("link", name="End the session").click()
+    phone.get_by_label("Referred to the service provider").check()
+    phone.get_by_role("button", name="End the session").click()
+    phone.wait_for_url(re.compile(r"/guide/$"))
+    expect(desk.locator("#ended-heading")).to_be_visible(timeout=2000)
+    phone.goto("/guide/statistics")
+    expect(phone.get_by_role("table", name="By outcome")).to_contain_text("Referred to the service provider")
+
+
+def test_colleagues_list_updates_live(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("opastaja", (Role.GUIDE, library))
+    make_user("kollega", (Role.GUIDE, library))
+    _ensure_version(app)
+    colleague = new_page()
+    log_in(colleague, "kollega")
+    colleague.goto("/guide/")
+    wait_until_live(colleague)
+    guide = new_page()
+    log_in(guide, "opastaja")
+    _start_banking_session(guide)
+    expect(colleague.locator("#guide-today")).to_contain_text("Opastaja", timeout=2000)
+
+
+def test_every_guide_page_passes_axe(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("opastaja", (Role.GUIDE, library))
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    _ensure_version(app)
+    page = new_page()
+    log_in(page, "opastaja")
+    page.goto("/guide/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Start the session").click()  # no topic: the error state
+    expect(page.locator("#topics-error")).to_be_visible()
+    assert_accessible(page)
+    _start_banking_session(page)
+    wait_until_live(page)
+    assert_accessible(page)
+    page.get_by_role("link", name="End the session").click()
+    assert_accessible(page)
+    page.fill("#duration_minutes", "-5")
+    page.get_by_role("button", name="End the session").click()
+    expect(page.locator("#duration_minutes-error")).to_be_visible()
+    assert_accessible(page)
+    for path in ["/guide/checklist/print", "/guide/statistics", "/guide/statistics?from=bad"]:
+        page.goto(path)
+        assert_accessible(page)
+    admin = new_page()
+    log_in(admin, "sirpa")
+    for path in ["/guide/admin/checklist", "/guide/admin/checklist/items/new"]:
+        admin.goto(path)
+        assert_accessible(admin)
+    admin.goto("/guide/admin/checklist")
+    admin.get_by_role("link", name="Edit item 1").first.click()
+    assert_accessible(admin)
+
+
+def _squash(text):
+    # NFKC undoes the PDF's ligatures (ﬁ -> fi); line breaks and hyphenation points go.
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace("\u00ad", "")
+
+
+def test_print_view_is_one_a4_page_with_all_18_items(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("opastaja", (Role.GUIDE, library), language="fi")
+    _ensure_version(app)
+    page = new_page(locale="fi")
+    log_in(page, "opastaja")
+    page.goto("/guide/checklist/print")
+    page.emulate_media(media="print")
+    pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
+    assert len(pdf.pages) == 1
+    text = _squash("".join(p.extract_text() for p in pdf.pages))
+    items = checklist_data.ALWAYS + checklist_data.IF_TIME + checklist_data.NEVER
+    assert len(items) == 18
+    for row in items:
+        assert _squash(row[1]["fi"]) in text, row[0]
