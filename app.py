@@ -114,7 +114,7 @@ def _environment_settings():
 def select_locale():
     """The user's own language; before login, a choice made on the page or the browser's."""
     if not has_request_context():
-        return None  # commands and background work use the default
+        return "en"  # the command line speaks English, as its own messages do
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language
     if session.get("language") in LANGUAGES:

@@ -66,7 +66,10 @@ def app_context(app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    client = app.test_client()
+    # The site's default is Finnish; tests read the English texts unless they ask otherwise.
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture

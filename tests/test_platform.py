@@ -44,7 +44,7 @@ def test_migrations_build_the_schema_of_the_models(tmp_path, empty_database_url)
 
 def test_a_form_without_csrf_token_gets_a_clear_400(tmp_path, app):
     strict = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True))
-    response = strict.test_client().post("/login", data={"username": "x", "password": "y"})
+    response = strict.test_client().post("/login", data={"username": "x", "password": "y"}, headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "The form has expired" in response.get_data(as_text=True)
 
