@@ -35,7 +35,7 @@
   }
 
   function soundButton() {
-    const button = document.querySelector("[data-chat-sound]");
+    const button = document.querySelector("button[data-chat-sound]");
     if (button) button.hidden = audio !== null;
   }
 
@@ -43,7 +43,7 @@
     const button = e.target.closest("[data-chat-sound]");
     if (!button) return;
     const Context = window.AudioContext || window.webkitAudioContext;
-    if (Context) { audio = new Context(); document.body.dataset.chatSound = "on"; }
+    if (Context) { audio = new Context(); document.body.dataset.soundOn = "yes"; }
     soundButton();
     beep();
   });
