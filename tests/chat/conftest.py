@@ -1,4 +1,5 @@
 import pytest
+from flask.testing import FlaskClient
 
 from app import db
 from blueprints.chat.models import ChatQueue
@@ -27,5 +28,21 @@ def desk(app, make_unit, make_user):
 @pytest.fixture
 def in_request(app):
     """A request context: refusals are translated strings and need a locale."""
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield app
+
+
+class EnglishClient(FlaskClient):
+    """A browser that asks for English (customers have no account language)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def english_browsers(app):
+    saved = app.test_client_class
+    app.test_client_class = EnglishClient
+    yield
+    app.test_client_class = saved

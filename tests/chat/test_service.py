@@ -58,7 +58,7 @@ def test_claim_race_with_real_threads_gives_the_customer_to_exactly_one_agent(ap
     outcomes = {}
 
     def try_claim(agent):
-        with app.test_request_context():
+        with app.test_request_context(headers={"Accept-Language": "en"}):
             barrier.wait()
             try:
                 service.claim(conversation_id, user(desk[agent]))
