@@ -4,6 +4,7 @@ Routes are thin; the rules live in blueprints/chat/service.py.
 """
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app import db, limiter
@@ -12,6 +13,7 @@ from blueprints.chat import bp, service
 from blueprints.chat.forms import JoinForm, QueueForm, ServiceLoginForm, WaitingMessageForm
 from blueprints.chat.models import ChatQueue, Conversation, ConversationState
 from common.access import Role, require_unit, roles_required
+from common.clock import utcnow
 from common.views import render_form
 
 JOIN_RATE_LIMIT = "5 per minute"
@@ -303,6 +305,13 @@ def admin_queue(queue_id=None):
 @bp.app_template_filter("chat_system")
 def chat_system_notice(code):
     return service.SYSTEM_NOTICES.get(code, code)
+
+
+@bp.app_template_filter("chat_waited")
+def chat_waited(since):
+    """Whole minutes since a time (a customer's waiting time)."""
+    minutes = max(0, int((utcnow() - since).total_seconds() // 60))
+    return ngettext("waited %(num)d min", "waited %(num)d min", minutes)
 
 
 @bp.app_template_filter("chat_state")

@@ -182,3 +182,28 @@ def test_waiting_message_change_by_agent(app, client, desk):
     aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
     assert aino.post(f"/chat/queues/{desk['queue']}/settings", data={"waiting_message": "Uusi viesti"}).status_code == 200
     assert "Uusi viesti" in client.get("/chat/customer/conversation").get_data(as_text=True)
+
+
+def test_joining_and_messages_are_rate_limited(app, client, desk):
+    from app import limiter
+
+    limiter.reset()
+    limiter.enabled = True
+    try:
+        statuses = [join(app.test_client(), desk, name=f"C{i}").status_code for i in range(6)]
+        assert statuses[:5] == [302] * 5 and statuses[5] == 429
+        limiter.reset()
+        join(client, desk)
+        sent = [client.post("/chat/customer/message", data={"body": f"m{i}"}).status_code for i in range(31)]
+        assert sent[:30] == [200] * 30 and sent[30] == 429
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+
+
+def test_the_customer_list_shows_state_as_text_and_waiting_time(app, client, desk):
+    join(client, desk)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    html = aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
+    assert "chat-dot-waiting" in html and "waiting" in html and "waited 0 min" in html
