@@ -207,3 +207,20 @@ def test_the_customer_list_shows_state_as_text_and_waiting_time(app, client, des
     aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
     html = aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
     assert "chat-dot-waiting" in html and "waiting" in html and "waited 0 min" in html
+
+
+def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post(f"/chat/conversations/{c.id}/claim")
+    aino.get(f"/chat/partials/chat?conversation={c.id}")
+    assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)
+    client.post("/chat/customer/message", data={"body": "Hei?"})
+    assert "New messages!" in aino.get("/chat/partials/active").get_data(as_text=True)
+    assert "New messages!" in aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
+    # The open chat itself shows no badge for its own conversation, and opening it clears the flag.
+    assert "New messages!" not in aino.get(f"/chat/partials/active?conversation={c.id}").get_data(as_text=True)
+    aino.get(f"/chat/partials/chat?conversation={c.id}")
+    assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)
