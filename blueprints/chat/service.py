@@ -50,13 +50,17 @@ def queue_room(queue_id):
     return f"queue:{queue_id}"
 
 
-def _announce(conversation=None, queue=None):
-    """Tell the unit's agents and the customers concerned that something changed."""
+def _announce(conversation=None, queue=None, line_changed=True):
+    """Tell the unit's agents and the customers concerned that something changed.
+
+    Waiting customers of the queue hear only changes to the line (joins, claims, releases,
+    removals, the waiting message), not every message of other customers' chats."""
     queue = queue or conversation.queue
     live.announce("chat-changed", room=live.unit_room(queue.unit_id), queue=queue.id,
                   conversation=conversation.id if conversation else None)
     # Waiting customers of the queue recount their position; this customer re-reads the chat.
-    live.announce("customer-changed", room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
+    if line_changed:
+        live.announce("customer-changed", room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
     if conversation is not None:
         live.announce("customer-changed", room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
 
@@ -358,7 +362,7 @@ def _send(conversation, sender, author, body, **unread):
     db.session.add(message)
     for flag, value in unread.items():
         setattr(conversation, flag, value)
-    _announce(conversation)
+    _announce(conversation, line_changed=False)
     db.session.commit()  # committed before any browser hears of it
     return message
 
