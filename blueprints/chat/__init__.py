@@ -1,6 +1,6 @@
-"""Chat queue."""
+"""Chat queue: customers wait in service queues, agents pick them up and chat, all live."""
 from flask import Blueprint
 
 bp = Blueprint("chat", __name__)
 
-from blueprints.chat import routes  # noqa: E402,F401
+from blueprints.chat import events, routes  # noqa: E402,F401

@@ -1,10 +1,324 @@
-from flask import render_template
+"""Chat routes: the public customer page, the agents' four-column page, queue admin.
 
-from blueprints.chat import bp
-from common.access import Role, roles_required
+Routes are thin; the rules live in blueprints/chat/service.py.
+"""
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from app import db, limiter
+from blueprints.accounts.models import Unit
+from blueprints.chat import bp, service
+from blueprints.chat.forms import JoinForm, QueueForm, ServiceLoginForm, WaitingMessageForm
+from blueprints.chat.models import ChatQueue, Conversation, ConversationState
+from common.access import Role, require_unit, roles_required
+from common.clock import utcnow
+from common.views import render_form
+
+JOIN_RATE_LIMIT = "5 per minute"
+MESSAGE_RATE_LIMIT = "30 per minute"
+
+
+def _status(error):
+    return 403 if isinstance(error, service.NotAllowed) else 409
+
+
+# ---- customers (public, no staff login) ------------------------------------------------------
+
+def _my_conversation():
+    """The conversation named by the signed token in this browser's session, if any."""
+    return service.conversation_for_token(session.get("chat_customer"))
+
+
+@bp.route("/customer/", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("CHAT_JOIN_RATE_LIMIT", JOIN_RATE_LIMIT), methods=["POST"])
+def customer():
+    conversation = _my_conversation()
+    if conversation is not None and conversation.is_open:
+        return render_template("chat/customer.html", conversation=conversation, **_customer_context(conversation))
+    form = JoinForm()
+    queues = service.open_queues()
+    form.queue.choices = [(q.id, q.name) for q in queues]
+    if form.validate_on_submit():
+        queue = db.session.get(ChatQueue, form.queue.data)
+        try:
+            conversation = service.join(queue, form.name.data, form.question.data)
+        except service.ChatError as refusal:
+            form.queue.errors.append(str(refusal))
+        else:
+            session["chat_customer"] = service.customer_token(conversation)
+            return redirect(url_for("chat.customer"))
+    return render_form("chat/customer_join.html", form, queues=queues, ended=conversation)
+
+
+def _customer_context(conversation):
+    return {"ahead": service.ahead_of(conversation), "token": session.get("chat_customer")}
+
+
+@bp.route("/customer/conversation")
+def customer_conversation():
+    """The customer's own conversation as a partial (re-fetched on every live event)."""
+    conversation = _my_conversation()
+    if conversation is None:
+        return render_template("chat/_customer_gone.html")
+    service.mark_read_by_customer(conversation)
+    return render_template("chat/_customer_conversation.html", conversation=conversation, **_customer_context(conversation))
+
+
+@bp.route("/customer/message", methods=["POST"])
+@limiter.limit(lambda: current_app.config.get("CHAT_MESSAGE_RATE_LIMIT", MESSAGE_RATE_LIMIT))
+def customer_message():
+    conversation = _my_conversation()
+    if conversation is None:
+        return render_template("chat/_customer_gone.html")
+    error = None
+    try:
+        service.send_as_customer(conversation, request.form.get("body"))
+    except service.ChatError as refusal:
+        error = str(refusal)
+    return render_template("chat/_customer_conversation.html", conversation=conversation, error=error,
+                           draft=request.form.get("body") if error else "",
+                           **_customer_context(conversation)), (422 if error else 200)
+
+
+@bp.route("/customer/leave", methods=["POST"])
+def customer_leave():
+    conversation = _my_conversation()
+    if conversation is not None:
+        service.leave(conversation)
+    session.pop("chat_customer", None)
+    flash(_("You have left the chat."), "info")
+    return redirect(url_for("chat.customer"))
+
+
+# ---- agents ---------------------------------------------------------------------------------
+
+def _queue_or_403(queue_id):
+    queue = db.get_or_404(ChatQueue, queue_id)
+    require_unit(Role.CHAT_AGENT, queue.unit_id)
+    return queue
+
+
+def _conversation_or_403(conversation_id):
+    conversation = db.get_or_404(Conversation, conversation_id)
+    require_unit(Role.CHAT_AGENT, conversation.queue.unit_id)
+    return conversation
+
+
+def _agent_context():
+    """What the four columns need: my service login, my queues, the chosen queue and chat."""
+    agent = service.agent_session(current_user)
+    queues = agent.queues if agent else []
+    queue = conversation = None
+    queue_id = request.args.get("queue", type=int)
+    conversation_id = request.args.get("conversation", type=int)
+    if queue_id:
+        queue = _queue_or_403(queue_id)
+    if conversation_id:
+        conversation = _conversation_or_403(conversation_id)
+        queue = queue or conversation.queue
+    counts = service.waiting_counts([q.id for q in queues])
+    return {
+        "agent": agent,
+        "queues": queues,
+        "counts": counts,
+        "waiting_total": sum(counts.values()),
+        "queue": queue,
+        "conversation": conversation,
+        "customers": service.customers_of(queue.id) if queue else [],
+        "served": service.served_by(current_user),
+        "state_args": {k: v for k, v in (("queue", queue and queue.id), ("conversation", conversation_id)) if v},
+    }
+
+
+def _login_form():
+    form = ServiceLoginForm()
+    form.queues.choices = [(q.id, f"{q.name} ({q.unit.name})") for q in service.queues_of_agent(current_user)]
+    return form
 
 
 @bp.route("/")
 @roles_required(Role.CHAT_AGENT)
 def index():
-    return render_template("chat/index.html")
+    context = _agent_context()
+    if context["conversation"] is not None:
+        service.mark_read_by_agent(context["conversation"], current_user)
+    return render_template("chat/index.html", login_form=_login_form(), **context)
+
+
+@bp.route("/service/login", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def service_login():
+    form = _login_form()
+    if form.validate_on_submit():
+        try:
+            service.log_in_to_service(current_user, form.queues.data, form.display_name.data)
+        except service.NotAllowed:
+            abort(403)
+        except service.ChatError as refusal:
+            form.queues.errors.append(str(refusal))
+        else:
+            return redirect(url_for("chat.index"))
+    context = _agent_context()
+    return render_form("chat/index.html", form, login_form=form, **context)
+
+
+@bp.route("/service/logout", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def service_logout():
+    service.log_out_of_service(current_user)
+    return redirect(url_for("chat.index"))
+
+
+@bp.route("/partials/queues")
+@roles_required(Role.CHAT_AGENT)
+def queue_list():
+    return render_template("chat/_queues.html", **_agent_context())
+
+
+@bp.route("/partials/customers")
+@roles_required(Role.CHAT_AGENT)
+def customer_list():
+    return render_template("chat/_customers.html", **_agent_context())
+
+
+@bp.route("/partials/chat")
+@roles_required(Role.CHAT_AGENT)
+def chat_view():
+    context = _agent_context()
+    if context["conversation"] is not None:
+        service.mark_read_by_agent(context["conversation"], current_user)
+    return render_template("chat/_chat.html", **context)
+
+
+@bp.route("/partials/active")
+@roles_required(Role.CHAT_AGENT)
+def active_list():
+    return render_template("chat/_active.html", **_agent_context())
+
+
+def _answer_chat(conversation, error=None, status=200, draft=""):
+    """Re-render the chat column after an action, with the refusal if there was one."""
+    context = _agent_context()
+    context["conversation"] = conversation
+    context["queue"] = conversation.queue
+    return render_template("chat/_chat.html", error=error, draft=draft, **context), status
+
+
+def _act(conversation_id, action):
+    conversation = _conversation_or_403(conversation_id)
+    try:
+        action(conversation)
+    except service.ChatError as refusal:
+        if isinstance(refusal, service.NotAllowed):
+            abort(403)
+        db.session.refresh(conversation)
+        return _answer_chat(conversation, error=str(refusal), status=409)
+    db.session.refresh(conversation)
+    return _answer_chat(conversation)
+
+
+@bp.route("/conversations/<int:conversation_id>/claim", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def claim(conversation_id):
+    return _act(conversation_id, lambda c: service.claim(c.id, current_user))
+
+
+@bp.route("/conversations/<int:conversation_id>/video", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def video(conversation_id):
+    conversation = _conversation_or_403(conversation_id)
+    return _answer_chat(conversation, error=_("Video chat is not available yet. Use the text chat."), status=409)
+
+
+@bp.route("/conversations/<int:conversation_id>/release", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def release(conversation_id):
+    return _act(conversation_id, lambda c: service.release(c, current_user))
+
+
+@bp.route("/conversations/<int:conversation_id>/remove", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def remove(conversation_id):
+    return _act(conversation_id, lambda c: service.remove(c, current_user))
+
+
+@bp.route("/conversations/<int:conversation_id>/end", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def end(conversation_id):
+    return _act(conversation_id, lambda c: service.end(c, current_user))
+
+
+@bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def send(conversation_id):
+    conversation = _conversation_or_403(conversation_id)
+    if not service.may_write(current_user, conversation):
+        abort(403)  # a reading colleague cannot write, whatever the page shows
+    try:
+        service.send_as_agent(conversation, current_user, request.form.get("body"))
+    except service.ChatError as refusal:
+        return _answer_chat(conversation, error=str(refusal), status=422, draft=request.form.get("body", ""))
+    return _answer_chat(conversation)
+
+
+@bp.route("/queues/<int:queue_id>/settings", methods=["GET", "POST"])
+@roles_required(Role.CHAT_AGENT)
+def queue_settings(queue_id):
+    queue = _queue_or_403(queue_id)
+    form = WaitingMessageForm(obj=queue)
+    saved = False
+    if form.validate_on_submit():
+        service.change_waiting_message(queue, form.waiting_message.data, current_user)
+        saved = True
+    html, status = render_form("chat/_settings.html", form, queue=queue, saved=saved,
+                               agents=service.active_agents(queue.id))
+    return html, status
+
+
+# ---- queue admin (service admins) ---------------------------------------------------------------
+
+@bp.route("/admin/queues")
+@roles_required(Role.SERVICE_ADMIN)
+def admin_queues():
+    queues = db.session.scalars(db.select(ChatQueue).order_by(ChatQueue.name)).all()
+    return render_template("chat/admin_queues.html", queues=queues)
+
+
+@bp.route("/admin/queues/new", methods=["GET", "POST"])
+@bp.route("/admin/queues/<int:queue_id>", methods=["GET", "POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def admin_queue(queue_id=None):
+    queue = db.get_or_404(ChatQueue, queue_id) if queue_id else None
+    form = QueueForm(obj=queue)
+    if queue and not form.is_submitted():
+        form.unit.data = queue.unit_id
+    form.unit.choices = [(u.id, u.name) for u in db.session.scalars(db.select(Unit).where(Unit.active).order_by(Unit.name))]
+    if form.validate_on_submit():
+        service.save_queue(queue, form.name.data.strip(), form.unit.data, form.is_open.data, form.waiting_message.data)
+        flash(_("The queue has been saved."), "success")
+        return redirect(url_for("chat.admin_queues"))
+    return render_form("chat/admin_queue.html", form, queue=queue)
+
+
+@bp.app_template_filter("chat_system")
+def chat_system_notice(code):
+    return service.SYSTEM_NOTICES.get(code, code)
+
+
+@bp.app_template_filter("chat_waited")
+def chat_waited(since):
+    """Whole minutes since a time (a customer's waiting time)."""
+    minutes = max(0, int((utcnow() - since).total_seconds() // 60))
+    return ngettext("waited %(num)d min", "waited %(num)d min", minutes)
+
+
+@bp.app_template_filter("chat_state")
+def chat_state_label(state):
+    return {
+        ConversationState.WAITING: _("waiting"),
+        ConversationState.SERVED: _("being served"),
+        ConversationState.ENDED: _("ended"),
+        ConversationState.REMOVED: _("removed"),
+    }[state]

@@ -1,5 +1,52 @@
-from tests.matrix import ADMIN, AGENT, AGENT_OTHER, Access
+"""Chat routes: agents reach only queues and conversations of their units; the customer
+routes are public but reach only the conversation named by the browser's own signed token."""
+from tests.matrix import ADMIN, AGENT, AGENT_OTHER, PUBLIC, Access
+
+AGENTS = frozenset({ADMIN, AGENT, AGENT_OTHER})
+AGENTS_OF_L = frozenset({ADMIN, AGENT})
+ADMIN_ONLY = frozenset({ADMIN})
+
+
+def prepare(world):
+    from app import db
+    from blueprints.chat.models import ChatQueue, Conversation
+
+    queue = ChatQueue(unit_id=world.units["L"].id, name="Neuvonta", is_open=True, waiting_message="Odota")
+    db.session.add(queue)
+    db.session.flush()
+    # Served by the admin: the agent of L may read it but not write in it.
+    conversation = Conversation(queue_id=queue.id, token="matrix-token", customer_name="Toni", state="served",
+                                agent_id=world.users["admin"].id, agent_name="Admin")
+    db.session.add(conversation)
+    db.session.flush()
+    world.extra["queue"] = queue.id
+    world.extra["conversation"] = conversation.id
+
+
+def _conversation(w):
+    return {"conversation_id": w.extra["conversation"]}
+
 
 ROUTES = {
-    "chat.index": Access(frozenset({ADMIN, AGENT, AGENT_OTHER})),
+    "chat.customer": Access(PUBLIC),
+    "chat.customer_conversation": Access(PUBLIC),
+    "chat.customer_message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}),
+    "chat.customer_leave": Access(PUBLIC, method="POST"),
+    "chat.index": Access(AGENTS),
+    "chat.service_login": Access(AGENTS, method="POST"),
+    "chat.service_logout": Access(AGENTS, method="POST"),
+    "chat.queue_list": Access(AGENTS),
+    "chat.customer_list": Access(AGENTS_OF_L, args=lambda w: {"queue": w.extra["queue"]}),
+    "chat.chat_view": Access(AGENTS_OF_L, args=lambda w: {"conversation": w.extra["conversation"]}),
+    "chat.active_list": Access(AGENTS),
+    "chat.claim": Access(AGENTS_OF_L, method="POST", args=_conversation),
+    "chat.video": Access(AGENTS_OF_L, method="POST", args=_conversation),
+    "chat.release": Access(AGENTS_OF_L, method="POST", args=_conversation),
+    "chat.remove": Access(AGENTS_OF_L, method="POST", args=_conversation),
+    "chat.end": Access(AGENTS_OF_L, method="POST", args=_conversation),
+    # Only the serving agent writes; the agent of L reads this chat and is refused like the agent of L2.
+    "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}),
+    "chat.queue_settings": Access(AGENTS_OF_L, args=lambda w: {"queue_id": w.extra["queue"]}),
+    "chat.admin_queues": Access(ADMIN_ONLY),
+    "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),
 }

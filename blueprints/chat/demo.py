@@ -1,0 +1,16 @@
+"""Demo queues for the chat area."""
+from blueprints.chat.models import ChatQueue
+
+
+def seed(units):
+    library = units["HKI-LIB"]
+    from app import db
+
+    db.session.add_all([
+        ChatQueue(unit_id=library.id, name="Kirjastoneuvonta", is_open=True,
+                  waiting_message="Tervetuloa! Asiakaspalvelijamme vastaa pian. Ole hyvä ja odota."),
+        ChatQueue(unit_id=library.id, name="Palveluesittely-Meet", is_open=True,
+                  waiting_message="Odota hetki, palvelemme jonotusjärjestyksessä."),
+        ChatQueue(unit_id=library.id, name="Tietokoneopastus", is_open=False,
+                  waiting_message="Asiantuntija avaa jonon tarvittaessa."),
+    ])

@@ -1,0 +1,389 @@
+"""The rules of the chat queue. HTTP routes and Socket.IO handlers both call these.
+
+Every change is committed here before its live event goes out (common.live emits after commit),
+so a browser that re-fetches after an event always finds the change, and no acknowledged
+message is lost by a restart.
+"""
+import secrets
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select, update
+
+from app import db
+from blueprints.chat.models import AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, Sender
+from common import audit, live
+from common.access import Role
+from common.clock import utcnow
+
+MESSAGE_MAX_LENGTH = 2000
+NAME_MAX_LENGTH = 60
+WAITING_MESSAGE_MAX_LENGTH = 1000
+CUSTOMER_NAMESPACE = "/customer"
+
+# System lines are stored as codes and translated for whoever reads them.
+SYSTEM_NOTICES = {
+    "served": _l("An agent has started the chat."),
+    "released": _l("You have been released back to the queue. Please wait, another agent will continue."),
+    "removed": _l("You have been removed from the queue."),
+    "ended": _l("The chat has ended."),
+    "left": _l("The customer left the chat."),
+}
+
+
+class ChatError(Exception):
+    """A refusal a person should read (already served, nobody serves, not yours to write in)."""
+
+
+class NotAllowed(ChatError):
+    """The person may not do this at all (answered with 403)."""
+
+
+# ---- live events -------------------------------------------------------------------------
+
+def conversation_room(conversation_id):
+    return f"conversation:{conversation_id}"
+
+
+def queue_room(queue_id):
+    return f"queue:{queue_id}"
+
+
+def _announce(conversation=None, queue=None, line_changed=True):
+    """Tell the unit's agents and the customers concerned that something changed.
+
+    Waiting customers of the queue hear only changes to the line (joins, claims, releases,
+    removals, the waiting message), not every message of other customers' chats."""
+    queue = queue or conversation.queue
+    live.announce("chat-changed", room=live.unit_room(queue.unit_id), queue=queue.id,
+                  conversation=conversation.id if conversation else None)
+    # Waiting customers of the queue recount their position; this customer re-reads the chat.
+    if line_changed:
+        live.announce("customer-changed", room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
+    if conversation is not None:
+        live.announce("customer-changed", room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
+
+
+# ---- customer token -----------------------------------------------------------------------
+
+def _signer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="chat-customer")
+
+
+def customer_token(conversation):
+    """The signed token kept in the customer's session; it names only their own conversation."""
+    return _signer().dumps(conversation.token)
+
+
+def conversation_for_token(signed):
+    """The conversation a signed customer token names, or None for a missing or forged token."""
+    if not signed:
+        return None
+    try:
+        token = _signer().loads(signed)
+    except BadSignature:
+        return None
+    return db.session.scalar(select(Conversation).where(Conversation.token == token))
+
+
+# ---- queues -------------------------------------------------------------------------------
+
+def open_queues():
+    return db.session.scalars(select(ChatQueue).where(ChatQueue.is_open).order_by(ChatQueue.name)).all()
+
+
+def queues_of_agent(user):
+    """Queues of the units where the user is a chat agent (a service admin: all)."""
+    query = select(ChatQueue).order_by(ChatQueue.name)
+    if not user.is_service_admin:
+        query = query.where(ChatQueue.unit_id.in_(user.unit_ids(Role.CHAT_AGENT)))
+    return db.session.scalars(query).all()
+
+
+def may_serve(user, queue):
+    return user.holds(Role.CHAT_AGENT, queue.unit_id)
+
+
+def save_queue(queue, name, unit_id, is_open, waiting_message):
+    """A service admin creates or changes a queue."""
+    queue = queue or ChatQueue()
+    queue.name, queue.unit_id, queue.is_open, queue.waiting_message = name, unit_id, is_open, waiting_message or ""
+    db.session.add(queue)
+    db.session.flush()
+    audit.record("chat.queue_saved", obj=queue, unit=unit_id, name=name, open=is_open)
+    _announce(queue=queue)
+    db.session.commit()
+    return queue
+
+
+def change_waiting_message(queue, text, user):
+    """An agent of the queue's unit changes the waiting message; waiting customers see it live."""
+    if not may_serve(user, queue):
+        raise NotAllowed()
+    queue.waiting_message = (text or "").strip()[:WAITING_MESSAGE_MAX_LENGTH]
+    audit.record("chat.waiting_message_changed", obj=queue, unit=queue.unit_id)
+    _announce(queue=queue)
+    db.session.commit()
+
+
+def waiting(queue_id):
+    return db.session.scalars(
+        select(Conversation)
+        .where(Conversation.queue_id == queue_id, Conversation.state == ConversationState.WAITING)
+        .order_by(Conversation.joined_at, Conversation.id)
+    ).all()
+
+
+def customers_of(queue_id):
+    """The queue's customers still present: waiting first (longest wait first), then served."""
+    return db.session.scalars(
+        select(Conversation)
+        .where(Conversation.queue_id == queue_id,
+               Conversation.state.in_([ConversationState.WAITING, ConversationState.SERVED]))
+        .order_by(Conversation.state.desc(), Conversation.joined_at, Conversation.id)
+    ).all()
+
+
+def waiting_counts(queue_ids):
+    rows = db.session.execute(
+        select(Conversation.queue_id, func.count())
+        .where(Conversation.queue_id.in_(queue_ids), Conversation.state == ConversationState.WAITING)
+        .group_by(Conversation.queue_id)
+    ).all()
+    return dict(rows)
+
+
+def ahead_of(conversation):
+    """How many customers of the same queue joined before this waiting customer."""
+    if conversation.state != ConversationState.WAITING:
+        return 0
+    return db.session.scalar(
+        select(func.count()).select_from(Conversation).where(
+            Conversation.queue_id == conversation.queue_id,
+            Conversation.state == ConversationState.WAITING,
+            (Conversation.joined_at < conversation.joined_at)
+            | ((Conversation.joined_at == conversation.joined_at) & (Conversation.id < conversation.id)),
+        )
+    )
+
+
+def active_agents(queue_id):
+    return db.session.scalars(
+        select(AgentSession).where(AgentSession.queues.any(ChatQueue.id == queue_id)).order_by(AgentSession.display_name)
+    ).all()
+
+
+# ---- agents' customer-service login -----------------------------------------------------------
+
+def agent_session(user):
+    return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user.id))
+
+
+def log_in_to_service(user, queue_ids, display_name):
+    """Start serving the chosen queues (only of my units) under a name customers see.
+
+    To change queues or name an agent logs out and in again, as the seed says.
+    """
+    queues = [q for q in db.session.scalars(select(ChatQueue).where(ChatQueue.id.in_(queue_ids))) if may_serve(user, q)]
+    if not queues or len(queues) != len(set(queue_ids)):
+        raise NotAllowed()
+    if agent_session(user):
+        raise ChatError(_l("You are already logged in to customer service."))
+    session = AgentSession(user_id=user.id, display_name=(display_name or "").strip()[:NAME_MAX_LENGTH] or user.display_name,
+                           queues=queues)
+    db.session.add(session)
+    audit.record("chat.service_login", unit=queues[0].unit_id, queues=[q.id for q in queues])
+    for queue in queues:
+        _announce(queue=queue)
+    db.session.commit()
+    return session
+
+
+def log_out_of_service(user):
+    session = agent_session(user)
+    if session is None:
+        return
+    for queue in session.queues:
+        _announce(queue=queue)
+    audit.record("chat.service_logout")
+    db.session.delete(session)
+    db.session.commit()
+
+
+# ---- conversations ------------------------------------------------------------------------
+
+def _system_line(conversation, code):
+    db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code))
+
+
+def join(queue, customer_name, first_question=None):
+    """A customer joins an open queue under a name; an optional first question becomes the first message."""
+    if not queue.is_open:
+        raise ChatError(_l("This queue is closed."))
+    conversation = Conversation(queue=queue, token=secrets.token_urlsafe(24),
+                                customer_name=customer_name.strip()[:NAME_MAX_LENGTH])
+    db.session.add(conversation)
+    if first_question and first_question.strip():
+        conversation.messages.append(ChatMessage(sender=Sender.CUSTOMER, author_name=conversation.customer_name,
+                                                 body=first_question.strip()[:MESSAGE_MAX_LENGTH]))
+        conversation.unread_by_agent = True
+    db.session.flush()
+    _announce(conversation)
+    db.session.commit()
+    return conversation
+
+
+def _may_act(user, conversation):
+    if not may_serve(user, conversation.queue):
+        raise NotAllowed()
+
+
+def claim(conversation_id, user):
+    """An agent picks a waiting customer. Atomic: a conditional UPDATE ... WHERE state='waiting',
+    so of two agents clicking at once exactly one gets the customer; the other is told the
+    customer is already being served."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotAllowed()
+    _may_act(user, conversation)
+    session = agent_session(user)
+    name = session.display_name if session else user.display_name
+    now = utcnow()
+    result = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.state == ConversationState.WAITING)
+        .values(state=ConversationState.SERVED, agent_id=user.id, agent_name=name, served_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ChatError(_l("This customer is already being served."))
+    db.session.refresh(conversation)
+    _system_line(conversation, "served")
+    audit.record("chat.claimed", obj=conversation, unit=conversation.queue.unit_id)
+    _announce(conversation)
+    db.session.commit()
+    return conversation
+
+
+def release(conversation, user):
+    """Put a served customer back to the queue (keeping their place by join time).
+    Refused when nobody serves the customer."""
+    _may_act(user, conversation)
+    result = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.state == ConversationState.SERVED)
+        .values(state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ChatError(_l("Nobody is serving this customer, so there is nothing to release."))
+    db.session.refresh(conversation)
+    _system_line(conversation, "released")
+    audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id)
+    _announce(conversation)
+    db.session.commit()
+
+
+def remove(conversation, user):
+    """Remove a customer from the queue (waiting or served); the customer is told if still present."""
+    _may_act(user, conversation)
+    if not conversation.is_open:
+        raise ChatError(_l("This customer is no longer in the queue."))
+    conversation.state = ConversationState.REMOVED
+    conversation.ended_at = utcnow()
+    _system_line(conversation, "removed")
+    audit.record("chat.removed", obj=conversation, unit=conversation.queue.unit_id)
+    _announce(conversation)
+    db.session.commit()
+
+
+def end(conversation, user):
+    """The serving agent ends the chat."""
+    _may_act(user, conversation)
+    if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
+        raise ChatError(_l("Only the serving agent can end this chat."))
+    conversation.state = ConversationState.ENDED
+    conversation.ended_at = utcnow()
+    _system_line(conversation, "ended")
+    _announce(conversation)
+    db.session.commit()
+
+
+def leave(conversation):
+    """The customer leaves, waiting or in a chat."""
+    if not conversation.is_open:
+        return
+    conversation.state = ConversationState.ENDED
+    conversation.ended_at = utcnow()
+    _system_line(conversation, "left")
+    _announce(conversation)
+    db.session.commit()
+
+
+def may_write(user, conversation):
+    """Only the agent serving the conversation writes in it; colleagues may read."""
+    return conversation.state == ConversationState.SERVED and conversation.agent_id == user.id
+
+
+def may_read(user, conversation):
+    return may_serve(user, conversation.queue)
+
+
+def send_as_agent(conversation, user, body):
+    """The serving agent writes; anyone else (a reading colleague) is refused."""
+    _may_act(user, conversation)
+    if not may_write(user, conversation):
+        raise NotAllowed()
+    return _send(conversation, Sender.AGENT, conversation.agent_name or user.display_name, body,
+                 unread_by_customer=True)
+
+
+def send_as_customer(conversation, body):
+    """The customer writes in their own open conversation (also while waiting)."""
+    if not conversation.is_open:
+        raise ChatError(_l("The chat has ended."))
+    return _send(conversation, Sender.CUSTOMER, conversation.customer_name, body, unread_by_agent=True)
+
+
+def clean_body(body):
+    body = (body or "").strip()
+    if not body:
+        raise ChatError(_l("Write a message first."))
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise ChatError(_l("A message can be at most %(count)d characters.", count=MESSAGE_MAX_LENGTH))
+    return body
+
+
+def _send(conversation, sender, author, body, **unread):
+    message = ChatMessage(conversation=conversation, sender=sender, author_name=author, body=clean_body(body))
+    db.session.add(message)
+    for flag, value in unread.items():
+        setattr(conversation, flag, value)
+    _announce(conversation, line_changed=False)
+    db.session.commit()  # committed before any browser hears of it
+    return message
+
+
+def mark_read_by_agent(conversation, user):
+    """Opening the chat clears "New messages!" for the serving agent (not for a reader)."""
+    if conversation.unread_by_agent and conversation.agent_id == user.id:
+        conversation.unread_by_agent = False
+        db.session.commit()
+
+
+def mark_read_by_customer(conversation):
+    if conversation.unread_by_customer:
+        conversation.unread_by_customer = False
+        db.session.commit()
+
+
+def served_by(user):
+    """My active conversations (the right-hand column)."""
+    return db.session.scalars(
+        select(Conversation)
+        .where(Conversation.agent_id == user.id, Conversation.state == ConversationState.SERVED)
+        .order_by(Conversation.served_at)
+    ).all()

@@ -1,0 +1,85 @@
+// Chat queue behaviour shared by the agent desk and the customer page:
+// Enter sends (Shift+Enter is a new line), new messages are announced through an aria-live
+// region, 422/409 answers are swapped in, and on the agent desk a beep plays (after a one-time
+// "Enable sound" click, as browsers block autoplay) when customers wait, repeated every 30 s.
+(function () {
+  "use strict";
+  let audio = null;
+  let lastWaiting = 0;
+  let lastMessages = null;
+
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    const status = e.detail.xhr.status;
+    if (status === 422 || status === 409) { e.detail.shouldSwap = true; e.detail.isError = false; }
+  });
+
+  document.body.addEventListener("keydown", function (e) {
+    const box = e.target;
+    if (box.tagName === "TEXTAREA" && box.closest("form[data-chat-send]") && e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (box.value.trim()) box.form.requestSubmit();
+    }
+  });
+
+  function beep() {
+    if (!audio) return;
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.2, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.4);
+    document.body.dataset.chatBeeps = String(Number(document.body.dataset.chatBeeps || 0) + 1);
+  }
+
+  function soundButton() {
+    const button = document.querySelector("button[data-chat-sound]");
+    if (button) button.hidden = audio !== null;
+  }
+
+  document.body.addEventListener("click", function (e) {
+    const button = e.target.closest("[data-chat-sound]");
+    if (!button) return;
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (Context) { audio = new Context(); document.body.dataset.soundOn = "yes"; }
+    soundButton();
+    beep();
+  });
+
+  function announce(text) {
+    const region = document.getElementById("chat-announcer");
+    if (region && text) region.textContent = text;
+  }
+
+  function afterSwap() {
+    soundButton();
+    const list = document.querySelector("[data-waiting-total]");
+    const desk = document.querySelector("[data-title]");
+    if (list && desk) {
+      const waiting = Number(list.dataset.waitingTotal);
+      document.title = (waiting ? "(" + waiting + ") " : "") + desk.dataset.title;
+      if (waiting > lastWaiting) beep();
+      lastWaiting = waiting;
+    }
+    const panel = document.querySelector("[data-messages]");
+    if (panel) {
+      const count = Number(panel.dataset.messages);
+      if (lastMessages !== null && count > lastMessages) {
+        const lines = panel.querySelectorAll(".chat-line");
+        if (lines.length) announce(lines[lines.length - 1].textContent.replace(/\s+/g, " ").trim());
+      }
+      lastMessages = count;
+      const list = panel.querySelector(".chat-messages");
+      if (list) list.scrollTop = list.scrollHeight;
+    }
+  }
+
+  document.body.addEventListener("htmx:afterSettle", afterSwap);
+  document.addEventListener("DOMContentLoaded", afterSwap);
+  if (document.readyState !== "loading") afterSwap();
+
+  // Someone still waits unclaimed: remind every 30 seconds.
+  setInterval(function () { if (lastWaiting > 0) beep(); }, 30000);
+})();

@@ -1,0 +1,144 @@
+"""The chat end to end in real browsers: a customer, the serving agent and a reading colleague."""
+from playwright.sync_api import expect
+
+from app import db
+from blueprints.chat.models import ChatQueue
+from common.access import Role
+from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+
+
+def agent_page(new_page, username, queue_name):
+    page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, username)
+    page.goto("/chat/")
+    assert_accessible(page)  # logged out of customer service
+    page.get_by_label(queue_name, exact=False).check()
+    page.get_by_label("Name customers see (optional)").fill(username.title())
+    page.get_by_role("button", name="Log in to customer service").click()
+    expect(page.get_by_text(f"Logged in as {username.title()}")).to_be_visible()
+    wait_until_live(page)
+    return page
+
+
+def test_a_customer_is_served_end_to_end_live(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    make_user("erja", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message="Odota hetki, palvelemme pian."))
+        db.session.commit()
+
+    aino = agent_page(new_page, "aino", "Neuvonta")
+    aino.get_by_role("button", name="Enable sound").click()
+    aino.get_by_role("link", name="Neuvonta").click()
+    expect(aino.get_by_text("Nobody in the queue.")).to_be_visible()
+    assert_accessible(aino)
+
+    customer = new_page()
+    customer.goto("/chat/customer/")
+    assert_accessible(customer)
+    customer.get_by_label("Your name").fill("Toni")
+    customer.get_by_label("Your question (optional)").fill("Miten uusin lainani?")
+    customer.get_by_role("button", name="Join the queue").click()
+    expect(customer.get_by_text("Odota hetki, palvelemme pian.")).to_be_visible()
+    expect(customer.get_by_text("You are next in the queue.")).to_be_visible()
+    customer.wait_for_selector("body[data-live=connected]")
+    assert_accessible(customer)
+
+    # The agent sees and hears the new customer, with a green dot and the state as text.
+    expect(aino.get_by_text("New customer!")).to_be_visible()
+    row = aino.locator(".chat-customer", has_text="Toni")
+    expect(row.locator(".chat-dot-waiting")).to_have_count(1)
+    expect(row).to_contain_text("waiting")
+    expect(aino).to_have_title("(1) Chat queue")
+    assert int(aino.evaluate("document.body.dataset.chatBeeps")) >= 2  # the enabling click, then the join
+
+    row.get_by_role("link", name="Toni").click()
+    aino.get_by_role("button", name="Start text chat").click()
+    expect(aino.locator(".chat-head")).to_contain_text("Agent: Aino")
+    expect(row.locator(".chat-dot-served")).to_have_count(1)
+    expect(customer.get_by_text("You are chatting with Aino.")).to_be_visible()
+    assert_accessible(aino)
+    assert_accessible(customer)
+
+    # Messages both ways, live; Enter sends and Shift+Enter makes a new line.
+    box = aino.locator("#chat-body")
+    box.fill("Hei Toni!")
+    box.press("Enter")
+    expect(customer.locator(".chat-line-agent")).to_contain_text("Hei Toni!")
+    customer.locator("#chat-body").fill("Kiitos")
+    customer.locator("#chat-body").press("Shift+Enter")
+    customer.locator("#chat-body").press_sequentially("toinen rivi")
+    customer.locator("#chat-body").press("Enter")
+    expect(aino.locator(".chat-line-customer").last).to_contain_text("toinen rivi")
+    expect(aino.locator("#chat-announcer")).to_contain_text("toinen rivi")
+
+    # A colleague reads the chat live but gets no input.
+    erja = agent_page(new_page, "erja", "Neuvonta")
+    erja.get_by_role("link", name="Neuvonta").click()
+    erja.get_by_role("link", name="Toni").click()
+    expect(erja.get_by_text("You can read the chat but not write in it.")).to_be_visible()
+    expect(erja.locator("#chat-body")).to_have_count(0)
+    customer.locator("#chat-body").fill("Vielä yksi")
+    customer.locator("#chat-body").press("Enter")
+    expect(erja.locator(".chat-line-customer").last).to_contain_text("Vielä yksi")
+    assert_accessible(erja)
+
+    # A reload of the customer page restores the same conversation.
+    customer.reload()
+    expect(customer.get_by_text("Miten uusin lainani?")).to_be_visible()
+    expect(customer.get_by_text("Vielä yksi")).to_be_visible()
+    customer.wait_for_selector("body[data-live=connected]")
+
+    # Release: the dot turns green again and the customer is told.
+    aino.get_by_role("button", name="Release to queue").click()
+    expect(row.locator(".chat-dot-waiting")).to_have_count(1)
+    expect(customer.locator(".chat-system").last).to_contain_text("You have been released back to the queue")
+    expect(customer.get_by_text("You are next in the queue.")).to_be_visible()
+
+    # Removal ends the visit and the customer is told.
+    aino.get_by_role("button", name="Remove from queue").click()
+    expect(customer.locator(".chat-closed")).to_contain_text("You have been removed from the queue.")
+    assert_accessible(customer)
+
+
+def test_the_customer_sees_a_banner_while_disconnected(app, make_unit, new_page):
+    library = make_unit()
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message=""))
+        db.session.commit()
+    customer = new_page()
+    customer.goto("/chat/customer/")
+    customer.get_by_label("Your name").fill("Toni")
+    customer.get_by_role("button", name="Join the queue").click()
+    customer.wait_for_selector("body[data-live=connected]")
+    customer.evaluate("window.customerSocket.io.engine.close()")
+    expect(customer.locator("#customer-connection")).to_be_visible()
+    expect(customer.locator("#customer-connection")).to_be_hidden(timeout=15000)
+
+
+def test_the_pages_speak_finnish_with_the_seed_texts(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library), language="fi")
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message="Odota"))
+        db.session.commit()
+    customer = new_page(locale="fi")
+    customer.goto("/chat/customer/")
+    expect(customer.get_by_role("button", name="Liity jonoon")).to_be_visible()
+    customer.get_by_label("Nimesi").fill("Toni")
+    customer.get_by_role("button", name="Liity jonoon").click()
+    expect(customer.get_by_text("Olet seuraavana jonossa.")).to_be_visible()
+    assert_accessible(customer)
+    agent = new_page(locale="fi")
+    log_in(agent, "aino")
+    agent.goto("/chat/")
+    expect(agent.get_by_text("Olet kirjautunut ulos")).to_be_visible()
+    agent.get_by_label("Neuvonta", exact=False).check()
+    agent.get_by_role("button", name="Kirjaudu sisään").click()
+    expect(agent.get_by_text("Uusi asiakas!")).to_be_visible()
+    agent.get_by_role("link", name="Neuvonta").click()
+    agent.get_by_role("link", name="Toni").click()
+    expect(agent.get_by_role("button", name="Poista käyttäjä jonosta")).to_be_visible()
+    assert_accessible(agent)

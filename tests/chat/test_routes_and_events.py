@@ -1,0 +1,226 @@
+"""HTTP routes and Socket.IO events of the chat: who gets in, who hears what."""
+import os
+
+import pytest
+
+from app import db, socketio
+from blueprints.chat.models import ChatMessage, Conversation, ConversationState
+
+
+# Flask-SocketIO's test client cannot run against a Redis message queue; with REDIS_URL set the
+# same paths are covered by the browser tests against the live server.
+needs_local_socketio = pytest.mark.skipif(bool(os.environ.get("REDIS_URL")),
+                                          reason="Socket.IO test client does not work with a message queue")
+
+
+def join(client, desk, name="Toni", question=""):
+    return client.post("/chat/customer/", data={"queue": desk["queue"], "name": name, "question": question})
+
+
+def conversation(app, name="Toni"):
+    with app.app_context():
+        c = db.session.scalar(db.select(Conversation).where(Conversation.customer_name == name))
+        db.session.expunge(c)
+        return c
+
+
+def events(socket_client, namespace="/"):
+    return [e["args"][0]["event"] for e in socket_client.get_received(namespace) if e["name"] == "live"]
+
+
+def test_customer_joins_and_sees_waiting_message_and_place(app, client, desk):
+    assert join(client, desk, question="Hei").status_code == 302
+    page = client.get("/chat/customer/").get_data(as_text=True)
+    assert "Odota hetki" in page and "You are next in the queue." in page
+    other = app.test_client()
+    join(other, desk, name="Sara")
+    assert "1 customer is ahead of you." in other.get("/chat/customer/conversation").get_data(as_text=True)
+
+
+def test_join_without_a_name_answers_422_and_keeps_values(client, desk):
+    response = client.post("/chat/customer/", data={"queue": desk["queue"], "name": "", "question": "Kysymys"})
+    assert response.status_code == 422
+    assert "Give a name." in response.get_data(as_text=True) and "Kysymys" in response.get_data(as_text=True)
+
+
+def test_customer_text_is_escaped_everywhere(app, client, auth, desk):
+    join(client, desk, name="<script>alert(1)</script>", question="<img src=x onerror=alert(1)>")
+    assert "<img src=x" not in client.get("/chat/customer/conversation").get_data(as_text=True)
+    auth.login("aino")
+    page = app.test_client()
+    page.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    c = conversation(app, "<script>alert(1)</script>")
+    html = page.get(f"/chat/?conversation={c.id}").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_customer_message_too_long_is_refused_and_kept(client, desk):
+    join(client, desk)
+    response = client.post("/chat/customer/message", data={"body": "x" * 2001})
+    assert response.status_code == 422 and "at most 2000" in response.get_data(as_text=True)
+
+
+def test_reader_cannot_write_and_serving_agent_can(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    aino, erja = app.test_client(), app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+    assert aino.post(f"/chat/conversations/{c.id}/claim").status_code == 200
+    assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 409
+    html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert "You can read the chat but not write in it." in html and 'name="body"' not in html
+    assert erja.post(f"/chat/conversations/{c.id}/messages", data={"body": "Hei"}).status_code == 403
+    assert aino.post(f"/chat/conversations/{c.id}/messages", data={"body": "Hei Toni"}).status_code == 200
+    assert "Hei Toni" in client.get("/chat/customer/conversation").get_data(as_text=True)
+
+
+def test_releasing_a_waiting_customer_is_refused_with_a_message(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    response = aino.post(f"/chat/conversations/{c.id}/release")
+    assert response.status_code == 409 and "Nobody is serving this customer" in response.get_data(as_text=True)
+
+
+def test_a_reload_restores_the_same_conversation_and_leave_ends_it(app, client, desk):
+    join(client, desk, question="Ensimmäinen")
+    client.post("/chat/customer/message", data={"body": "Toinen"})
+    html = client.get("/chat/customer/").get_data(as_text=True)
+    assert "Ensimmäinen" in html and "Toinen" in html
+    client.post("/chat/customer/leave")
+    assert conversation(app).state == ConversationState.ENDED
+    assert "Join the queue" in client.get("/chat/customer/").get_data(as_text=True)
+
+
+@needs_local_socketio
+def test_customer_socket_needs_a_valid_token(app, client, desk):
+    anonymous = socketio.test_client(app, namespace="/customer", flask_test_client=app.test_client())
+    assert not anonymous.is_connected("/customer")
+    join(client, desk)
+    customer = socketio.test_client(app, namespace="/customer", flask_test_client=client)
+    assert customer.is_connected("/customer")
+    customer.disconnect(namespace="/customer")
+
+
+@needs_local_socketio
+def test_staff_namespace_refuses_customers(app, client, desk):
+    join(client, desk)
+    staff = socketio.test_client(app, flask_test_client=client)
+    assert not staff.is_connected()
+
+
+@needs_local_socketio
+def test_customer_hears_claim_and_agents_of_the_unit_hear_a_join(app, client, desk):
+    aino, olli = app.test_client(), app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    olli.post("/login", data={"username": "olli", "password": "correct-horse-battery-9"})
+    aino_socket = socketio.test_client(app, flask_test_client=aino)
+    olli_socket = socketio.test_client(app, flask_test_client=olli)
+    join(client, desk)
+    assert "chat-changed" in events(aino_socket)
+    assert "chat-changed" not in events(olli_socket)
+    customer = socketio.test_client(app, namespace="/customer", flask_test_client=client)
+    customer.get_received("/customer")
+    c = conversation(app)
+    aino.post(f"/chat/conversations/{c.id}/claim")
+    assert "customer-changed" in events(customer, "/customer")
+    aino.post(f"/chat/conversations/{c.id}/release")
+    assert "customer-changed" in events(customer, "/customer")
+    with app.app_context():
+        assert db.session.scalar(db.select(ChatMessage.body).order_by(ChatMessage.id.desc()).limit(1)) == "released"
+    for s in (aino_socket, olli_socket, customer):
+        s.disconnect(namespace="/customer") if s is customer else s.disconnect()
+
+
+@needs_local_socketio
+def test_other_customers_do_not_hear_a_private_message(app, client, desk):
+    join(client, desk)
+    other = app.test_client()
+    join(other, desk, name="Sara")
+    toni_socket = socketio.test_client(app, namespace="/customer", flask_test_client=client)
+    sara_socket = socketio.test_client(app, namespace="/customer", flask_test_client=other)
+    toni_socket.get_received("/customer")
+    sara_socket.get_received("/customer")
+    client.post("/chat/customer/message", data={"body": "Yksityinen"})
+    assert "customer-changed" in events(toni_socket, "/customer")
+    # Sara hears only that her queue changed (to recount her place), never the message itself.
+    received = sara_socket.get_received("/customer")
+    assert all("Yksityinen" not in str(e) for e in received)
+
+
+def test_queue_admin_creates_a_queue(app, make_user, desk):
+    from common.access import Role
+
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    admin = app.test_client()
+    admin.post("/login", data={"username": "sirpa", "password": "correct-horse-battery-9"})
+    bad = admin.post("/chat/admin/queues/new", data={"name": "", "unit": desk["library"]})
+    assert bad.status_code == 422
+    ok = admin.post("/chat/admin/queues/new", data={"name": "Tietokoneopastus", "unit": desk["library"], "is_open": "y",
+                                                   "waiting_message": "Hetki"})
+    assert ok.status_code == 302
+    assert "Tietokoneopastus" in admin.get("/chat/admin/queues").get_data(as_text=True)
+
+
+def test_agent_service_login_lists_only_chosen_queues(app, desk):
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    assert "You are logged out" in aino.get("/chat/").get_data(as_text=True)
+    assert aino.post("/chat/service/login", data={"queues": [], "display_name": "A"}).status_code == 422
+    assert aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino A."}).status_code == 302
+    html = aino.get("/chat/").get_data(as_text=True)
+    assert "Logged in as Aino A." in html and "Neuvonta" in html
+    aino.post("/chat/service/logout")
+    assert "You are logged out" in aino.get("/chat/").get_data(as_text=True)
+
+
+def test_waiting_message_change_by_agent(app, client, desk):
+    join(client, desk)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    assert aino.post(f"/chat/queues/{desk['queue']}/settings", data={"waiting_message": "Uusi viesti"}).status_code == 200
+    assert "Uusi viesti" in client.get("/chat/customer/conversation").get_data(as_text=True)
+
+
+def test_joining_and_messages_are_rate_limited(app, client, desk):
+    from app import limiter
+
+    limiter.reset()
+    limiter.enabled = True
+    try:
+        statuses = [join(app.test_client(), desk, name=f"C{i}").status_code for i in range(6)]
+        assert statuses[:5] == [302] * 5 and statuses[5] == 429
+        limiter.reset()
+        join(client, desk)
+        sent = [client.post("/chat/customer/message", data={"body": f"m{i}"}).status_code for i in range(31)]
+        assert sent[:30] == [200] * 30 and sent[30] == 429
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+
+
+def test_the_customer_list_shows_state_as_text_and_waiting_time(app, client, desk):
+    join(client, desk)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    html = aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
+    assert "chat-dot-waiting" in html and "waiting" in html and "waited 0 min" in html
+
+
+def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post(f"/chat/conversations/{c.id}/claim")
+    aino.get(f"/chat/partials/chat?conversation={c.id}")
+    assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)
+    client.post("/chat/customer/message", data={"body": "Hei?"})
+    assert "New messages!" in aino.get("/chat/partials/active").get_data(as_text=True)
+    assert "New messages!" in aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
+    # The open chat itself shows no badge for its own conversation, and opening it clears the flag.
+    assert "New messages!" not in aino.get(f"/chat/partials/active?conversation={c.id}").get_data(as_text=True)
+    aino.get(f"/chat/partials/chat?conversation={c.id}")
+    assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)

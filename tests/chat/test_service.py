@@ -1,0 +1,173 @@
+"""The rules of the chat queue, at the service level."""
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from app import db
+from blueprints.accounts.models import User
+from blueprints.chat import service
+from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState
+
+
+def user(user_id):
+    return db.session.get(User, user_id)
+
+
+def queue(queue_id):
+    return db.session.get(ChatQueue, queue_id)
+
+
+def test_join_puts_the_customer_in_line_with_the_first_question(in_request, desk):
+    first = service.join(queue(desk["queue"]), "Toni", "Miten uusin lainat?")
+    second = service.join(queue(desk["queue"]), "Sara")
+    assert first.state == ConversationState.WAITING
+    assert [m.body for m in first.messages] == ["Miten uusin lainat?"]
+    assert first.unread_by_agent is True
+    assert service.ahead_of(first) == 0 and service.ahead_of(second) == 1
+
+
+def test_a_closed_queue_cannot_be_joined(in_request, desk):
+    q = queue(desk["queue"])
+    q.is_open = False
+    db.session.commit()
+    with pytest.raises(service.ChatError):
+        service.join(q, "Toni")
+
+
+def test_claim_serves_the_customer_and_a_second_claim_is_refused(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    service.claim(c.id, user(desk["aino"]))
+    assert c.state == ConversationState.SERVED and c.agent_id == desk["aino"] and c.served_at
+    with pytest.raises(service.ChatError, match="already being served"):
+        service.claim(c.id, user(desk["erja"]))
+    db.session.refresh(c)
+    assert c.agent_id == desk["aino"]
+
+
+def test_an_agent_of_another_unit_cannot_claim(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    with pytest.raises(service.NotAllowed):
+        service.claim(c.id, user(desk["olli"]))
+
+
+def test_claim_race_with_real_threads_gives_the_customer_to_exactly_one_agent(app, desk):
+    with app.app_context():
+        conversation_id = service.join(queue(desk["queue"]), "Toni").id
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def try_claim(agent):
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            barrier.wait()
+            try:
+                service.claim(conversation_id, user(desk[agent]))
+                outcomes[agent] = "got it"
+            except service.ChatError as refusal:
+                outcomes[agent] = str(refusal)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=try_claim, args=(a,)) for a in ("aino", "erja")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes.values()) == ["This customer is already being served.", "got it"]
+    with app.app_context():
+        c = db.session.get(Conversation, conversation_id)
+        winner = next(a for a, o in outcomes.items() if o == "got it")
+        assert c.agent_id == desk[winner]
+        assert db.session.scalar(select(db.func.count()).select_from(ChatMessage).where(
+            ChatMessage.conversation_id == conversation_id, ChatMessage.body == "served")) == 1
+
+
+def test_release_returns_a_served_customer_and_keeps_the_place(in_request, desk):
+    first = service.join(queue(desk["queue"]), "Toni")
+    second = service.join(queue(desk["queue"]), "Sara")
+    service.claim(first.id, user(desk["aino"]))
+    assert service.ahead_of(second) == 0
+    service.release(first, user(desk["aino"]))
+    assert first.state == ConversationState.WAITING and first.agent_id is None
+    assert first.messages[-1].body == "released"
+    assert service.ahead_of(second) == 1
+
+
+def test_releasing_a_customer_nobody_serves_is_refused(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    with pytest.raises(service.ChatError, match="Nobody is serving"):
+        service.release(c, user(desk["aino"]))
+
+
+def test_remove_takes_the_customer_out_and_tells_them(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    service.remove(c, user(desk["erja"]))
+    assert c.state == ConversationState.REMOVED and c.messages[-1].body == "removed"
+    assert service.customers_of(desk["queue"]) == []
+    with pytest.raises(service.ChatError):
+        service.send_as_customer(c, "Hei?")
+
+
+def test_changing_the_waiting_message(in_request, desk):
+    service.change_waiting_message(queue(desk["queue"]), "  Palaamme pian  ", user(desk["aino"]))
+    assert queue(desk["queue"]).waiting_message == "Palaamme pian"
+    with pytest.raises(service.NotAllowed):
+        service.change_waiting_message(queue(desk["queue"]), "x", user(desk["olli"]))
+
+
+def test_a_colleague_reads_but_cannot_write(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    service.claim(c.id, user(desk["aino"]))
+    erja = user(desk["erja"])
+    assert service.may_read(erja, c) and not service.may_write(erja, c)
+    with pytest.raises(service.NotAllowed):
+        service.send_as_agent(c, erja, "Hei")
+    assert not service.may_read(user(desk["olli"]), c)
+
+
+def test_unread_flags_follow_who_wrote_and_who_read(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    aino = user(desk["aino"])
+    service.claim(c.id, aino)
+    service.mark_read_by_agent(c, aino)
+    assert not c.unread_by_agent
+    service.send_as_customer(c, "Oletko siellä?")
+    assert c.unread_by_agent
+    service.mark_read_by_agent(c, user(desk["erja"]))  # a reader does not clear it
+    assert c.unread_by_agent
+    service.mark_read_by_agent(c, aino)
+    assert not c.unread_by_agent
+    service.send_as_agent(c, aino, "Olen")
+    assert c.unread_by_customer
+    service.mark_read_by_customer(c)
+    assert not c.unread_by_customer
+
+
+def test_messages_are_length_limited_and_not_empty(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    with pytest.raises(service.ChatError):
+        service.send_as_customer(c, "   ")
+    with pytest.raises(service.ChatError):
+        service.send_as_customer(c, "x" * (service.MESSAGE_MAX_LENGTH + 1))
+    assert c.messages == []
+
+
+def test_service_login_takes_only_queues_of_my_units(in_request, desk):
+    with pytest.raises(service.NotAllowed):
+        service.log_in_to_service(user(desk["olli"]), [desk["queue"]], "Olli")
+    session = service.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino A.")
+    assert [a.display_name for a in service.active_agents(desk["queue"])] == ["Aino A."]
+    with pytest.raises(service.ChatError):
+        service.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Again")
+    c = service.join(queue(desk["queue"]), "Toni")
+    service.claim(c.id, user(desk["aino"]))
+    assert c.agent_name == session.display_name == "Aino A."
+    service.log_out_of_service(user(desk["aino"]))
+    assert service.active_agents(desk["queue"]) == []
+
+
+def test_a_forged_customer_token_names_no_conversation(in_request, desk):
+    c = service.join(queue(desk["queue"]), "Toni")
+    assert service.conversation_for_token(service.customer_token(c)).id == c.id
+    assert service.conversation_for_token(c.token) is None
+    assert service.conversation_for_token("x.y") is None
