@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, make_url, text
 from app import _sqlalchemy_url, create_app, db, socketio
 from blueprints.accounts.models import Notice
 from common import live
-from tests.conftest import make_config
+from tests.conftest import make_config, needs_local_socketio
 
 
 @pytest.fixture
@@ -49,11 +49,13 @@ def test_a_form_without_csrf_token_gets_a_clear_400(tmp_path, app):
     assert "The form has expired" in response.get_data(as_text=True)
 
 
+@needs_local_socketio
 def test_socket_refuses_anonymous_staff_connection(app):
     client = socketio.test_client(app, flask_test_client=app.test_client())
     assert not client.is_connected()
 
 
+@needs_local_socketio
 def test_socket_accepts_a_logged_in_user_and_gets_events_of_its_rooms(app, auth, client, make_user, make_unit):
     library, other = make_unit(), make_unit()
     user_id = make_user("riikka", ("registrar", library))
@@ -71,6 +73,7 @@ def test_socket_accepts_a_logged_in_user_and_gets_events_of_its_rooms(app, auth,
     assert received == [("customers-changed", {"unit": library}), ("roles-changed", {})]
 
 
+@needs_local_socketio
 def test_rolled_back_changes_announce_nothing(app, auth, client, make_user):
     make_user("riikka")
     auth.login("riikka")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_guide'
-down_revision = "0003_ebook"
+down_revision = "0004_chat"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,4 @@
 """HTTP routes and Socket.IO events of the chat: who gets in, who hears what."""
-import os
 
 import pytest
 
@@ -7,10 +6,7 @@ from app import db, socketio
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
 
 
-# Flask-SocketIO's test client cannot run against a Redis message queue; with REDIS_URL set the
-# same paths are covered by the browser tests against the live server.
-needs_local_socketio = pytest.mark.skipif(bool(os.environ.get("REDIS_URL")),
-                                          reason="Socket.IO test client does not work with a message queue")
+from tests.conftest import needs_local_socketio
 
 
 def join(client, desk, name="Toni", question=""):
