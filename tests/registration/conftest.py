@@ -37,3 +37,9 @@ def add_customer(app):
             return service.register_customer(unit, code, customer_fields(**extra)).id
 
     return add
+
+
+@pytest.fixture
+def request_context(app):
+    with app.test_request_context():
+        yield app
