@@ -14,6 +14,8 @@ from blueprints.registration.models import (
 from blueprints.registration.service import ASK_WHO_REGISTERS, GUARDIAN_REQUIRED
 
 REQUIRED = _l("This field is required.")
+GUARDIAN_FIELDS = ("registered_by", "guardian_name", "guardian_email", "guardian_phone",
+                   "consent_given_by", "consent_date", "consent_method")
 
 
 def _choices(labels):
@@ -73,7 +75,9 @@ class CustomerForm(FlaskForm):
             if isinstance(v, str):
                 data[k] = v.strip()
         if self.guardian_rule not in (GUARDIAN_REQUIRED, ASK_WHO_REGISTERS):
-            data["registered_by"] = None
+            # No guardian part on the form (18 or over): keep what was recorded earlier.
+            for name in GUARDIAN_FIELDS:
+                data.pop(name)
         elif self.guardian_rule == GUARDIAN_REQUIRED:
             data["registered_by"] = RegisteredBy.GUARDIAN
         return data

@@ -325,6 +325,8 @@ CREDENTIALS_SUBJECT = _l("Your Celia credentials")
 
 def send_credentials(customer, recipient_kind):
     """Mail an expiring link to set a password (never a password) to the stored address."""
+    if customer.status != CustomerStatus.ACTIVE:
+        raise RuleError(_("Credentials are sent to active customers only."))
     addresses = dict(credential_recipients(customer))
     if recipient_kind not in addresses:
         raise RuleError(_("There is no email address for this recipient. Change the email first, then send the credentials."))

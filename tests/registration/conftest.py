@@ -41,5 +41,5 @@ def add_customer(app):
 
 @pytest.fixture
 def request_context(app):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield app

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app import db
 from blueprints.registration.demo import make_hetu
 from blueprints.registration.models import CredentialLink, Customer, CustomerStatus
+from common.access import Role
 from common.audit import AuditEvent
 from tests.registration.conftest import ADULT, customer_fields
 
@@ -438,3 +439,35 @@ def test_without_identity_code_future_birth_date_is_refused(client, auth, world,
     data = customer_fields(unit=world["L"], birth_date=(date.today() + timedelta(days=2)).isoformat())
     assert client.post("/registration/admin/without-hetu", data=data).status_code == 422
     assert count_customers(app) == 0
+
+
+# --- languages and the guardian part over time ------------------------------------------------------
+
+
+def test_the_check_speaks_finnish_and_swedish(client, auth, world, app, make_user, add_customer):
+    make_user("suomi", (Role.REGISTRAR, world["L"]), language="fi")
+    make_user("svenska", (Role.REGISTRAR, world["L"]), language="sv")
+    auth.login("suomi")
+    assert "Lisää uusi asiakas" in check(client, world["L"], ADULT).text
+    assert "Tarkistusmerkki ei täsmää" in check(client, world["L"], "131052-308X").text
+    auth.logout()
+    auth.login("svenska")
+    add_customer(world["L2"])
+    assert "Registrerad i en annan enhet: Library L2." in check(client, world["L"], ADULT).text
+
+
+def test_editing_an_adult_keeps_the_guardian_consent_recorded_when_young(client, auth, world, app, add_customer):
+    cid = add_customer(world["L"], guardian_name="Liisa", consent_given_by="Liisa", consent_method="signed form")
+    auth.login("reg")
+    client.post(f"/registration/customers/{cid}/edit", data=customer_fields(phone="0401"))
+    with app.app_context():
+        c = db.session.get(Customer, cid)
+        assert c.phone == "0401" and c.guardian_name == "Liisa" and c.consent_method == "signed form"
+
+
+def test_no_credentials_for_an_ended_customer(client, auth, world, add_customer, app):
+    cid = add_customer(world["L"])
+    auth.login("reg")
+    client.post(f"/registration/customers/{cid}/end")
+    page = client.post(f"/registration/customers/{cid}/credentials", data={"recipient": "customer"}, follow_redirects=True).text
+    assert "active customers only" in page
