@@ -1,4 +1,11 @@
-"""Demo customers: some in the library, one in the school, one marked for deletion."""
+"""Demo customers: some in the library, one in the school, one marked for deletion.
+
+Codes to try as the demo registrar of HKI-LIB (rekisteroija):
+  131052-308T  Aino Äijälä, HKI-LIB            -> "already a customer of your unit"
+  010190Y123M  Matti Virtanen, HKI-LIB, CD      (010190-123M is another person: not registered)
+  140312B0771  Sofia Lindqvist, KALLIO-SCH      -> only the school's name, "Transfer to my unit"
+  200875-2016  Pekka Poistettava, marked        -> "only a service admin can reactivate"
+"""
 from datetime import date, timedelta
 
 from app import db
