@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, text  # noqa: E402
 
 from app import create_app, db, limiter  # noqa: E402
 from blueprints.accounts import service as accounts  # noqa: E402
-from blueprints.accounts.models import Unit, UnitKind  # noqa: E402
+from blueprints.accounts.models import UnitKind  # noqa: E402
 from blueprints.registration import service  # noqa: E402
 from blueprints.registration.demo import make_hetu  # noqa: E402
 from blueprints.registration.models import Customer  # noqa: E402

@@ -6,13 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import db
+from blueprints.accounts.forms import ResetPasswordForm
 from blueprints.accounts.models import Unit
 from blueprints.registration import bp, service
 from blueprints.registration.forms import CustomerForm, NewCustomerForm, WithoutHetuForm
 from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
 from common.views import page_of, render_form
-from blueprints.accounts.forms import ResetPasswordForm
 
 STAFF = (Role.REGISTRAR, Role.MAIN_USER)
 
@@ -281,7 +281,9 @@ def make_net_user(customer_id):
         flash(_("%(name)s is now a net user.", name=customer.full_name), "success")
     except service.RuleError as error:
         flash(str(error), "error")
-    return redirect(request.form.get("back") == "customer" and url_for("registration.customer", customer_id=customer.id) or url_for("registration.admin"))
+    if request.form.get("back") == "customer":
+        return redirect(url_for("registration.customer", customer_id=customer.id))
+    return redirect(url_for("registration.admin"))
 
 
 @bp.route("/admin/customers/<int:customer_id>/mark-for-deletion", methods=["POST"])
