@@ -61,14 +61,15 @@ def index():
 def unit(unit_id):
     unit = _unit(unit_id)
     page = page_of(service.unit_customers_query(unit.id))
-    return render_template("registration/unit.html", unit=unit, page=page)
+    return render_template("registration/unit.html", unit=unit, page=page, moved=service.transferred_away(unit.id))
 
 
 @bp.route("/units/<int:unit_id>/customers")
 @roles_required(*STAFF)
 def unit_customers(unit_id):
     unit = _unit(unit_id)
-    return render_template("registration/_customer_list.html", unit=unit, page=page_of(service.unit_customers_query(unit.id)))
+    return render_template("registration/_customer_list.html", unit=unit, page=page_of(service.unit_customers_query(unit.id)),
+                           moved=service.transferred_away(unit.id))
 
 
 @bp.route("/units/<int:unit_id>/check")

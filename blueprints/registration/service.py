@@ -490,3 +490,22 @@ def register_without_hetu(unit, born, fields):
 
 def all_celia_units():
     return db.session.scalars(select(Unit).where(Unit.active, Unit.kind.in_(CELIA_UNIT_KINDS)).order_by(Unit.name)).all()
+
+
+def transferred_away(unit_id, days=30, limit=20):
+    """Customers moved from this unit to another lately, so the old unit sees where they went."""
+    from common.audit import AuditEvent
+
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "customer.transferred_away", AuditEvent.unit_id == unit_id,
+               AuditEvent.at >= utcnow() - timedelta(days=days))
+        .order_by(AuditEvent.at.desc()).limit(limit)
+    ).all()
+    found = []
+    for event in events:
+        customer = db.session.get(Customer, int(event.object_id))
+        to_unit = db.session.get(Unit, event.detail.get("to_unit"))
+        if customer is not None and to_unit is not None:
+            found.append((event.at, customer, to_unit))
+    return found
