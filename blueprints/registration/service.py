@@ -179,6 +179,11 @@ class CheckResult:
     reason: str = ""
     customer: Customer | None = None
     born: date | None = None
+    # What the result shows, read before the audit commit expires the loaded objects.
+    customer_id: int | None = None
+    customer_name: str = ""
+    customer_status: str = ""
+    unit_name: str = ""
 
 
 def find_by_hetu(code):
@@ -201,9 +206,13 @@ def check_hetu(raw, unit):
         outcome = "mine"
     else:
         outcome = "other_unit"
+    result = CheckResult(outcome, code=code, customer=customer, born=born)
+    if customer is not None:
+        result.customer_id, result.customer_name = customer.id, customer.full_name
+        result.customer_status, result.unit_name = customer.status, customer.unit.name
     audit.record("customer.hetu_checked", obj=customer, object_type="Customer", unit=unit.id, outcome=outcome, masked=mask_hetu(code))
     db.session.commit()
-    return CheckResult(outcome, code=code, customer=customer, born=born)
+    return result
 
 
 # --- registering and changing customers ---------------------------------------------------
