@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.exc import IntegrityError
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.fi import hetu as stdnum_hetu
@@ -387,9 +387,21 @@ def search_query(text, unit_ids):
     ignoring case and diacritics (Äijälä = aijala)."""
     words = name_key(text).split()
     query = select(Customer).where(Customer.unit_id.in_(unit_ids), Customer.status != CustomerStatus.MARKED_FOR_DELETION)
+    # The keys are lower-case already: a case-sensitive prefix match can use the indexes
+    # (SQLite's LIKE ignores case and so cannot; its GLOB can. PostgreSQL: varchar_pattern_ops).
+    sqlite = db.engine.dialect.name == "sqlite"
+    words = ["".join(c for c in word if c not in "\\%_*?[]") for word in words]
+    if not any(words):
+        return query.where(false())
     for word in words:
-        pattern = word.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        query = query.where(or_(Customer.last_name_key.like(pattern), Customer.first_name_key.like(pattern)))
+        word = "".join(c for c in word if c not in "\\%_*?[]")
+        if not word:
+            continue
+        if sqlite:
+            match = [Customer.last_name_key.op("GLOB")(word + "*"), Customer.first_name_key.op("GLOB")(word + "*")]
+        else:
+            match = [Customer.last_name_key.like(word + "%"), Customer.first_name_key.like(word + "%")]
+        query = query.where(or_(*match))
     return query.order_by(Customer.last_name_key, Customer.first_name_key, Customer.id)
 
 

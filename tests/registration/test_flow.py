@@ -473,3 +473,10 @@ def test_no_credentials_for_an_ended_customer(client, auth, world, add_customer,
     client.post(f"/registration/customers/{cid}/end")
     page = client.post(f"/registration/customers/{cid}/credentials", data={"recipient": "customer"}, follow_redirects=True).text
     assert "active customers only" in page
+
+
+def test_wildcards_alone_find_nobody(client, auth, world, add_customer):
+    add_customer(world["L"])
+    auth.login("reg")
+    for query in ("%", "*", "_", "[a]"):
+        assert "Äijälä" not in search(client, query).text
