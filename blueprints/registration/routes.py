@@ -1,10 +1,318 @@
-from flask import render_template
+"""Celia registration: the registrar's flow and the service admin's work list."""
+from datetime import date
 
-from blueprints.registration import bp
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import db
+from blueprints.accounts.forms import ResetPasswordForm
+from blueprints.accounts.models import Unit
+from blueprints.registration import bp, service
+from blueprints.registration.forms import CustomerForm, NewCustomerForm, WithoutHetuForm
+from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
+from common.views import page_of, render_form
+
+STAFF = (Role.REGISTRAR, Role.MAIN_USER)
+
+
+def _unit(unit_id):
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    if not service.may_work_in(unit.id):
+        abort(403)
+    return unit
+
+
+def _customer(customer_id):
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        abort(404)
+    if not service.may_see(customer):
+        abort(403)
+    return customer
+
+
+def _check_target(unit):
+    """The customer a transfer or reactivation request is about, found by code again."""
+    try:
+        code, _born = service.parse_hetu(request.form.get("hetu"))
+    except service.HetuError:
+        abort(400)
+    customer = service.find_by_hetu(code)
+    if customer is None:
+        abort(404)
+    return customer
 
 
 @bp.route("/")
-@roles_required(Role.REGISTRAR, Role.MAIN_USER)
+@roles_required(*STAFF)
 def index():
-    return render_template("registration/index.html")
+    units = service.working_units()
+    if len(units) == 1:
+        return redirect(url_for("registration.unit", unit_id=units[0].id))
+    return render_template("registration/index.html", units=units)
+
+
+@bp.route("/units/<int:unit_id>")
+@roles_required(*STAFF)
+def unit(unit_id):
+    unit = _unit(unit_id)
+    page = page_of(service.unit_customers_query(unit.id))
+    return render_template("registration/unit.html", unit=unit, page=page, moved=service.transferred_away(unit.id))
+
+
+@bp.route("/units/<int:unit_id>/customers")
+@roles_required(*STAFF)
+def unit_customers(unit_id):
+    unit = _unit(unit_id)
+    return render_template("registration/_customer_list.html", unit=unit, page=page_of(service.unit_customers_query(unit.id)),
+                           moved=service.transferred_away(unit.id))
+
+
+@bp.route("/units/<int:unit_id>/check")
+@roles_required(*STAFF)
+def check(unit_id):
+    unit = _unit(unit_id)
+    result = service.check_hetu(request.args.get("hetu", ""), unit)
+    answer = render_template("registration/_check_result.html", unit=unit, result=result)
+    db.session.commit()  # the audit record of the check
+    return answer
+
+
+@bp.route("/units/<int:unit_id>/transfer", methods=["POST"])
+@roles_required(*STAFF)
+def transfer(unit_id):
+    unit = _unit(unit_id)
+    customer = _check_target(unit)
+    try:
+        service.transfer_customer(customer, unit)
+    except service.RuleError as error:
+        flash(str(error), "error")
+        return redirect(url_for("registration.unit", unit_id=unit.id))
+    flash(_("The customer was transferred to %(unit)s.", unit=unit.name), "success")
+    return redirect(url_for("registration.customer", customer_id=customer.id))
+
+
+@bp.route("/units/<int:unit_id>/reactivation-request", methods=["POST"])
+@roles_required(*STAFF)
+def request_reactivation(unit_id):
+    unit = _unit(unit_id)
+    customer = _check_target(unit)
+    if customer.status != CustomerStatus.MARKED_FOR_DELETION:
+        abort(400)
+    service.request_reactivation(customer, unit)
+    return render_template("registration/_reactivation_requested.html", unit=unit)
+
+
+def _customer_form(form_class, unit, born, **kwargs):
+    form = form_class(**kwargs)
+    form.set_bases(service.bases_for(unit))
+    form.guardian_rule = service.guardian_rule(born) if born else None
+    return form
+
+
+@bp.route("/units/<int:unit_id>/customers/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_customer(unit_id):
+    unit = _unit(unit_id)
+    raw = request.values.get("hetu", "")
+    try:
+        code, born = service.parse_hetu(raw)
+    except service.HetuError as error:
+        flash(str(error), "error")
+        return redirect(url_for("registration.unit", unit_id=unit.id))
+    form = _customer_form(NewCustomerForm, unit, born)
+    form.hetu.data = code
+    if form.validate_on_submit():
+        try:
+            customer = service.register_customer(unit, code, form.values())
+        except service.AlreadyRegistered:
+            form.form_errors.append(_("This identity code is already registered. Check the code again to see where."))
+            return render_template("registration/new_customer.html", form=form, unit=unit, code=code, born=born), 409
+        flash(_("The customer is registered. Check the details below."), "success")
+        return redirect(url_for("registration.customer", customer_id=customer.id))
+    return render_form("registration/new_customer.html", form, unit=unit, code=code, born=born,
+                       masked=service.mask_hetu(code))
+
+
+@bp.route("/customers/<int:customer_id>")
+@roles_required(*STAFF)
+def customer(customer_id):
+    customer = _customer(customer_id)
+    service.record_view(customer)
+    return render_template("registration/customer.html", customer=customer, **_customer_context(customer))
+
+
+def _customer_context(customer):
+    return {
+        "history": service.history(customer),
+        "links": service.credential_history(customer),
+        "recipients": service.credential_recipients(customer),
+        "guardian_rule": service.guardian_rule(customer.birth_date),
+        "action_labels": ACTION_LABELS,
+    }
+
+
+@bp.route("/customers/<int:customer_id>/details")
+@roles_required(*STAFF)
+def customer_details(customer_id):
+    customer = _customer(customer_id)
+    return render_template("registration/_details.html", customer=customer)
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def edit_customer(customer_id):
+    customer = _customer(customer_id)
+    if customer.status != CustomerStatus.ACTIVE and not current_user.is_service_admin:
+        abort(403)
+    form = _customer_form(CustomerForm, customer.unit, customer.birth_date, obj=customer)
+    if form.validate_on_submit():
+        service.update_customer(customer, form.values())
+        return render_template("registration/_details.html", customer=customer, saved=True)
+    return render_form("registration/_edit.html", form, customer=customer)
+
+
+@bp.route("/customers/<int:customer_id>/hetu", methods=["POST"])
+@roles_required(*STAFF)
+def reveal_hetu(customer_id):
+    customer = _customer(customer_id)
+    return render_template("registration/_hetu.html", customer=customer, full=service.reveal_hetu(customer))
+
+
+@bp.route("/customers/<int:customer_id>/credentials", methods=["POST"])
+@roles_required(*STAFF)
+def send_credentials(customer_id):
+    customer = _customer(customer_id)
+    try:
+        link = service.send_credentials(customer, request.form.get("recipient", "customer"))
+    except service.RuleError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("A link to set a password was sent to %(address)s.", address=link.recipient), "success")
+    return redirect(url_for("registration.customer", customer_id=customer.id))
+
+
+@bp.route("/customers/<int:customer_id>/end", methods=["POST"])
+@roles_required(*STAFF)
+def end_customership(customer_id):
+    customer = _customer(customer_id)
+    service.end_customership(customer)
+    flash(_("The customership has ended."), "success")
+    return redirect(url_for("registration.customer", customer_id=customer.id))
+
+
+@bp.route("/customers/<int:customer_id>/resume", methods=["POST"])
+@roles_required(*STAFF)
+def resume_customership(customer_id):
+    customer = _customer(customer_id)
+    if customer.status != CustomerStatus.ENDED:
+        abort(400)
+    service.resume_customership(customer)
+    flash(_("The customership is active again."), "success")
+    return redirect(url_for("registration.customer", customer_id=customer.id))
+
+
+@bp.route("/search")
+@roles_required(*STAFF)
+def search():
+    text = request.args.get("q", "").strip()
+    units = service.working_units()
+    page = page_of(service.search_query(text, [u.id for u in units])) if text else None
+    template = "registration/_search_results.html" if request.headers.get("HX-Request") else "registration/search.html"
+    return render_template(template, q=text, page=page)
+
+
+@bp.route("/reviews")
+@roles_required(*STAFF)
+def reviews():
+    units = service.working_units()
+    page = page_of(service.passed_reviews_query([u.id for u in units]))
+    return render_template("registration/reviews.html", page=page, today=date.today())
+
+
+# --- the customer's own link ------------------------------------------------------------
+
+
+@bp.route("/credentials/<token>", methods=["GET", "POST"])
+def set_customer_password(token):
+    link = service.valid_credential_link(token)
+    if link is None:
+        abort(410)
+    form = ResetPasswordForm()
+    form.username_for_rules = link.recipient
+    if form.validate_on_submit():
+        service.set_customer_password(link, form.new_password.data)
+        return render_template("registration/password_set.html")
+    return render_form("registration/set_password.html", form)
+
+
+# --- service admin ------------------------------------------------------------------------
+
+
+@bp.route("/admin")
+@roles_required(Role.SERVICE_ADMIN)
+def admin():
+    marked = db.session.scalars(
+        db.select(Customer).where(Customer.status == CustomerStatus.MARKED_FOR_DELETION).order_by(Customer.last_name_key)
+    ).all()
+    cd = page_of(db.select(Customer).where(Customer.service_form == "cd", Customer.status == CustomerStatus.ACTIVE).order_by(Customer.last_name_key))
+    return render_template("registration/admin.html", requests=service.open_reactivation_requests(), marked=marked, cd=cd)
+
+
+@bp.route("/admin/customers/<int:customer_id>/reactivate", methods=["POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def reactivate(customer_id):
+    customer = _customer(customer_id)
+    try:
+        service.reactivate(customer)
+        flash(_("%(name)s is active again.", name=customer.full_name), "success")
+    except service.RuleError as error:
+        flash(str(error), "error")
+    return redirect(url_for("registration.admin"))
+
+
+@bp.route("/admin/customers/<int:customer_id>/net-user", methods=["POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def make_net_user(customer_id):
+    customer = _customer(customer_id)
+    try:
+        service.make_net_user(customer)
+        flash(_("%(name)s is now a net user.", name=customer.full_name), "success")
+    except service.RuleError as error:
+        flash(str(error), "error")
+    if request.form.get("back") == "customer":
+        return redirect(url_for("registration.customer", customer_id=customer.id))
+    return redirect(url_for("registration.admin"))
+
+
+@bp.route("/admin/customers/<int:customer_id>/mark-for-deletion", methods=["POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def mark_for_deletion(customer_id):
+    customer = _customer(customer_id)
+    service.mark_for_deletion(customer)
+    flash(_("%(name)s is marked for deletion.", name=customer.full_name), "success")
+    return redirect(url_for("registration.admin"))
+
+
+@bp.route("/admin/without-hetu", methods=["GET", "POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def register_without_hetu():
+    units = service.all_celia_units()
+    form = WithoutHetuForm()
+    form.unit.choices = [(u.id, u.name) for u in units]
+    form.set_bases([b for b in service.Basis])
+    if form.birth_date.data:
+        form.guardian_rule = service.guardian_rule(form.birth_date.data)
+    if form.validate_on_submit():
+        if form.birth_date.data > date.today():
+            form.birth_date.errors.append(_("The date of birth is in the future."))
+        else:
+            unit = db.session.get(Unit, form.unit.data)
+            customer = service.register_without_hetu(unit, form.birth_date.data, form.values())
+            flash(_("Registered with the identifier %(id)s.", id=customer.service_identifier), "success")
+            return redirect(url_for("registration.customer", customer_id=customer.id))
+    return render_form("registration/without_hetu.html", form)

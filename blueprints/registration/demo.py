@@ -1,0 +1,50 @@
+"""Demo customers: some in the library, one in the school, one marked for deletion.
+
+Codes to try as the demo registrar of HKI-LIB (rekisteroija):
+  131052-308T  Aino Äijälä, HKI-LIB            -> "already a customer of your unit"
+  010190Y123M  Matti Virtanen, HKI-LIB, CD      (010190-123M is another person: not registered)
+  140312B0771  Sofia Lindqvist, KALLIO-SCH      -> only the school's name, "Transfer to my unit"
+  200875-2016  Pekka Poistettava, marked        -> "only a service admin can reactivate"
+"""
+from datetime import date, timedelta
+
+from app import db
+from blueprints.registration import service
+from blueprints.registration.models import Basis, Channel, Customer, CustomerStatus, RegisteredBy, ServiceForm
+
+CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def make_hetu(born, individual, sign=None):
+    """A valid identity code for a birth date (the demo and the tests make their own)."""
+    if sign is None:
+        sign = {18: "+", 19: "-", 20: "A"}[born.year // 100]
+    digits = f"{born:%d%m}{born.year % 100:02d}{individual:03d}"
+    return f"{digits[:6]}{sign}{digits[6:]}{CHECK[int(digits) % 31]}"
+
+
+def _customer(unit, code, first, last, **fields):
+    code, born = service.parse_hetu(code)
+    customer = Customer(
+        hetu_hash=service.hetu_hash(code), hetu_encrypted=service.encrypt_hetu(code), hetu_masked=service.mask_hetu(code),
+        birth_date=born, unit_id=unit.id, first_name=first, last_name=last,
+        first_name_key=service.name_key(first), last_name_key=service.name_key(last),
+        language="fi", basis=fields.pop("basis", Basis.READING_DISABILITY), service_form=fields.pop("service_form", ServiceForm.NET),
+        channel=fields.pop("channel", Channel.FACE_TO_FACE), **fields,
+    )
+    db.session.add(customer)
+    return customer
+
+
+def seed(units):
+    library, school = units["HKI-LIB"], units["KALLIO-SCH"]
+    _customer(library, "131052-308T", "Aino", "Äijälä", email="aino.aijala@example.fi")
+    _customer(library, make_hetu(date(1990, 1, 1), 123, "Y"), "Matti", "Virtanen", service_form=ServiceForm.CD,
+              review_date=date.today() - timedelta(days=10), email="matti@example.fi")
+    _customer(library, make_hetu(date(2015, 5, 5), 42), "Eero", "Öhman", registered_by=RegisteredBy.GUARDIAN,
+              guardian_name="Liisa Öhman", guardian_email="liisa@example.fi", consent_given_by="Liisa Öhman",
+              consent_date=date.today(), consent_method="signed form")
+    _customer(school, make_hetu(date(2012, 3, 14), 77, "B"), "Sofia", "Lindqvist", basis=Basis.SPECIAL_SUPPORT,
+              registered_by=RegisteredBy.GUARDIAN, guardian_name="Anna Lindqvist", guardian_email="anna@example.fi",
+              consent_given_by="Anna Lindqvist", consent_date=date.today(), consent_method="signed form")
+    _customer(library, make_hetu(date(1975, 8, 20), 201), "Pekka", "Poistettava", status=CustomerStatus.MARKED_FOR_DELETION)

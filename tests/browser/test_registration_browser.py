@@ -1,0 +1,155 @@
+"""Registration in a real browser: the whole flow for a 14-year-old, live lists, axe on every state."""
+import re
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+
+from app import db
+from blueprints.accounts.models import Unit, UnitKind
+from blueprints.registration import service
+from blueprints.registration.demo import make_hetu
+from blueprints.registration.models import Customer, CustomerStatus
+from common.access import Role
+from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+from tests.registration.conftest import customer_fields
+
+
+def fourteen_year_old():
+    today = date.today()
+    born = today.replace(year=today.year - 15) + timedelta(days=1)  # 15 tomorrow
+    return make_hetu(born, 321, "A")
+
+
+def test_register_a_14_year_old_send_credentials_and_colleague_sees_it_live(make_unit, make_user, new_page, live_smtp_server):
+    library = make_unit(name="Kallio Library")
+    make_user("riikka", (Role.REGISTRAR, library))
+    make_user("kaisa", (Role.REGISTRAR, library))
+    colleague = new_page()
+    log_in(colleague, "kaisa")
+    colleague.goto(f"/registration/units/{library}")
+    wait_until_live(colleague)
+    colleague.evaluate("window.loadedOnce = true")
+
+    page = new_page()
+    log_in(page, "riikka")
+    page.goto("/registration/")  # one unit: straight to it
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Kallio Library")
+    code = fourteen_year_old()
+    page.fill("#hetu", code)
+    page.press("#hetu", "Enter")
+    expect(page.locator("#check-result")).to_contain_text("is not registered")
+    page.get_by_role("link", name="Add new customer").click()
+    expect(page.locator("form.customer-form")).to_contain_text("under 15")
+
+    # Saving without the consent is refused at the fields, values kept.
+    page.fill("#first_name", "Eero")
+    page.fill("#last_name", "Öhman")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#consent_given_by-error")).to_be_visible()
+    expect(page.locator("#first_name")).to_have_value("Eero")
+    assert_accessible(page)
+
+    page.fill("#guardian_name", "Liisa Öhman")
+    page.fill("#guardian_email", "liisa@example.fi")
+    page.fill("#consent_given_by", "Liisa Öhman")
+    page.fill("#consent_date", date.today().isoformat())
+    page.fill("#consent_method", "signed form")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eero Öhman")
+    expect(page.locator(".flashes")).to_contain_text("The customer is registered")
+
+    # The colleague's list shows the new customer without a reload.
+    expect(colleague.locator("#customer-list")).to_contain_text("Öhman, Eero", timeout=5000)
+    assert colleague.evaluate("window.loadedOnce") is True
+
+    page.select_option("#recipient", "guardian")
+    page.get_by_role("button", name="Send credentials").click()
+    expect(page.locator(".flashes")).to_contain_text("liisa@example.fi")
+    mail = live_smtp_server.wait_for(1)[0]
+    assert mail["To"] == "liisa@example.fi"
+    assert re.search(r"/registration/credentials/\S+", mail.get_content())
+
+
+def test_edit_in_place_and_show_the_full_code(make_unit, make_user, new_page, app):
+    library = make_unit(name="Kallio Library")
+    make_user("riikka", (Role.REGISTRAR, library))
+    code = make_hetu(date(1980, 2, 3), 345)
+    with app.test_request_context():
+        cid = service.register_customer(db.session.get(Unit, library), code, customer_fields()).id
+    page = new_page()
+    log_in(page, "riikka")
+    page.goto(f"/registration/customers/{cid}")
+    assert_accessible(page)
+    page.get_by_role("button", name="Show the full code").click()
+    expect(page.locator("#hetu-full")).to_have_text(code)
+    page.get_by_role("button", name="Edit").click()
+    page.fill("#phone", "040 765 4321")
+    page.fill("#email", "broken")
+    page.locator("#customer-details").get_by_role("button", name="Save").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    assert_accessible(page)
+    page.fill("#email", "aino@example.fi")
+    page.locator("#customer-details").get_by_role("button", name="Save").click()
+    expect(page.locator("#customer-details")).to_contain_text("040 765 4321")
+    assert_accessible(page)
+
+
+def test_every_check_outcome_and_page_passes_axe(make_unit, make_user, new_page, app):
+    library = make_unit(name="Kallio Library")
+    other = make_unit(name="Vallila Library")
+    school = make_unit(name="Kallio School", kind=UnitKind.SCHOOL)
+    make_user("riikka", (Role.REGISTRAR, library), (Role.REGISTRAR, school))
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    mine, elsewhere, marked = (make_hetu(date(1980, 1, 1) + timedelta(days=n), 100 + n) for n in range(3))
+    with app.test_request_context():
+        service.register_customer(db.session.get(Unit, library), mine, customer_fields(review_date=date.today() - timedelta(days=3)))
+        service.register_customer(db.session.get(Unit, other), elsewhere, customer_fields(last_name="Toinen"))
+        c = service.register_customer(db.session.get(Unit, other), marked, customer_fields(last_name="Poistettava"))
+        db.session.get(Customer, c.id).status = CustomerStatus.MARKED_FOR_DELETION
+        db.session.commit()
+    page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, "riikka")
+    page.goto("/registration/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Kallio Library").click()
+    assert_accessible(page)
+    for code, expected in [("131052-308X", "check character"), (make_hetu(date(1999, 9, 9), 555), "not registered"),
+                           (mine, "Already a customer"), (marked, "marked for deletion"), (elsewhere, "Vallila Library")]:
+        page.fill("#hetu", code)
+        page.press("#hetu", "Enter")
+        expect(page.locator("#check-result")).to_contain_text(expected)
+        assert_accessible(page)
+    page.fill("#hetu", marked)
+    page.press("#hetu", "Enter")
+    page.get_by_role("button", name="Ask the service to reactivate").click()
+    expect(page.locator("#check-result")).to_contain_text("work list")
+    assert_accessible(page)
+    page.fill("#hetu", elsewhere)
+    page.press("#hetu", "Enter")
+    page.get_by_role("button", name="Transfer to my unit").click()
+    expect(page.locator(".flashes")).to_contain_text("transferred to Kallio Library")
+    page.goto(f"/registration/units/{school}/customers/new?hetu={make_hetu(date(1999, 9, 9), 555)}")
+    assert_accessible(page)
+    page.goto("/registration/search?q=aij")
+    expect(page.locator("#search-results")).to_contain_text("Äijälä")
+    assert_accessible(page)
+    page.goto("/registration/reviews")
+    assert_accessible(page)
+
+    admin = new_page()
+    log_in(admin, "sirpa")
+    admin.goto("/registration/admin")
+    expect(admin.locator("main")).to_contain_text("Reactivate for Kallio Library")
+    assert_accessible(admin)
+    admin.goto("/registration/admin/without-hetu")
+    assert_accessible(admin)
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.locator("#first_name-error")).to_be_visible()
+    assert_accessible(admin)
+
+
+def test_set_password_page_passes_axe(new_page):
+    page = new_page()
+    page.goto("/registration/credentials/no-such-link")
+    assert_accessible(page)

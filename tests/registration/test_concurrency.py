@@ -1,0 +1,62 @@
+"""Two registrars saving the same identity code at the same moment: one customer, one
+"already registered". Real threads, each with its own database connection."""
+import threading
+
+from sqlalchemy import func, select
+
+from app import db
+from blueprints.accounts.models import Unit
+from blueprints.registration import service
+from blueprints.registration.models import Customer
+from tests.registration.conftest import ADULT, customer_fields
+
+
+def test_two_simultaneous_adds_of_the_same_code_create_one_customer(app, world):
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def register(unit_id):
+        with app.test_request_context():
+            unit = db.session.get(Unit, unit_id)
+            start.wait()
+            try:
+                service.register_customer(unit, ADULT, customer_fields())
+                outcomes.append("created")
+            except service.AlreadyRegistered:
+                outcomes.append("already registered")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=register, args=(world[u],)) for u in ("L", "L2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["already registered", "created"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_two_simultaneous_adds_over_http(app, world):
+    """The same through the add form: the loser's form says the code is already registered."""
+    from tests.conftest import Auth
+
+    clients = []
+    for name in ("reg", "colleague"):
+        c = app.test_client()
+        Auth(c).login(name)
+        clients.append(c)
+    start = threading.Barrier(2)
+    statuses = []
+
+    def post(c):
+        start.wait()
+        r = c.post(f"/registration/units/{world['L']}/customers/new?hetu={ADULT}", data=customer_fields())
+        statuses.append((r.status_code, "already registered" in r.text))
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [(302, False), (409, True)]
