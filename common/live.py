@@ -4,7 +4,6 @@
 commit succeeds, so no browser re-fetches data that is not there yet. Browsers turn the
 event into an htmx trigger on <body> (static/js/live.js).
 """
-from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import event

@@ -4,7 +4,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from flask_babel import format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -88,6 +88,11 @@ def utc_to_local(moment):
     return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(get_timezone())
 
 
+def format_money(cents, currency="EUR"):
+    """Money is kept in integer cents; shown as the user's locale writes it (€ 42,00 in Dutch)."""
+    return format_currency(Decimal(cents) / 100, currency)
+
+
 def error_page(status, title, message):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
@@ -116,10 +121,7 @@ def init_app(app):
             value = value.replace(tzinfo=ZoneInfo("UTC"))
         return format_datetime(value, style)
 
-    @app.template_filter("money")
-    def money_filter(cents, currency="EUR"):
-        # Money is kept in integer cents; shown as the user's locale writes it (€ 42,00 in Dutch).
-        return format_currency(Decimal(cents) / 100, currency)
+    app.add_template_filter(format_money, "money")
 
     @app.route("/healthz")
     def healthz():

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app import LANGUAGES
 from blueprints.ebook import service
 from blueprints.ebook.models import PERSON_KIND_LABELS, TARIFF_KIND_LABELS, PersonKind, TariffKind
 from common.clock import utcnow

@@ -17,7 +17,7 @@ from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
 from common import audit
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
-from common.views import render_form
+from common.views import format_money, render_form
 
 TABS = ("customer", "address", "subscription", "other")
 
@@ -188,7 +188,7 @@ def render_receipt(customer, password):
     """The printable receipt, in the customer's language (the staff page around it stays in theirs)."""
     with force_locale(customer.language):
         return Markup(render_template("ebook/_receipt.html", customer=customer, password=password,
-                                      subscription=customer.subscription, money=service.money))
+                                      subscription=customer.subscription, money=format_money))
 
 
 @bp.route("/customers/<int:customer_id>/receipt")
@@ -223,7 +223,7 @@ def customer(customer_id):
     db.session.commit()
     return render_template(
         "ebook/customer.html", customer=customer, tab=tab, tabs=TABS, today=utcnow().date(),
-        age=service.age_on(customer.birth_date, utcnow().date()), money=service.money,
+        age=service.age_on(customer.birth_date, utcnow().date()), money=format_money,
         person_kinds=PERSON_KIND_LABELS, countries=COUNTRY_LABELS, documents=IDENTITY_DOCUMENT_LABELS,
         format_iban=service.format_iban,
     )
@@ -252,7 +252,7 @@ def customers():
 def tariffs(unit_id):
     unit = branch_or_403(unit_id)
     return render_template("ebook/tariffs.html", unit=unit, tariffs=db.session.scalars(
-        select(Tariff).where(Tariff.unit_id == unit.id).order_by(Tariff.code)).all(), money=service.money)
+        select(Tariff).where(Tariff.unit_id == unit.id).order_by(Tariff.code)).all(), money=format_money)
 
 
 @bp.route("/tariffs/<int:tariff_id>/edit", methods=["GET", "POST"])
@@ -267,11 +267,6 @@ def edit_tariff(tariff_id):
         flash(_("Tariff %(code)s saved.", code=tariff.code), "success")
         return redirect(url_for("ebook.tariffs", unit_id=tariff.unit_id))
     return render_form("ebook/edit_tariff.html", form, tariff=tariff)
-
-
-@bp.app_template_filter("ebook_money")
-def money_filter(cents):
-    return service.money(cents)
 
 
 @bp.app_template_filter("ebook_date")

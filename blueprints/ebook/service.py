@@ -4,14 +4,12 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from urllib.parse import urlencode
 from urllib.request import urlopen
 from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet
 from flask import current_app
-from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -238,11 +236,6 @@ def seed_tariffs(unit):
 
 
 # --- money and dates ---------------------------------------------------------------------------
-
-
-def money(cents):
-    """Show integer cents as a currency amount in the user's locale (€ 42,00 in Dutch)."""
-    return format_currency(Decimal(cents) / 100, "EUR")
 
 
 def add_months(day, months):

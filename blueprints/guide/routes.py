@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import db
-from blueprints.accounts.models import Unit
 from blueprints.guide import bp, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
 from blueprints.guide.models import ChecklistVersion, ItemGroup

@@ -1,7 +1,5 @@
 """HTTP routes and Socket.IO events of the chat: who gets in, who hears what."""
 
-import pytest
-
 from app import db, socketio
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
 

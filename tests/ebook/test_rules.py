@@ -10,6 +10,7 @@ from stdnum import luhn
 from app import db
 from blueprints.accounts.models import Unit
 from blueprints.ebook import service
+from common.views import format_money
 from blueprints.ebook.models import EbookCustomer, NumberSequence, Tariff
 
 
@@ -189,8 +190,8 @@ def test_money_is_shown_in_the_dutch_way(app):
     from flask_babel import force_locale
 
     with app.test_request_context(), force_locale("nl"):
-        assert service.money(4200).replace("\xa0", " ") == "€ 42,00"
-        assert service.money(550).replace("\xa0", " ") == "€ 5,50"
+        assert format_money(4200).replace("\xa0", " ") == "€ 42,00"
+        assert format_money(550).replace("\xa0", " ") == "€ 5,50"
 
 
 def test_twelve_months_run_to_the_day_before(app_context, branches):
