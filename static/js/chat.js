@@ -1,17 +1,12 @@
 // Chat queue behaviour shared by the agent desk and the customer page:
 // Enter sends (Shift+Enter is a new line), new messages are announced through an aria-live
-// region, 422/409 answers are swapped in, and on the agent desk a beep plays (after a one-time
+// region, and on the agent desk a beep plays (after a one-time
 // "Enable sound" click, as browsers block autoplay) when customers wait, repeated every 30 s.
 (function () {
   "use strict";
   let audio = null;
   let lastWaiting = 0;
   let lastMessages = null;
-
-  document.body.addEventListener("htmx:beforeSwap", function (e) {
-    const status = e.detail.xhr.status;
-    if (status === 422 || status === 409) { e.detail.shouldSwap = true; e.detail.isError = false; }
-  });
 
   document.body.addEventListener("keydown", function (e) {
     const box = e.target;

@@ -1,14 +1,7 @@
 // E-book counter signup: the card number field ("v" + Enter asks to generate a number),
-// 422 answers swapped into htmx partials, and printing the receipt on 80 mm or A4.
+// and printing the receipt on 80 mm or A4.
 (function () {
   "use strict";
-
-  document.body.addEventListener("htmx:beforeSwap", function (e) {
-    if (e.detail.xhr.status === 422) {
-      e.detail.shouldSwap = true;
-      e.detail.isError = false;
-    }
-  });
 
   const card = document.getElementById("card_number");
   const dialog = document.getElementById("generate-dialog");
