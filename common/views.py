@@ -104,7 +104,8 @@ def init_app(app):
 
         return {
             "navigation": navigation_for(current_user),
-            "notices": notices_in_force() if current_user.is_authenticated else [],
+            # Called by base.html only, so partials answering htmx requests skip the query.
+            "notices_in_force": notices_in_force,
             "languages": LANGUAGES,
             "get_locale": get_locale,
             "Role": Role,

@@ -99,3 +99,16 @@ def test_notice_with_past_end_time_is_refused(client, auth, make_user):
     assert response.status_code == 422
     assert "The end time must be in the future." in response.get_data(as_text=True)
     assert "Huoltokatko" in response.get_data(as_text=True)
+
+
+def test_a_notice_in_force_is_on_full_pages_and_in_its_banner_partial(client, auth, make_user, make_unit):
+    library = make_unit()
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    make_user("riikka", (Role.REGISTRAR, library))
+    auth.login("sirpa")
+    client.post("/admin/notices", data={"text": "Celianet huoltokatko"})
+    auth.logout()
+    auth.login("riikka")
+    assert "Celianet huoltokatko" in client.get("/").get_data(as_text=True)
+    assert "Celianet huoltokatko" in client.get("/notices/banner").get_data(as_text=True)
+    assert "Celianet huoltokatko" in client.get("/password").get_data(as_text=True)
