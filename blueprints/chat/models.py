@@ -33,6 +33,12 @@ class ChatQueue(db.Model):
     is_open: Mapped[bool] = mapped_column(default=True)
     waiting_message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retention: transcripts are kept this many days after the chat ends (0: not kept at all);
+    # customer names in kept transcripts are anonymised after anonymise_after_days, if set.
+    keep_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    anonymise_after_days: Mapped[int | None]
+    # Where a waiting customer's question goes by email when nobody serves the queue.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
 
     unit = relationship("Unit")
 
@@ -57,6 +63,8 @@ class AgentSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), unique=True)
     display_name: Mapped[str] = mapped_column(String(60))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the agent's last staff socket went away; cleared when one connects again.
+    disconnected_at: Mapped[datetime | None]
 
     user = relationship("User")
     queues: Mapped[list[ChatQueue]] = relationship(secondary=agent_session_queue, order_by=ChatQueue.name)
@@ -78,9 +86,12 @@ class Conversation(db.Model):
     agent_name: Mapped[str | None] = mapped_column(String(60))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     served_at: Mapped[datetime | None]
-    ended_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     unread_by_agent: Mapped[bool] = mapped_column(default=False)
     unread_by_customer: Mapped[bool] = mapped_column(default=False)
+    # Retention (blueprints/chat/retention.py): the customer's name removed; the transcript removed.
+    anonymised_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]
 
     queue = relationship(ChatQueue)
     agent = relationship("User")
@@ -106,3 +117,15 @@ class ChatMessage(db.Model):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     conversation = relationship(Conversation, back_populates="messages")
+
+
+class AgentSocket(db.Model):
+    """A live staff socket of a chat agent. An agent with no row here has no page open; the
+    owning server process refreshes seen_at, so rows of a process that died go stale."""
+
+    __tablename__ = "chat_agent_socket"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    connected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
