@@ -1,0 +1,159 @@
+"""Privacy: how long chat transcripts are kept, and removing them when that time has passed.
+
+Each queue says how many days a transcript is kept after the chat ends (0, the library's
+default: not kept at all) and, optionally, after how many days the customer's name is removed
+from a kept transcript. `flask --app app chat purge` (blueprints/chat/cli.py) applies them.
+
+Only ended or removed conversations are touched; a waiting or served customer never is. The
+conversation row itself stays, without the name and without messages, because the queue
+statistics count chats and waiting times from it; nothing in it then names the customer.
+"""
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import selectinload
+
+from app import db
+from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState, Sender
+from common import audit
+
+MAX_KEEP_DAYS = 3650  # ten years: more than any archive rule asks of a chat
+BATCH_SIZE = 500  # conversations per transaction
+NAME_PLACEHOLDER = "***"
+ENDED_STATES = (ConversationState.ENDED, ConversationState.REMOVED)
+
+
+@dataclass
+class QueuePurge:
+    """What a purge did (or, in a dry run, would do) in one queue."""
+
+    queue: ChatQueue
+    purged: int = 0
+    anonymised: int = 0
+
+
+def purge_cutoff(queue, now):
+    """Transcripts of chats that ended before this moment are removed."""
+    return now - timedelta(days=queue.keep_days)
+
+
+def anonymise_cutoff(queue, now):
+    """Customer names of chats that ended before this moment are removed (None: never)."""
+    if queue.anonymise_after_days is None:
+        return None
+    return now - timedelta(days=queue.anonymise_after_days)
+
+
+def _ended_before(queue, cutoff):
+    # Strictly before: a chat that ended exactly at the boundary is still inside the setting.
+    return (
+        Conversation.queue_id == queue.id,
+        Conversation.state.in_(ENDED_STATES),
+        Conversation.ended_at.is_not(None),
+        Conversation.ended_at < cutoff,
+    )
+
+
+def _to_purge(queue, now):
+    return (*_ended_before(queue, purge_cutoff(queue, now)), Conversation.purged_at.is_(None))
+
+
+def _to_anonymise(queue, now):
+    cutoff = anonymise_cutoff(queue, now)
+    if cutoff is None:
+        return None
+    # Chats old enough to be purged are left to the purge (and not counted twice in a dry run).
+    return (*_ended_before(queue, cutoff), Conversation.ended_at >= purge_cutoff(queue, now),
+            Conversation.anonymised_at.is_(None), Conversation.purged_at.is_(None))
+
+
+def _count(conditions):
+    return db.session.scalar(select(func.count()).select_from(Conversation).where(*conditions))
+
+
+def _batches(conditions):
+    """Ids of matching conversations, a batch at a time; each batch is committed before the
+    next is read, and a handled conversation no longer matches, so a rerun finds nothing."""
+    while True:
+        ids = db.session.scalars(select(Conversation.id).where(*conditions).order_by(Conversation.id).limit(BATCH_SIZE)).all()
+        if not ids:
+            return
+        yield ids
+
+
+def purge_queue(queue, now, dry_run=False):
+    """Apply one queue's retention: remove transcripts older than keep_days, then anonymise
+    the names in the kept ones older than anonymise_after_days."""
+    result = QueuePurge(queue)
+    purge = _to_purge(queue, now)
+    anonymise = _to_anonymise(queue, now)
+    if dry_run:
+        result.purged = _count(purge)
+        if anonymise is not None:
+            result.anonymised = _count(anonymise)
+        return result
+    for ids in _batches(purge):
+        db.session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(ids)))
+        db.session.execute(
+            update(Conversation).where(Conversation.id.in_(ids))
+            .values(customer_name="", purged_at=now, anonymised_at=func.coalesce(Conversation.anonymised_at, now))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        result.purged += len(ids)
+    if anonymise is not None:
+        for ids in _batches(anonymise):
+            found = select(Conversation).where(Conversation.id.in_(ids)).options(selectinload(Conversation.messages))
+            for conversation in db.session.scalars(found):
+                anonymise_conversation(conversation, now)
+            db.session.commit()
+            result.anonymised += len(ids)
+    return result
+
+
+def _name_pattern(name):
+    """The customer's name and each part of it (two letters or more), as whole words."""
+    parts = {name.strip(), *(part for part in re.split(r"\s+", name.strip()) if len(part) >= 2)}
+    parts.discard("")
+    if not parts:
+        return None
+    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def anonymise_conversation(conversation, now):
+    """Remove the customer's name from a kept transcript: the name itself, the customer's
+    lines' author, and the name where anyone wrote it in a message ("Hei Toni!")."""
+    pattern = _name_pattern(conversation.customer_name)
+    for message in conversation.messages:
+        if message.sender == Sender.CUSTOMER:
+            message.author_name = ""
+        if pattern is not None and message.sender != Sender.SYSTEM:
+            message.body = pattern.sub(NAME_PLACEHOLDER, message.body)
+    conversation.customer_name = ""
+    conversation.anonymised_at = now
+
+
+def purge_internal_chat(now, dry_run=False):
+    """Hook for internal staff chat: its messages are kept only as long as the retention
+    setting says. Internal chat is not part of this module; when it is there, call its
+    purge_internal_messages(older_than=now - <its retention>) here and return how many were
+    removed. Returns None while there is no internal chat to purge."""
+    return None
+
+
+def purge(now, dry_run=False):
+    """Apply every queue's retention setting. Safe to run again at any time: what was done is
+    not done twice. Writes one audit event with the figures (not for a dry run)."""
+    results = [purge_queue(queue, now, dry_run) for queue in db.session.scalars(select(ChatQueue).order_by(ChatQueue.name, ChatQueue.id))]
+    internal = purge_internal_chat(now, dry_run)
+    if not dry_run:
+        audit.record(
+            "chat.purged",
+            queues={str(r.queue.id): {"purged": r.purged, "anonymised": r.anonymised} for r in results},
+            internal_messages=internal,
+        )
+        db.session.commit()
+    return results, internal
