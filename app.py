@@ -59,6 +59,8 @@ class DefaultConfig:
     MAIL_FROM = "no-reply@library.invalid"
     MAIL_RETRY_SECONDS = 60
     SOCKETIO_ASYNC_MODE = "threading"
+    CHAT_AGENT_GRACE_SECONDS = 120  # a chat agent's dropped connection, before their customers return to the queue
+    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
 
 
@@ -77,6 +79,7 @@ ENV_SETTINGS = {
     "IDENTITY_HMAC_KEY": "IDENTITY_HMAC_KEY",
     "IDENTITY_ENCRYPTION_KEY": "IDENTITY_ENCRYPTION_KEY",
     "DEVELOPMENT": "DEVELOPMENT",
+    "CHAT_AGENT_GRACE_SECONDS": "CHAT_AGENT_GRACE_SECONDS",
 }
 
 # Secrets generated into instance/secrets.json on first run (never committed).
@@ -103,7 +106,7 @@ def _environment_settings():
     for variable, key in ENV_SETTINGS.items():
         value = os.environ.get(variable)
         if value:
-            if key in ("SMTP_PORT", "PASSWORD_MAX_AGE_MONTHS"):
+            if key in ("SMTP_PORT", "PASSWORD_MAX_AGE_MONTHS", "CHAT_AGENT_GRACE_SECONDS"):
                 value = int(value)
             elif key in ("SMTP_STARTTLS", "DEVELOPMENT"):
                 value = value.lower() in ("1", "true", "yes")

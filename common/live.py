@@ -4,6 +4,8 @@
 commit succeeds, so no browser re-fetches data that is not there yet. Browsers turn the
 event into an htmx trigger on <body> (static/js/live.js).
 """
+from blinker import Namespace
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import event
@@ -12,6 +14,12 @@ from sqlalchemy.orm import Session
 from app import db, socketio
 
 STAFF_ROOM = "staff"
+
+# An area that needs to know whether someone has a page open listens to these (the chat's
+# grace period for an agent whose connection drops). Sent with user= and sid=, and sid=.
+signals = Namespace()
+staff_connected = signals.signal("staff-connected")
+staff_disconnected = signals.signal("staff-disconnected")
 
 
 def user_room(user_id):
@@ -68,4 +76,9 @@ def init_app(app):
             return False
         for room in staff_rooms(current_user):
             join_room(room)
+        staff_connected.send(current_app._get_current_object(), user=current_user._get_current_object(), sid=request.sid)
         return True
+
+    @socketio.on("disconnect")
+    def disconnect_staff(reason=None):
+        staff_disconnected.send(current_app._get_current_object(), sid=request.sid)

@@ -8,7 +8,8 @@ from flask import session
 from flask_socketio import join_room
 
 from app import socketio
-from blueprints.chat import service
+from blueprints.chat import presence, service
+from common import live
 
 
 @socketio.on("connect", namespace=service.CUSTOMER_NAMESPACE)
@@ -19,3 +20,14 @@ def connect_customer(auth=None):
     join_room(service.conversation_room(conversation.id))
     join_room(service.queue_room(conversation.queue_id))
     return True
+
+
+# Staff sockets (common.live): an agent whose last page closes starts a grace period.
+@live.staff_connected.connect
+def staff_connected(app, user, sid):
+    presence.socket_connected(user, sid)
+
+
+@live.staff_disconnected.connect
+def staff_disconnected(app, sid):
+    presence.socket_disconnected(sid)

@@ -1,10 +1,16 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app import LANGUAGES
+from blueprints.chat.retention import MAX_KEEP_DAYS
 from blueprints.chat.service import MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, WAITING_MESSAGE_MAX_LENGTH
+
+DAYS_MESSAGE = _l("Give a whole number of days from 0 to %(max)d.", max=MAX_KEEP_DAYS)
+EMAIL_MESSAGE = _l("Enter an email address like name@example.fi.")
 
 
 class CheckboxList(SelectMultipleField):
@@ -32,3 +38,46 @@ class QueueForm(FlaskForm):
     unit = SelectField(_l("Unit"), coerce=int)
     is_open = BooleanField(_l("Open"))
     waiting_message = TextAreaField(_l("Waiting message"), validators=[Length(max=WAITING_MESSAGE_MAX_LENGTH)])
+    keep_days = IntegerField(
+        _l("Keep transcripts for (days after the chat ends)"), default=0,
+        # Left empty: 0, the library's default (not kept).
+        validators=[Optional(), NumberRange(min=0, max=MAX_KEEP_DAYS, message=DAYS_MESSAGE)],
+        filters=[lambda days: 0 if days is None else days],
+    )
+    anonymise_after_days = IntegerField(
+        _l("Anonymise customer names after (days, optional)"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_KEEP_DAYS, message=DAYS_MESSAGE)],
+    )
+    contact_email = EmailField(
+        _l("Contact email for questions when nobody serves (optional)"),
+        validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=254)],
+    )
+
+    def validate_anonymise_after_days(self, field):
+        keep = self.keep_days.data or 0
+        if field.data is not None and not self.keep_days.errors and field.data > keep:
+            # A transcript is gone after keep_days, so a later anonymisation would never happen.
+            raise ValidationError(_("At most the days transcripts are kept (%(days)d).", days=keep))
+
+
+class TranscriptForm(FlaskForm):
+    """An agent emails the transcript to the customer, at the customer's request."""
+
+    email = EmailField(_l("Customer's email address"),
+                       validators=[InputRequired(_l("Give the customer's email address.")), Email(EMAIL_MESSAGE), Length(max=254)])
+    language = SelectField(_l("Language of the email"), choices=list(LANGUAGES.items()))
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids on the desk page, beside the other forms.
+        kwargs.setdefault("prefix", "transcript")
+        super().__init__(*args, **kwargs)
+
+
+class QuestionForm(FlaskForm):
+    """A waiting customer of an unstaffed queue leaves a question by email instead."""
+
+    email = EmailField(_l("Your email address"),
+                       validators=[InputRequired(_l("Give your email address, so that the library can answer.")),
+                                   Email(EMAIL_MESSAGE), Length(max=254)])
+    question = TextAreaField(_l("Your question"),
+                             validators=[DataRequired(_l("Write your question.")), Length(max=MESSAGE_MAX_LENGTH)])

@@ -3,14 +3,14 @@
 Routes are thin; the rules live in blueprints/chat/service.py.
 """
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from app import db, limiter
 from blueprints.accounts.models import Unit
-from blueprints.chat import bp, service
-from blueprints.chat.forms import JoinForm, QueueForm, ServiceLoginForm, WaitingMessageForm
+from blueprints.chat import bp, presence, service
+from blueprints.chat.forms import JoinForm, QueueForm, QuestionForm, ServiceLoginForm, TranscriptForm, WaitingMessageForm
 from blueprints.chat.models import ChatQueue, Conversation, ConversationState
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
@@ -52,8 +52,18 @@ def customer():
     return render_form("chat/customer_join.html", form, queues=queues, ended=conversation)
 
 
-def _customer_context(conversation):
-    return {"ahead": service.ahead_of(conversation), "token": session.get("chat_customer")}
+def _customer_context(conversation, question_form=None):
+    # Nobody serves the queue: the waiting customer is told so, and may leave the question by
+    # email when the queue has a contact address.
+    unstaffed = conversation.state == ConversationState.WAITING and not presence.is_staffed(conversation.queue)
+    if question_form is None and unstaffed and conversation.queue.contact_email:
+        question_form = QuestionForm(formdata=None)
+    return {
+        "ahead": service.ahead_of(conversation),
+        "token": session.get("chat_customer"),
+        "unstaffed": unstaffed,
+        "question_form": question_form,
+    }
 
 
 @bp.route("/customer/conversation")
@@ -80,6 +90,25 @@ def customer_message():
     return render_template("chat/_customer_conversation.html", conversation=conversation, error=error,
                            draft=request.form.get("body") if error else "",
                            **_customer_context(conversation)), (422 if error else 200)
+
+
+@bp.route("/customer/question", methods=["POST"])
+def customer_question():
+    """A waiting customer of an unstaffed queue leaves the question by email instead."""
+    conversation = _my_conversation()
+    if conversation is None:
+        return render_template("chat/_customer_gone.html")
+    if not presence.may_leave_question(conversation):
+        # An agent logged in meanwhile, or the visit ended: the page shows the chat as it is now.
+        return render_template("chat/_customer_conversation.html", conversation=conversation,
+                               **_customer_context(conversation)), 409
+    form = QuestionForm()
+    if form.validate_on_submit():
+        presence.leave_question_by_email(conversation, form.email.data.strip(), form.question.data)
+        return render_template("chat/_customer_conversation.html", conversation=conversation,
+                               **_customer_context(conversation))
+    return render_template("chat/_customer_conversation.html", conversation=conversation,
+                           **_customer_context(conversation, question_form=form)), 422
 
 
 @bp.route("/customer/leave", methods=["POST"])
@@ -128,6 +157,7 @@ def _agent_context():
         "conversation": conversation,
         "customers": service.customers_of(queue.id) if queue else [],
         "served": service.served_by(current_user),
+        "transcript_form": TranscriptForm(formdata=None, language=str(get_locale())),
         "state_args": {k: v for k, v in (("queue", queue and queue.id), ("conversation", conversation_id)) if v},
     }
 
@@ -167,6 +197,11 @@ def service_login():
 @bp.route("/service/logout", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def service_logout():
+    """Log out of customer service; the last agent of a queue where customers wait is warned
+    first and logs out only with "Log out anyway"."""
+    warning = presence.queues_left_unstaffed(current_user)
+    if warning and request.form.get("confirm") != "yes":
+        return render_template("chat/index.html", login_form=_login_form(), logout_warning=warning, **_agent_context())
     service.log_out_of_service(current_user)
     return redirect(url_for("chat.index"))
 
@@ -263,6 +298,29 @@ def send(conversation_id):
     return _answer_chat(conversation)
 
 
+@bp.route("/conversations/<int:conversation_id>/transcript", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def email_transcript(conversation_id):
+    """The agent who serves (or served) the customer emails the transcript at their request."""
+    conversation = _conversation_or_403(conversation_id)
+    if not service.may_email_transcript(current_user, conversation):
+        abort(403)
+    form = TranscriptForm()
+    error, sent_to = None, None
+    if form.validate_on_submit():
+        try:
+            service.email_transcript(conversation, current_user, form.email.data.strip(), form.language.data)
+        except service.ChatError as refusal:
+            error = str(refusal)
+        else:
+            sent_to = form.email.data.strip()
+    context = _agent_context()
+    context.update(conversation=conversation, queue=conversation.queue,
+                   transcript_form=form if form.errors else context["transcript_form"])
+    status = 422 if form.errors else 409 if error else 200
+    return render_template("chat/_chat.html", error=error, transcript_sent_to=sent_to, **context), status
+
+
 @bp.route("/queues/<int:queue_id>/settings", methods=["GET", "POST"])
 @roles_required(Role.CHAT_AGENT)
 def queue_settings(queue_id):
@@ -296,7 +354,9 @@ def admin_queue(queue_id=None):
         form.unit.data = queue.unit_id
     form.unit.choices = [(u.id, u.name) for u in db.session.scalars(db.select(Unit).where(Unit.active).order_by(Unit.name))]
     if form.validate_on_submit():
-        service.save_queue(queue, form.name.data.strip(), form.unit.data, form.is_open.data, form.waiting_message.data)
+        service.save_queue(queue, form.name.data.strip(), form.unit.data, form.is_open.data, form.waiting_message.data,
+                           keep_days=form.keep_days.data, anonymise_after_days=form.anonymise_after_days.data,
+                           contact_email=form.contact_email.data)
         flash(_("The queue has been saved."), "success")
         return redirect(url_for("chat.admin_queues"))
     return render_form("chat/admin_queue.html", form, queue=queue)

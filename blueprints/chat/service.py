@@ -6,14 +6,16 @@ message is lost by a restart.
 """
 import secrets
 
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 
 from app import db
 from blueprints.chat.models import AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, Sender
-from common import audit, live
+from common import audit, live, mail
 from common.access import Role
 from common.clock import utcnow
 
@@ -29,6 +31,9 @@ SYSTEM_NOTICES = {
     "removed": _l("You have been removed from the queue."),
     "ended": _l("The chat has ended."),
     "left": _l("The customer left the chat."),
+    "transcript_sent": _l("A transcript of this chat has been sent by email."),
+    "agent_lost": _l("The agent's connection was lost. You are back in the queue; another agent will continue."),
+    "question_emailed": _l("Your question has been sent to the library by email. The answer will come by email."),
 }
 
 
@@ -105,13 +110,17 @@ def may_serve(user, queue):
     return user.holds(Role.CHAT_AGENT, queue.unit_id)
 
 
-def save_queue(queue, name, unit_id, is_open, waiting_message):
-    """A service admin creates or changes a queue."""
+def save_queue(queue, name, unit_id, is_open, waiting_message, keep_days=0, anonymise_after_days=None, contact_email=None):
+    """A service admin creates or changes a queue, with its retention setting (checked by the
+    form: 0 <= anonymise_after_days <= keep_days <= retention.MAX_KEEP_DAYS)."""
     queue = queue or ChatQueue()
     queue.name, queue.unit_id, queue.is_open, queue.waiting_message = name, unit_id, is_open, waiting_message or ""
+    queue.keep_days, queue.anonymise_after_days = keep_days, anonymise_after_days
+    queue.contact_email = (contact_email or "").strip() or None
     db.session.add(queue)
     db.session.flush()
-    audit.record("chat.queue_saved", obj=queue, unit=unit_id, name=name, open=is_open)
+    audit.record("chat.queue_saved", obj=queue, unit=unit_id, name=name, open=is_open,
+                 keep_days=keep_days, anonymise_after_days=anonymise_after_days)
     _announce(queue=queue)
     db.session.commit()
     return queue
@@ -387,3 +396,29 @@ def served_by(user):
         .where(Conversation.agent_id == user.id, Conversation.state == ConversationState.SERVED)
         .order_by(Conversation.served_at)
     ).all()
+
+
+# ---- transcript by email --------------------------------------------------------------------
+
+def may_email_transcript(user, conversation):
+    """The agent serving the customer, or who served them until the chat ended, may send the
+    transcript (while the conversation still exists); colleagues reading along may not."""
+    return conversation.agent_id == user.id and may_serve(user, conversation.queue)
+
+
+def email_transcript(conversation, user, address, language):
+    """Email the transcript to the customer at their request, through the mail outbox, in the
+    chosen language with times in local time. The chat gets a line saying it was sent."""
+    if not may_email_transcript(user, conversation):
+        raise NotAllowed()
+    if conversation.purged_at is not None:
+        raise ChatError(_l("The transcript of this chat is no longer kept."))
+    with force_locale(language):
+        subject = _("Your chat with the library: %(queue)s", queue=conversation.queue.name)
+        body = render_template("chat/transcript_mail.txt", conversation=conversation)
+    mail.send_mail(address, subject, body)
+    _system_line(conversation, "transcript_sent")
+    conversation.unread_by_customer = True
+    audit.record("chat.transcript_sent", obj=conversation, unit=conversation.queue.unit_id, recipient=address)
+    _announce(conversation, line_changed=False)
+    db.session.commit()

@@ -32,6 +32,8 @@ ROUTES = {
     "chat.customer_conversation": Access(PUBLIC),
     "chat.customer_message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}),
     "chat.customer_leave": Access(PUBLIC, method="POST"),
+    # Reaches only the browser's own conversation; without one it answers "no chat open".
+    "chat.customer_question": Access(PUBLIC, method="POST", data=lambda w: {"email": "toni@example.org", "question": "Hei"}),
     "chat.index": Access(AGENTS),
     "chat.service_login": Access(AGENTS, method="POST"),
     "chat.service_logout": Access(AGENTS, method="POST"),
@@ -46,6 +48,9 @@ ROUTES = {
     "chat.end": Access(AGENTS_OF_L, method="POST", args=_conversation),
     # Only the serving agent writes; the agent of L reads this chat and is refused like the agent of L2.
     "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}),
+    # Only the agent who serves (or served) the customer; the reading agent of L is refused.
+    "chat.email_transcript": Access(ADMIN_ONLY, method="POST", args=_conversation,
+                                    data=lambda w: {"transcript-email": "toni@example.org", "transcript-language": "en"}),
     "chat.queue_settings": Access(AGENTS_OF_L, args=lambda w: {"queue_id": w.extra["queue"]}),
     "chat.admin_queues": Access(ADMIN_ONLY),
     "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),

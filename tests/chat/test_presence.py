@@ -1,0 +1,304 @@
+"""An agent whose connection drops, and the last agent leaving a queue where customers wait."""
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app import db, socketio
+from blueprints.accounts.models import User
+from blueprints.chat import presence, service
+from blueprints.chat.models import AgentSession, AgentSocket, ChatMessage, ChatQueue, Conversation, ConversationState
+from common.audit import AuditEvent
+from common.access import Role
+from common.mail import OutboxMail
+from tests.conftest import PASSWORD, needs_local_socketio
+
+T0 = datetime(2026, 3, 10, 9, 0, 0)
+GRACE = timedelta(seconds=120)  # CHAT_AGENT_GRACE_SECONDS, the default
+SECOND = timedelta(seconds=1)
+
+
+def user(user_id):
+    return db.session.get(User, user_id)
+
+
+def queue(queue_id):
+    return db.session.get(ChatQueue, queue_id)
+
+
+def conversation(conversation_id):
+    c = db.session.get(Conversation, conversation_id)
+    db.session.refresh(c)
+    return c
+
+
+def session_of(user_id):
+    return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user_id).execution_options(populate_existing=True))
+
+
+@pytest.fixture
+def served(in_request, desk):
+    """Aino is logged in to customer service and serves Toni; her page's socket is sid-1."""
+    service.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino")
+    toni = service.join(queue(desk["queue"]), "Toni")
+    service.claim(toni.id, user(desk["aino"]))
+    presence.socket_connected(user(desk["aino"]), "sid-1", now=T0)
+    return toni.id
+
+
+def test_the_customers_return_to_the_queue_only_after_the_grace_period(desk, served):
+    presence.socket_disconnected("sid-1", now=T0)
+    assert session_of(desk["aino"]).disconnected_at == T0
+
+    assert presence.release_abandoned(T0 + GRACE - SECOND) == []
+    assert conversation(served).state == ConversationState.SERVED
+
+    assert presence.release_abandoned(T0 + GRACE) == [served]
+    toni = conversation(served)
+    assert toni.state == ConversationState.WAITING and toni.agent_id is None and toni.agent_name is None
+    assert toni.messages[-1].body == "agent_lost"
+    # Her customer-service login ended, so the queue no longer looks staffed.
+    assert session_of(desk["aino"]) is None
+    assert not presence.is_staffed(queue(desk["queue"]))
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["chat.released", "chat.service_logout"]
+
+
+def test_the_grace_period_is_a_setting(app, desk, served):
+    app.config["CHAT_AGENT_GRACE_SECONDS"] = 30
+    try:
+        presence.socket_disconnected("sid-1", now=T0)
+        assert presence.release_abandoned(T0 + timedelta(seconds=30)) == [served]
+    finally:
+        app.config["CHAT_AGENT_GRACE_SECONDS"] = 120
+
+
+def test_reconnecting_within_the_grace_period_keeps_the_customers(desk, served):
+    presence.socket_disconnected("sid-1", now=T0)
+    presence.socket_connected(user(desk["aino"]), "sid-2", now=T0 + 30 * SECOND)
+
+    assert session_of(desk["aino"]).disconnected_at is None
+    assert presence.release_abandoned(T0 + 10 * GRACE) == []
+    assert conversation(served).agent_id == desk["aino"]
+
+
+def test_closing_one_of_two_pages_is_not_a_disconnect(desk, served):
+    presence.socket_connected(user(desk["aino"]), "sid-2", now=T0)
+    presence.socket_disconnected("sid-1", now=T0)
+
+    assert session_of(desk["aino"]).disconnected_at is None
+    assert presence.release_abandoned(T0 + 10 * GRACE) == []
+
+
+def test_a_second_sweep_releases_nothing_twice(desk, served):
+    presence.socket_disconnected("sid-1", now=T0)
+    assert presence.release_abandoned(T0 + GRACE) == [served]
+    assert presence.release_abandoned(T0 + GRACE) == []
+    lines = db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "agent_lost"))
+    assert lines == 1
+
+
+def test_two_processes_sweeping_at_once_release_the_customer_once(app, desk, served):
+    presence.socket_disconnected("sid-1", now=T0)
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def sweep():
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            barrier.wait()
+            try:
+                results.append(presence.release_abandoned(T0 + GRACE))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == [[], [served]]
+    lines = db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "agent_lost"))
+    assert lines == 1
+
+
+def test_an_agent_who_comes_back_after_the_sweep_looked_keeps_the_customers(desk, served):
+    """The conditional DELETE of the service login: a sweep that saw the agent gone does
+    nothing once the agent has a socket again (or another process took them)."""
+    presence.socket_disconnected("sid-1", now=T0)
+    [agent] = presence.abandoned_agents(T0 + GRACE)
+    presence.socket_connected(user(desk["aino"]), "sid-2", now=T0 + GRACE)  # back, just in time
+
+    assert presence.release_agent(*agent) == []
+    assert conversation(served).agent_id == desk["aino"] and session_of(desk["aino"]) is not None
+
+
+def test_the_same_gone_agent_is_taken_once(desk, served):
+    presence.socket_disconnected("sid-1", now=T0)
+    [agent] = presence.abandoned_agents(T0 + GRACE)  # both processes saw the same agent
+
+    assert presence.release_agent(*agent) == [served]
+    assert presence.release_agent(*agent) == []
+    lines = db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "agent_lost"))
+    assert lines == 1
+
+
+def test_a_customer_released_or_claimed_by_someone_else_meanwhile_is_not_taken_away(desk, served):
+    """The conditional UPDATE: only a customer still served by the gone agent is released."""
+    assert presence.release_to_queue(served, desk["aino"]) is True
+    assert presence.release_to_queue(served, desk["aino"]) is False  # already back in the queue
+    service.claim(served, user(desk["erja"]))
+    assert presence.release_to_queue(served, desk["aino"]) is False  # Erja serves now
+    toni = conversation(served)
+    assert toni.agent_id == desk["erja"]
+    assert [m.body for m in toni.messages].count("agent_lost") == 1
+
+
+def test_sockets_of_a_process_that_died_go_stale_and_start_the_grace_period(app, desk, served):
+    stale_after = 4 * app.config["CHAT_SWEEP_SECONDS"]
+    # No goodbye from sid-1: its process stopped refreshing it at T0.
+    assert presence.forget_stale_sockets(T0 + timedelta(seconds=stale_after) - SECOND) == 0
+    assert presence.forget_stale_sockets(T0 + timedelta(seconds=stale_after + 1)) == 1
+
+    assert session_of(desk["aino"]).disconnected_at == T0
+    assert presence.release_abandoned(T0 + GRACE) == [served]
+
+
+def test_a_living_process_keeps_its_sockets_fresh(app, desk, served):
+    later = T0 + timedelta(minutes=10)
+    presence.refresh_local_sockets(later)
+
+    assert presence.forget_stale_sockets(later + timedelta(seconds=30)) == 0
+    assert db.session.get(AgentSocket, "sid-1").seen_at == later
+
+
+def test_sockets_of_staff_without_the_chat_role_are_not_tracked(in_request, make_unit, make_user):
+    registrar = make_user("riikka", (Role.REGISTRAR, make_unit()))
+    presence.socket_connected(user(registrar), "sid-r", now=T0)
+    assert db.session.get(AgentSocket, "sid-r") is None
+
+
+@needs_local_socketio
+def test_a_staff_socket_is_tracked_from_connect_to_disconnect(app, desk):
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": PASSWORD})
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+
+    socket = socketio.test_client(app, flask_test_client=aino)
+    with app.app_context():
+        assert db.session.scalar(select(AgentSocket.user_id)) == desk["aino"]
+        assert session_of(desk["aino"]).disconnected_at is None
+
+    socket.disconnect()
+    with app.app_context():
+        assert db.session.scalar(select(AgentSocket.sid)) is None
+        assert session_of(desk["aino"]).disconnected_at is not None
+
+
+# ---- the last agent of a queue -------------------------------------------------------------------
+
+def login(app, username):
+    client = app.test_client()
+    client.post("/login", data={"username": username, "password": PASSWORD})
+    return client
+
+
+def test_the_last_agent_is_warned_only_while_customers_wait_and_nobody_else_serves(in_request, desk):
+    aino = user(desk["aino"])
+    service.log_in_to_service(aino, [desk["queue"]], "Aino")
+    assert presence.queues_left_unstaffed(aino) == []  # nobody waits
+
+    service.join(queue(desk["queue"]), "Toni")
+    service.join(queue(desk["queue"]), "Sara")
+    assert presence.queues_left_unstaffed(aino) == [(queue(desk["queue"]), 2)]
+
+    service.log_in_to_service(user(desk["erja"]), [desk["queue"]], "Erja")
+    assert presence.queues_left_unstaffed(aino) == []  # Erja stays
+
+
+def test_logging_out_as_the_last_agent_asks_first_then_tells_the_waiting_customers(app, client, desk):
+    with app.app_context():
+        queue(desk["queue"]).contact_email = "neuvonta@example.org"
+        db.session.commit()
+    aino = login(app, "aino")
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+    assert "Nobody is serving this queue" not in client.get("/chat/customer/conversation").get_data(as_text=True)
+
+    warning = aino.post("/chat/service/logout")
+
+    html = warning.get_data(as_text=True)
+    assert warning.status_code == 200
+    assert "Customers are waiting" in html and "<strong>Neuvonta</strong>: 1 waiting" in html and "Log out anyway" in html
+    with app.app_context():
+        assert session_of(desk["aino"]) is not None  # still logged in
+
+    assert aino.post("/chat/service/logout", data={"confirm": "yes"}).status_code == 302
+    with app.app_context():
+        assert session_of(desk["aino"]) is None
+    page = client.get("/chat/customer/conversation").get_data(as_text=True)
+    assert "Nobody is serving this queue at the moment." in page
+    assert 'id="customer-question"' in page and "Leave your question by email" in page
+
+
+def test_an_agent_who_is_not_the_last_logs_out_at_once(app, client, desk):
+    aino, erja = login(app, "aino"), login(app, "erja")
+    for agent in (aino, erja):
+        agent.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "A"})
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+
+    assert aino.post("/chat/service/logout").status_code == 302
+    assert "Nobody is serving" not in client.get("/chat/customer/conversation").get_data(as_text=True)
+
+
+@needs_local_socketio
+def test_waiting_customers_hear_live_that_the_last_agent_left(app, client, desk):
+    aino = login(app, "aino")
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+    customer = socketio.test_client(app, namespace="/customer", flask_test_client=client)
+    customer.get_received("/customer")
+
+    aino.post("/chat/service/logout", data={"confirm": "yes"})
+
+    events = [e["args"][0]["event"] for e in customer.get_received("/customer") if e["name"] == "live"]
+    assert "customer-changed" in events
+    customer.disconnect(namespace="/customer")
+
+
+def test_without_a_contact_address_the_customer_is_told_but_offered_no_form(app, client, desk):
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+    page = client.get("/chat/customer/conversation").get_data(as_text=True)
+    assert "Nobody is serving this queue at the moment." in page and "You can keep waiting, or come back later." in page
+    assert 'id="customer-question"' not in page
+    assert client.post("/chat/customer/question", data={"email": "toni@example.org", "question": "Hei"}).status_code == 409
+
+
+def test_a_waiting_customer_leaves_the_question_by_email(app, client, desk):
+    with app.app_context():
+        queue(desk["queue"]).contact_email = "neuvonta@example.org"
+        db.session.commit()
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+
+    bad = client.post("/chat/customer/question", data={"email": "toni", "question": "Miten uusin lainat?"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert 'id="email-error"' in html and "Enter an email address like name@example.fi." in html
+    assert "Miten uusin lainat?" in html and 'hx-preserve' not in html  # values kept; the answer replaces the form
+    empty = client.post("/chat/customer/question", data={"email": "toni@example.org", "question": " "})
+    assert empty.status_code == 422 and "Write your question." in empty.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMail.id)) is None
+
+    sent = client.post("/chat/customer/question", data={"email": "toni@example.org", "question": "Miten uusin lainat?"})
+
+    assert sent.status_code == 200
+    assert "Your question has been sent to the library by email." in sent.get_data(as_text=True)
+    with app.app_context():
+        mail = db.session.scalar(select(OutboxMail))
+        assert mail.recipient == "neuvonta@example.org"
+        assert "Miten uusin lainat?" in mail.body and "toni@example.org" in mail.body and "Toni" in mail.body
+        toni = db.session.scalar(select(Conversation))
+        assert toni.state == ConversationState.ENDED
+        assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "chat.question_emailed"))
