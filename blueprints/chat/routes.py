@@ -306,19 +306,18 @@ def email_transcript(conversation_id):
     if not service.may_email_transcript(current_user, conversation):
         abort(403)
     form = TranscriptForm()
-    error, sent_to = None, None
+    error = None
     if form.validate_on_submit():
         try:
+            # The chat gets a line saying so: the agent's confirmation, kept across live refreshes.
             service.email_transcript(conversation, current_user, form.email.data.strip(), form.language.data)
         except service.ChatError as refusal:
             error = str(refusal)
-        else:
-            sent_to = form.email.data.strip()
     context = _agent_context()
     context.update(conversation=conversation, queue=conversation.queue,
                    transcript_form=form if form.errors else context["transcript_form"])
     status = 422 if form.errors else 409 if error else 200
-    return render_template("chat/_chat.html", error=error, transcript_sent_to=sent_to, **context), status
+    return render_template("chat/_chat.html", error=error, **context), status
 
 
 @bp.route("/queues/<int:queue_id>/settings", methods=["GET", "POST"])

@@ -1,0 +1,136 @@
+"""The last agent leaves a queue where customers wait: warned first, then the customers are told
+live and may leave their question by email instead."""
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app import db
+from blueprints.chat.models import ChatQueue
+from common.access import Role
+from common.mail import OutboxMail
+from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+from tests.conftest import eventually
+
+
+def join(page, name):
+    page.goto("/chat/customer/")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Join the queue").click()
+    expect(page.locator(".chat-position")).to_be_visible()
+    wait_until_live(page)
+
+
+def test_the_last_agent_is_warned_and_the_waiting_customers_may_leave_a_question(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message="Odota hetki",
+                                 contact_email="neuvonta@example.org"))
+        db.session.commit()
+
+    aino = new_page()
+    log_in(aino, "aino")
+    aino.goto("/chat/")
+    aino.get_by_label("Neuvonta", exact=False).check()
+    aino.get_by_role("button", name="Log in to customer service").click()
+    expect(aino.get_by_text("Logged in as Aino")).to_be_visible()
+
+    sara, toni = new_page(), new_page()
+    join(sara, "Sara")
+    join(toni, "Toni")
+    expect(toni.get_by_text("1 customer is ahead of you.")).to_be_visible()
+    expect(toni.locator(".chat-unstaffed")).to_have_count(0)
+
+    # The last agent is asked first, with the queues and how many wait there.
+    aino.get_by_role("button", name="Log out of customer service").click()
+    warning = aino.locator(".chat-logout-warning")
+    expect(warning).to_contain_text("Customers are waiting")
+    expect(warning.get_by_role("listitem")).to_have_text(["Neuvonta: 2 waiting"])
+    expect(aino.get_by_text("Logged in as Aino")).to_be_visible()
+    assert_accessible(aino)
+    aino.get_by_role("button", name="Log out anyway").click()
+    expect(aino.get_by_text("You are logged out")).to_be_visible()
+
+    # The waiting customers hear it live, and are offered the email form.
+    expect(toni.get_by_text("Nobody is serving this queue at the moment.")).to_be_visible()
+    expect(sara.get_by_text("Nobody is serving this queue at the moment.")).to_be_visible()
+    question = toni.locator("#customer-question")
+    expect(question.get_by_role("heading", name="Leave your question by email")).to_be_visible()
+    assert_accessible(toni)
+
+    # What Toni types survives a live refresh of his page (Sara leaves, so his place changes).
+    toni.get_by_label("Your email address").fill("toni@")
+    toni.get_by_label("Your question").fill("Miten uusin lainani?")
+    sara.get_by_role("button", name="Leave the queue").click()
+    expect(toni.get_by_text("You are next in the queue.")).to_be_visible()
+    expect(toni.get_by_label("Your question")).to_have_value("Miten uusin lainani?")
+
+    # A bad address is refused at the field, the question kept.
+    question.get_by_role("button", name="Send the question").click()
+    expect(toni.locator("#email-error")).to_have_text("Enter an email address like name@example.fi.")
+    expect(toni.get_by_label("Your email address")).to_have_attribute("aria-invalid", "true")
+    expect(toni.get_by_label("Your question")).to_have_value("Miten uusin lainani?")
+    assert_accessible(toni)
+
+    toni.get_by_label("Your email address").fill("toni@example.org")
+    toni.get_by_role("button", name="Send the question").click()
+    expect(toni.locator(".chat-system").last).to_contain_text("Your question has been sent to the library by email.")
+    expect(toni.locator("#customer-question")).to_have_count(0)
+    assert_accessible(toni)
+    with app.app_context():
+        mail = db.session.scalar(select(OutboxMail))
+        assert mail.recipient == "neuvonta@example.org" and "Miten uusin lainani?" in mail.body
+
+
+def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_unit, make_user, new_page, live_smtp_server):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    with app.app_context():
+        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message="")
+        db.session.add(queue)
+        db.session.commit()
+        queue_id = queue.id
+
+    admin = new_page()
+    log_in(admin, "sirpa")
+    admin.goto(f"/chat/admin/queues/{queue_id}")
+    expect(admin.get_by_label("Keep transcripts for (days after the chat ends)")).to_have_value("0")
+    admin.get_by_label("Keep transcripts for (days after the chat ends)").fill("7")
+    admin.get_by_label("Anonymise customer names after (days, optional)").fill("30")
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.locator("#anonymise_after_days-error")).to_have_text("At most the days transcripts are kept (7).")
+    assert_accessible(admin)
+    admin.get_by_label("Anonymise customer names after (days, optional)").fill("3")
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.get_by_role("cell", name="kept 7 days, names removed after 3 days")).to_be_visible()
+
+    aino = new_page()
+    aino.on("dialog", lambda dialog: dialog.accept())
+    log_in(aino, "aino")
+    aino.goto("/chat/")
+    aino.get_by_label("Neuvonta", exact=False).check()
+    aino.get_by_role("button", name="Log in to customer service").click()
+    expect(aino.get_by_text("Logged in as Aino")).to_be_visible()
+    wait_until_live(aino)
+
+    toni = new_page()
+    join(toni, "Toni")
+    aino.get_by_role("link", name="Neuvonta").click()
+    aino.get_by_role("link", name="Toni").click()
+    aino.get_by_role("button", name="Start text chat").click()
+    expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
+
+    aino.get_by_text("Email the transcript").click()  # the summary opens the form, by keyboard too
+    aino.get_by_label("Customer's email address").fill("toni@")
+    aino.get_by_role("button", name="Send the transcript").click()
+    expect(aino.locator("#transcript-email-error")).to_have_text("Enter an email address like name@example.fi.")
+    assert_accessible(aino)
+    aino.get_by_label("Customer's email address").fill("toni@example.org")
+    aino.get_by_role("button", name="Send the transcript").click()
+    expect(aino.locator(".chat-system").last).to_contain_text("A transcript of this chat has been sent by email.")
+    expect(toni.locator(".chat-system").last).to_contain_text("A transcript of this chat has been sent by email.")
+    assert_accessible(aino)
+    mail = live_smtp_server.wait_for(1)[0]
+    assert mail["To"] == "toni@example.org" and "An agent has started the chat." in mail.get_content()
+    with app.app_context():  # delivered and marked sent before the test's rows are cleared
+        assert eventually(lambda: db.session.scalar(select(OutboxMail.status).execution_options(populate_existing=True)) == "sent")
