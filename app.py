@@ -80,6 +80,7 @@ ENV_SETTINGS = {
     "IDENTITY_ENCRYPTION_KEY": "IDENTITY_ENCRYPTION_KEY",
     "DEVELOPMENT": "DEVELOPMENT",
     "CHAT_AGENT_GRACE_SECONDS": "CHAT_AGENT_GRACE_SECONDS",
+    "CHAT_SWEEP_SECONDS": "CHAT_SWEEP_SECONDS",
 }
 
 # Secrets generated into instance/secrets.json on first run (never committed).
@@ -106,7 +107,7 @@ def _environment_settings():
     for variable, key in ENV_SETTINGS.items():
         value = os.environ.get(variable)
         if value:
-            if key in ("SMTP_PORT", "PASSWORD_MAX_AGE_MONTHS", "CHAT_AGENT_GRACE_SECONDS"):
+            if key in ("SMTP_PORT", "PASSWORD_MAX_AGE_MONTHS", "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS"):
                 value = int(value)
             elif key in ("SMTP_STARTTLS", "DEVELOPMENT"):
                 value = value.lower() in ("1", "true", "yes")

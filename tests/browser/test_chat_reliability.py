@@ -1,14 +1,16 @@
 """The last agent leaves a queue where customers wait: warned first, then the customers are told
 live and may leave their question by email instead."""
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app import db
-from blueprints.chat.models import ChatQueue
+from blueprints.chat.models import ChatMessage, ChatQueue
 from common.access import Role
 from common.mail import OutboxMail
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
-from tests.conftest import eventually
+from tests.browser.test_several_processes import needs_redis, start_server
+from tests.conftest import eventually, free_port
 
 
 def join(page, name):
@@ -134,3 +136,57 @@ def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_
     assert mail["To"] == "toni@example.org" and "An agent has started the chat." in mail.get_content()
     with app.app_context():  # delivered and marked sent before the test's rows are cleared
         assert eventually(lambda: db.session.scalar(select(OutboxMail.status).execution_options(populate_existing=True)) == "sent")
+
+
+@pytest.fixture
+def two_sweeping_servers(monkeypatch):
+    """Two server processes (flask serve, with their sweeps) on PostgreSQL and Redis, with a
+    short grace period so that the test need not wait two minutes."""
+    monkeypatch.setenv("CHAT_AGENT_GRACE_SECONDS", "2")
+    monkeypatch.setenv("CHAT_SWEEP_SECONDS", "1")
+    ports = free_port(), free_port()
+    processes = [start_server(port) for port in ports]
+    yield [f"http://127.0.0.1:{port}" for port in ports]
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+@needs_redis
+def test_an_agent_whose_page_closes_loses_the_customer_after_the_grace_period_once(app, browser, two_sweeping_servers,
+                                                                                   make_unit, make_user):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message=""))
+        db.session.commit()
+    agent_context = browser.new_context(base_url=two_sweeping_servers[0], locale="en")
+    customer_context = browser.new_context(base_url=two_sweeping_servers[1], locale="en")
+    try:
+        aino = agent_context.new_page()
+        aino.on("dialog", lambda dialog: dialog.accept())
+        log_in(aino, "aino")
+        aino.goto("/chat/")
+        aino.get_by_label("Neuvonta", exact=False).check()
+        aino.get_by_role("button", name="Log in to customer service").click()
+        wait_until_live(aino)
+        toni = customer_context.new_page()
+        join(toni, "Toni")
+        aino.get_by_role("link", name="Neuvonta").click()
+        aino.get_by_role("link", name="Toni").click()
+        aino.get_by_role("button", name="Start text chat").click()
+        expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
+
+        agent_context.close()  # the agent's only page goes away on server 1
+
+        # Both processes sweep; after the grace period one of them returns Toni to the queue,
+        # and Toni, on server 2, is told live.
+        expect(toni.locator(".chat-system").last).to_contain_text("The agent's connection was lost.", timeout=20_000)
+        expect(toni.get_by_text("You are next in the queue.")).to_be_visible()
+        expect(toni.get_by_text("Nobody is serving this queue at the moment.")).to_be_visible()
+        assert_accessible(toni)
+        with app.app_context():
+            lines = db.session.scalars(select(ChatMessage.body).where(ChatMessage.body == "agent_lost")).all()
+            assert lines == ["agent_lost"]
+    finally:
+        customer_context.close()
