@@ -27,8 +27,8 @@ from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
 
-# Sockets of this process, refreshed in the database on every sweep.
-_local_sids = set()
+# Sockets of this process (sid: user id), refreshed in the database on every sweep.
+_local_sockets = {}
 _local_lock = threading.Lock()
 
 
@@ -49,13 +49,17 @@ def socket_connected(user, sid, now=None):
         return
     now = now or utcnow()
     db.session.add(AgentSocket(sid=sid, user_id=user.id, connected_at=now, seen_at=now))
-    db.session.execute(
-        update(AgentSession).where(AgentSession.user_id == user.id, AgentSession.disconnected_at.is_not(None))
-        .values(disconnected_at=None).execution_options(synchronize_session=False)
-    )
+    _mark_back(user.id)
     db.session.commit()
     with _local_lock:
-        _local_sids.add(sid)
+        _local_sockets[sid] = user.id
+
+
+def _mark_back(user_id):
+    db.session.execute(
+        update(AgentSession).where(AgentSession.user_id == user_id, AgentSession.disconnected_at.is_not(None))
+        .values(disconnected_at=None).execution_options(synchronize_session=False)
+    )
 
 
 def _mark_gone_if_no_socket(user_id, since):
@@ -71,7 +75,7 @@ def _mark_gone_if_no_socket(user_id, since):
 def socket_disconnected(sid, now=None):
     """A staff socket went away; if it was the agent's last one, their grace period starts."""
     with _local_lock:
-        _local_sids.discard(sid)
+        _local_sockets.pop(sid, None)
     socket = db.session.get(AgentSocket, sid)
     if socket is None:
         return
@@ -83,14 +87,23 @@ def socket_disconnected(sid, now=None):
 
 
 def refresh_local_sockets(now):
-    """This process is alive: its sockets were seen now."""
+    """This process is alive: its sockets were seen now. A socket whose row another process
+    took for stale (this one stalled for a while) is written back, and its agent is back."""
     with _local_lock:
-        sids = list(_local_sids)
+        sockets = dict(_local_sockets)
+    sids = list(sockets)
     for start in range(0, len(sids), 500):
+        batch = sids[start:start + 500]
         db.session.execute(
-            update(AgentSocket).where(AgentSocket.sid.in_(sids[start:start + 500])).values(seen_at=now)
+            update(AgentSocket).where(AgentSocket.sid.in_(batch)).values(seen_at=now)
             .execution_options(synchronize_session=False)
         )
+        present = set(db.session.scalars(select(AgentSocket.sid).where(AgentSocket.sid.in_(batch))))
+        for sid in set(batch) - present:
+            if sid not in _local_sockets:
+                continue  # it disconnected meanwhile
+            db.session.add(AgentSocket(sid=sid, user_id=sockets[sid], connected_at=now, seen_at=now))
+            _mark_back(sockets[sid])
     db.session.commit()
 
 

@@ -37,6 +37,14 @@ def session_of(user_id):
     return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user_id).execution_options(populate_existing=True))
 
 
+@pytest.fixture(autouse=True)
+def no_sockets_of_earlier_tests():
+    """This test process is "the process": only this test's sockets are its own."""
+    presence._local_sockets.clear()
+    yield
+    presence._local_sockets.clear()
+
+
 @pytest.fixture
 def served(in_request, desk):
     """Aino is logged in to customer service and serves Toni; her page's socket is sid-1."""
@@ -302,3 +310,16 @@ def test_a_waiting_customer_leaves_the_question_by_email(app, client, desk):
         toni = db.session.scalar(select(Conversation))
         assert toni.state == ConversationState.ENDED
         assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "chat.question_emailed"))
+
+
+def test_a_process_that_stalled_writes_its_sockets_back(app, desk, served):
+    """Another process took sid-1 for stale while this one stalled; the next refresh of this
+    process restores it, and Aino is present again before her grace period ends."""
+    presence.forget_stale_sockets(T0 + timedelta(minutes=5))
+    assert session_of(desk["aino"]).disconnected_at == T0
+
+    presence.refresh_local_sockets(T0 + timedelta(minutes=6))
+
+    assert db.session.get(AgentSocket, "sid-1").user_id == desk["aino"]
+    assert session_of(desk["aino"]).disconnected_at is None
+    assert presence.release_abandoned(T0 + timedelta(minutes=10)) == []
