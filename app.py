@@ -5,6 +5,7 @@ Run it with `make run`; `flask --app app --help` lists the commands.
 import json
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -17,6 +18,8 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 LANGUAGES = {"fi": "Suomi", "sv": "Svenska", "en": "English", "nl": "Nederlands"}
@@ -120,6 +123,18 @@ def select_locale():
     if session.get("language") in LANGUAGES:
         return session["language"]
     return request.accept_languages.best_match(LANGUAGES.keys())
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record):
+    """The embedded SQLite default: a write-ahead log lets pages read while one request writes,
+    and in that mode syncing at checkpoints instead of at every commit still survives a crash
+    of the server process (only a power cut can lose the last commits)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 def create_app(test_config=None):

@@ -7,6 +7,7 @@
   let audio = null;
   let lastWaiting = 0;
   let lastMessages = null;
+  let reminder = null;
 
   document.body.addEventListener("keydown", function (e) {
     const box = e.target;
@@ -27,6 +28,7 @@
     osc.start();
     osc.stop(audio.currentTime + 0.4);
     document.body.dataset.chatBeeps = String(Number(document.body.dataset.chatBeeps || 0) + 1);
+    document.body.dataset.chatLastBeep = String(Date.now());
   }
 
   function soundButton() {
@@ -45,7 +47,10 @@
 
   function announce(text) {
     const region = document.getElementById("chat-announcer");
-    if (region && text) region.textContent = text;
+    if (!region || !text) return;
+    // The same text again is not a change a screen reader announces: clear it first.
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
   }
 
   function afterSwap() {
@@ -57,6 +62,9 @@
       document.title = (waiting ? "(" + waiting + ") " : "") + desk.dataset.title;
       if (waiting > lastWaiting) beep();
       lastWaiting = waiting;
+      remindWhileWaiting(waiting);
+    } else {
+      remindWhileWaiting(0);
     }
     const panel = document.querySelector("[data-messages]");
     if (panel) {
@@ -75,6 +83,18 @@
   document.addEventListener("DOMContentLoaded", afterSwap);
   if (document.readyState !== "loading") afterSwap();
 
-  // Someone still waits unclaimed: remind every 30 seconds.
-  setInterval(function () { if (lastWaiting > 0) beep(); }, 30000);
+  // While someone waits unclaimed, remind every 30 seconds from the moment they appeared:
+  // a beep, and the notice again for screen readers.
+  function remindWhileWaiting(waiting) {
+    if (waiting > 0 && reminder === null) {
+      reminder = setInterval(function () {
+        beep();
+        const notice = document.querySelector(".chat-new-customer");
+        if (notice) announce(notice.textContent.trim());
+      }, 30000);
+    } else if (waiting === 0 && reminder !== null) {
+      clearInterval(reminder);
+      reminder = null;
+    }
+  }
 })();
