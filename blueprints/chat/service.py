@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from app import db
 from blueprints.chat.models import AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, Sender
@@ -84,7 +85,8 @@ def conversation_for_token(signed):
         token = _signer().loads(signed)
     except BadSignature:
         return None
-    return db.session.scalar(select(Conversation).where(Conversation.token == token))
+    # The queue comes along: every customer request needs its unit to announce changes.
+    return db.session.scalar(select(Conversation).options(joinedload(Conversation.queue)).where(Conversation.token == token))
 
 
 # ---- queues -------------------------------------------------------------------------------
@@ -358,7 +360,8 @@ def clean_body(body):
 
 
 def _send(conversation, sender, author, body, **unread):
-    message = ChatMessage(conversation=conversation, sender=sender, author_name=author, body=clean_body(body))
+    # By id, not by relationship: appending to conversation.messages would load every earlier line.
+    message = ChatMessage(conversation_id=conversation.id, sender=sender, author_name=author, body=clean_body(body))
     db.session.add(message)
     for flag, value in unread.items():
         setattr(conversation, flag, value)
