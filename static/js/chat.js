@@ -77,4 +77,12 @@
 
   // Someone still waits unclaimed: remind every 30 seconds.
   setInterval(function () { if (lastWaiting > 0) beep(); }, 30000);
+
+  // The agent desk tells the server it is still open, so colleagues see this agent online
+  // (blueprints/chat/internal.py: HEARTBEAT_SECONDS).
+  setInterval(function () {
+    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk")) {
+      window.liveSocket.emit("chat-presence");
+    }
+  }, 60000);
 })();
