@@ -8,6 +8,7 @@ from app import db
 from blueprints.chat.models import ChatQueue
 from common.access import Role
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+from tests.browser.test_several_processes import needs_redis, two_servers  # noqa: F401 (a fixture)
 
 
 def desk(new_page, username):
@@ -95,3 +96,40 @@ def test_two_colleagues_chat_live_beside_the_customers(app, make_unit, make_user
     expect(aino.locator("#internal-live .chat-head")).to_contain_text("away")
     expect(erja_row).to_contain_text("away")
     assert_accessible(aino)
+
+
+@needs_redis
+def test_presence_and_messages_reach_a_colleague_on_another_server_process(browser, two_servers, app, make_unit,
+                                                                          make_user):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    make_user("erja", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message="Odota"))
+        db.session.commit()
+    aino = browser.new_context(base_url=two_servers[0]).new_page()
+    erja = browser.new_context(base_url=two_servers[1]).new_page()
+    try:
+        log_in(aino, "aino")
+        aino.goto("/chat/?colleagues=1")
+        wait_until_live(aino)
+        erja_row = aino.locator(".chat-colleague", has_text="Erja")
+        expect(erja_row).to_contain_text("offline")
+        log_in(erja, "erja")
+        erja.goto("/chat/")
+        wait_until_live(erja)
+        log_in_to_customer_service(erja, "Neuvonta")
+        expect(erja_row).to_contain_text("online")
+
+        erja_row.get_by_role("button", name="Erja").click()
+        aino.locator("#chat-body").fill("Hei toisesta prosessista")
+        aino.locator("#chat-body").press("Enter")
+        expect(erja.locator(".chat-active-internal", has_text="Aino")).to_contain_text("New messages!")
+
+        # Erja's browser closes on the other process: she is still in customer service, so away.
+        erja.context.close()
+        expect(aino.locator("#internal-live .chat-head")).to_contain_text("away")
+    finally:
+        aino.context.close()
+        if not erja.is_closed():
+            erja.context.close()
