@@ -62,6 +62,7 @@ class DefaultConfig:
     MAIL_FROM = "no-reply@library.invalid"
     MAIL_RETRY_SECONDS = 60
     SOCKETIO_ASYNC_MODE = "threading"
+    CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
 
 

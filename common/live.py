@@ -4,6 +4,7 @@
 commit succeeds, so no browser re-fetches data that is not there yet. Browsers turn the
 event into an htmx trigger on <body> (static/js/live.js).
 """
+from blinker import Namespace
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import event
@@ -12,6 +13,11 @@ from sqlalchemy.orm import Session
 from app import db, socketio
 
 STAFF_ROOM = "staff"
+
+# Areas follow staff sockets coming and going (the chat's presence) without owning the handlers.
+_signals = Namespace()
+staff_connected = _signals.signal("staff-connected")
+staff_disconnected = _signals.signal("staff-disconnected")
 
 
 def user_room(user_id):
@@ -68,4 +74,10 @@ def init_app(app):
             return False
         for room in staff_rooms(current_user):
             join_room(room)
+        staff_connected.send(current_user._get_current_object())
         return True
+
+    @socketio.on("disconnect")
+    def disconnect_staff(reason=None):
+        if current_user.is_authenticated:
+            staff_disconnected.send(current_user._get_current_object())

@@ -3,12 +3,17 @@
 Staff use the default namespace of common.live (rooms per unit); a customer's socket joins
 only the rooms of their own conversation and its queue. Messages themselves go over HTTP
 (rate-limited, committed first); sockets only say that something changed.
+
+Staff sockets coming and going, the desk's heartbeat and logging out of the site update the
+presence colleagues see in the internal chat (blueprints/chat/internal.py).
 """
 from flask import session
+from flask_login import current_user, user_logged_out
 from flask_socketio import join_room
 
 from app import socketio
-from blueprints.chat import service
+from blueprints.chat import internal, service
+from common import live
 
 
 @socketio.on("connect", namespace=service.CUSTOMER_NAMESPACE)
@@ -19,3 +24,25 @@ def connect_customer(auth=None):
     join_room(service.conversation_room(conversation.id))
     join_room(service.queue_room(conversation.queue_id))
     return True
+
+
+@live.staff_connected.connect
+def staff_connected(user):
+    internal.socket_connected(user)
+
+
+@live.staff_disconnected.connect
+def staff_disconnected(user):
+    internal.socket_disconnected(user)
+
+
+@user_logged_out.connect
+def staff_logged_out(app, user):
+    internal.logged_out(user)
+
+
+@socketio.on("chat-presence")
+def still_here():
+    """The agent desk's heartbeat; only a logged-in staff socket exists on this namespace."""
+    if current_user.is_authenticated:
+        internal.heard_from(current_user._get_current_object())

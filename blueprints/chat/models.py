@@ -1,8 +1,9 @@
-"""Chat queue: service queues, agents logged in to customer service, conversations, messages."""
+"""Chat queue: service queues, agents logged in to customer service, conversations, messages;
+the internal chat between colleagues and their presence."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table, Text
+from sqlalchemy import Column, Enum, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import db
@@ -106,3 +107,78 @@ class ChatMessage(db.Model):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     conversation = relationship(Conversation, back_populates="messages")
+
+
+class StaffPresence(db.Model):
+    """Whether a staff member's browsers are connected. Kept in the database, not in a server
+    process, because one person's sockets may land on different processes."""
+
+    __tablename__ = "chat_staff_presence"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    sockets: Mapped[int] = mapped_column(default=0)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InternalConversation(db.Model):
+    """A one-to-one chat between two colleagues. The pair is stored once, lower user id first,
+    so starting a chat with someone twice finds the same conversation."""
+
+    __tablename__ = "chat_internal_conversation"
+    __table_args__ = (UniqueConstraint("first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    second_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Per participant: shown in their active conversations; has lines they have not read.
+    listed_by_first: Mapped[bool] = mapped_column(default=False)
+    listed_by_second: Mapped[bool] = mapped_column(default=False)
+    unread_by_first: Mapped[bool] = mapped_column(default=False)
+    unread_by_second: Mapped[bool] = mapped_column(default=False)
+
+    first = relationship("User", foreign_keys=[first_id])
+    second = relationship("User", foreign_keys=[second_id])
+    messages: Mapped[list["InternalMessage"]] = relationship(
+        back_populates="conversation", order_by="InternalMessage.id", cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    def has(self, user):
+        return user.id in (self.first_id, self.second_id)
+
+    def other(self, user):
+        """The colleague this user chats with."""
+        return self.second if user.id == self.first_id else self.first
+
+    def _side(self, user):
+        return "first" if user.id == self.first_id else "second"
+
+    def unread_for(self, user):
+        return getattr(self, f"unread_by_{self._side(user)}")
+
+    def set_unread(self, user, value):
+        setattr(self, f"unread_by_{self._side(user)}", value)
+
+    def listed_for(self, user):
+        return getattr(self, f"listed_by_{self._side(user)}")
+
+    def set_listed(self, user, value):
+        setattr(self, f"listed_by_{self._side(user)}", value)
+
+
+class InternalMessage(db.Model):
+    """A line written by a colleague; removed by age (see internal.purge_internal_messages)."""
+
+    __tablename__ = "chat_internal_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("chat_internal_conversation.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    conversation = relationship(InternalConversation, back_populates="messages")

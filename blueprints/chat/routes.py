@@ -8,10 +8,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app import db, limiter
-from blueprints.accounts.models import Unit
-from blueprints.chat import bp, service
+from blueprints.accounts.models import Unit, User
+from blueprints.chat import bp, internal, service
 from blueprints.chat.forms import JoinForm, QueueForm, ServiceLoginForm, WaitingMessageForm
-from blueprints.chat.models import ChatQueue, Conversation, ConversationState
+from blueprints.chat.models import ChatQueue, Conversation, ConversationState, InternalConversation
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
 from common.views import render_form
@@ -106,19 +106,34 @@ def _conversation_or_403(conversation_id):
     return conversation
 
 
+def _internal_or_403(conversation_id):
+    conversation = db.get_or_404(InternalConversation, conversation_id)
+    if not internal.may_take_part(current_user, conversation):
+        abort(403)
+    return conversation
+
+
 def _agent_context():
-    """What the four columns need: my service login, my queues, the chosen queue and chat."""
+    """What the four columns need: my service login, my queues, the chosen queue and chat;
+    or, with `colleagues`, the internal-chat colleagues in the second column and, with
+    `internal`, one internal chat in the third."""
     agent = service.agent_session(current_user)
     queues = agent.queues if agent else []
-    queue = conversation = None
+    queue = conversation = internal_chat = None
     queue_id = request.args.get("queue", type=int)
     conversation_id = request.args.get("conversation", type=int)
+    internal_id = request.args.get("internal", type=int)
+    colleagues_view = request.args.get("colleagues", type=int) == 1
     if queue_id:
         queue = _queue_or_403(queue_id)
     if conversation_id:
         conversation = _conversation_or_403(conversation_id)
         queue = queue or conversation.queue
+    if internal_id:
+        internal_chat = _internal_or_403(internal_id)
     counts = service.waiting_counts([q.id for q in queues])
+    state = (("queue", queue and queue.id), ("conversation", conversation_id),
+             ("colleagues", 1 if colleagues_view else None), ("internal", internal_id))
     return {
         "agent": agent,
         "queues": queues,
@@ -128,7 +143,11 @@ def _agent_context():
         "conversation": conversation,
         "customers": service.customers_of(queue.id) if queue else [],
         "served": service.served_by(current_user),
-        "state_args": {k: v for k, v in (("queue", queue and queue.id), ("conversation", conversation_id)) if v},
+        "colleagues_view": colleagues_view,
+        "colleagues": internal.colleagues_of(current_user) if colleagues_view else [],
+        "internal_chat": internal_chat,
+        "internal_chats": internal.conversations_of(current_user),
+        "state_args": {k: v for k, v in state if v},
     }
 
 
@@ -144,6 +163,8 @@ def index():
     context = _agent_context()
     if context["conversation"] is not None:
         service.mark_read_by_agent(context["conversation"], current_user)
+    if context["internal_chat"] is not None:
+        internal.mark_read(context["internal_chat"], current_user)
     return render_template("chat/index.html", login_form=_login_form(), **context)
 
 
@@ -277,6 +298,49 @@ def queue_settings(queue_id):
     return html, status
 
 
+# ---- internal chat between colleagues -------------------------------------------------------------
+
+@bp.route("/partials/colleagues")
+@roles_required(Role.CHAT_AGENT)
+def colleague_list():
+    return render_template("chat/_colleagues.html", **_agent_context())
+
+
+@bp.route("/colleagues/<int:user_id>/chat", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def internal_start(user_id):
+    """Pressing a colleague's name opens our chat (the same one every time)."""
+    try:
+        conversation = internal.start_chat(current_user, db.session.get(User, user_id))
+    except service.NotAllowed:
+        abort(403)
+    return redirect(url_for("chat.index", colleagues=1, internal=conversation.id))
+
+
+def _answer_internal(conversation, error=None, status=200, draft=""):
+    """The chat column with an internal chat (after sending: with the refusal and the draft)."""
+    return render_template("chat/_internal_chat.html", internal_chat=conversation, error=error, draft=draft), status
+
+
+@bp.route("/partials/internal/<int:conversation_id>")
+@roles_required(Role.CHAT_AGENT)
+def internal_chat(conversation_id):
+    conversation = _internal_or_403(conversation_id)
+    internal.mark_read(conversation, current_user)
+    return _answer_internal(conversation)
+
+
+@bp.route("/internal/<int:conversation_id>/messages", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def internal_send(conversation_id):
+    conversation = _internal_or_403(conversation_id)
+    try:
+        internal.send(conversation, current_user, request.form.get("body"))
+    except service.ChatError as refusal:
+        return _answer_internal(conversation, error=str(refusal), status=422, draft=request.form.get("body", ""))
+    return _answer_internal(conversation)
+
+
 # ---- queue admin (service admins) ---------------------------------------------------------------
 
 @bp.route("/admin/queues")
@@ -322,3 +386,24 @@ def chat_state_label(state):
         ConversationState.ENDED: _("ended"),
         ConversationState.REMOVED: _("removed"),
     }[state]
+
+
+@bp.app_template_filter("chat_presence")
+def chat_presence_label(presence, serving=0):
+    """A colleague's presence in words (the dot beside it is only decoration)."""
+    if serving:
+        if presence == internal.Presence.ONLINE:
+            return ngettext("online, serving %(num)d customer", "online, serving %(num)d customers", serving)
+        if presence == internal.Presence.AWAY:
+            return ngettext("away, serving %(num)d customer", "away, serving %(num)d customers", serving)
+    return {
+        internal.Presence.ONLINE: _("online"),
+        internal.Presence.AWAY: _("away"),
+        internal.Presence.OFFLINE: _("offline"),
+    }[presence]
+
+
+@bp.app_template_global("chat_presence_of")
+def chat_presence_of(user):
+    """(presence, customers served) of one colleague, for the internal chat's heading."""
+    return internal.presence_of([user.id])[user.id]

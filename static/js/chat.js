@@ -97,4 +97,12 @@
       reminder = null;
     }
   }
+
+  // The agent desk tells the server it is still open, so colleagues see this agent online
+  // (blueprints/chat/internal.py: HEARTBEAT_SECONDS).
+  setInterval(function () {
+    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk")) {
+      window.liveSocket.emit("chat-presence");
+    }
+  }, 60000);
 })();

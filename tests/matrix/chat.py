@@ -5,6 +5,7 @@ from tests.matrix import ADMIN, AGENT, AGENT_OTHER, PUBLIC, Access
 AGENTS = frozenset({ADMIN, AGENT, AGENT_OTHER})
 AGENTS_OF_L = frozenset({ADMIN, AGENT})
 ADMIN_ONLY = frozenset({ADMIN})
+INTERNAL_PARTICIPANT = frozenset({AGENT})
 
 
 def prepare(world):
@@ -21,6 +22,19 @@ def prepare(world):
     db.session.flush()
     world.extra["queue"] = queue.id
     world.extra["conversation"] = conversation.id
+    # A second chat agent of L, and the internal chat between the agent of L and them.
+    from blueprints.accounts import service as accounts
+    from blueprints.chat.models import InternalConversation
+    from common.access import Role
+
+    colleague = accounts.create_user("colleague", "Colleague", "colleague@example.org", "en", None,
+                                     [(Role.CHAT_AGENT, world.units["L"])])
+    first, second = sorted((world.users["agent"].id, colleague.id))
+    chat = InternalConversation(first_id=first, second_id=second, listed_by_first=True, listed_by_second=True)
+    db.session.add(chat)
+    db.session.flush()
+    world.extra["colleague"] = colleague.id
+    world.extra["internal"] = chat.id
 
 
 def _conversation(w):
@@ -47,6 +61,13 @@ ROUTES = {
     # Only the serving agent writes; the agent of L reads this chat and is refused like the agent of L2.
     "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}),
     "chat.queue_settings": Access(AGENTS_OF_L, args=lambda w: {"queue_id": w.extra["queue"]}),
+    # Internal chat: the agent of L reaches the colleague of L (a service admin reaches every chat
+    # agent), the agent of L2 does not; only the two people of an internal chat read or write it.
+    "chat.colleague_list": Access(AGENTS),
+    "chat.internal_start": Access(AGENTS_OF_L, method="POST", args=lambda w: {"user_id": w.extra["colleague"]}),
+    "chat.internal_chat": Access(INTERNAL_PARTICIPANT, args=lambda w: {"conversation_id": w.extra["internal"]}),
+    "chat.internal_send": Access(INTERNAL_PARTICIPANT, method="POST", args=lambda w: {"conversation_id": w.extra["internal"]},
+                                 data=lambda w: {"body": "Hei"}),
     "chat.admin_queues": Access(ADMIN_ONLY),
     "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),
 }
