@@ -2,13 +2,15 @@
 
 Staff use the default namespace of common.live (rooms per unit); a customer's socket joins
 only the rooms of their own conversation and its queue. Messages themselves go over HTTP
-(rate-limited, committed first); sockets only say that something changed.
+(rate-limited, committed first); sockets only say that something changed, and carry the
+signals of a video call between the serving agent and the customer (blueprints/chat/video.py).
 """
 from flask import session
+from flask_login import current_user
 from flask_socketio import join_room
 
 from app import socketio
-from blueprints.chat import service
+from blueprints.chat import service, video
 
 
 @socketio.on("connect", namespace=service.CUSTOMER_NAMESPACE)
@@ -19,3 +21,25 @@ def connect_customer(auth=None):
     join_room(service.conversation_room(conversation.id))
     join_room(service.queue_room(conversation.queue_id))
     return True
+
+
+@socketio.on("video")
+def agent_video_signal(message):
+    """A video signal from a staff socket; the answer (an acknowledgement) says whether it was relayed."""
+    if not current_user.is_authenticated or not current_user.active:
+        return {"ok": False}
+    try:
+        video.signal_from_agent(current_user, message)
+    except video.SignalRefused:
+        return {"ok": False}
+    return {"ok": True}
+
+
+@socketio.on("video", namespace=service.CUSTOMER_NAMESPACE)
+def customer_video_signal(message):
+    """A video signal from a customer's socket: only for the conversation of their own token."""
+    try:
+        video.signal_from_customer(service.conversation_for_token(session.get("chat_customer")), message)
+    except video.SignalRefused:
+        return {"ok": False}
+    return {"ok": True}
