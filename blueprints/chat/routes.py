@@ -231,8 +231,8 @@ def claim(conversation_id):
 @bp.route("/conversations/<int:conversation_id>/video", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def video(conversation_id):
-    """Start a video chat (a waiting customer is claimed first). The page's chat-video.js hears
-    of the new call from the HX-Trigger header and waits for the customer to accept."""
+    """Start a video chat (a waiting customer is claimed first). The page's chat-video.js learns
+    the new call from a response header and waits for the customer to accept."""
     conversation = _conversation_or_403(conversation_id)
     try:
         call = chat_video.start(conversation, current_user)
@@ -244,7 +244,7 @@ def video(conversation_id):
     db.session.refresh(conversation)
     html, status = _answer_chat(conversation)
     invited = {"conversation": conversation.id, "call": call, "customer": conversation.customer_name}
-    return html, status, {"HX-Trigger": json.dumps({"video-invited": invited})}
+    return html, status, {"X-Chat-Video-Call": json.dumps(invited)}
 
 
 @bp.route("/conversations/<int:conversation_id>/release", methods=["POST"])

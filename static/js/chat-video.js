@@ -228,9 +228,16 @@
     if (call && signal.call === call.id && signal.conversation === call.conversation) agentSignal(signal);
   });
 
-  // The HX-Trigger header of a successful "Start video chat" (blueprints/chat/routes.py).
-  document.body.addEventListener("video-invited", function (e) {
-    if (side === "agent") agentInvited(e.detail || {});
+  // A successful "Start video chat" names the new call in a response header (blueprints/chat/routes.py).
+  // It is read from the request itself: a live update may re-render the chat column, button and
+  // all, while the request runs, and an event fired on a removed button would reach nobody.
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (side !== "agent" || !e.target.matches("[data-video-start]")) return;
+    const xhr = e.detail.xhr;
+    xhr.addEventListener("load", function () {
+      const invited = xhr.getResponseHeader("X-Chat-Video-Call");
+      if (xhr.status === 200 && invited) agentInvited(JSON.parse(invited));
+    });
   });
 
   document.body.addEventListener("click", function (e) {

@@ -55,7 +55,7 @@ def call(app, desk):
         sockets[name] = socketio.test_client(app, namespace="/customer", flask_test_client=people[name])
     response = people["aino"].post(f"/chat/conversations/{people['toni_id']}/video")
     assert response.status_code == 200
-    people["call"] = json.loads(response.headers["HX-Trigger"])["video-invited"]["call"]
+    people["call"] = json.loads(response.headers["X-Chat-Video-Call"])["call"]
     people["sockets"] = sockets
     for name, s in sockets.items():
         s.get_received("/customer" if name in ("toni", "sara") else "/")
@@ -79,7 +79,7 @@ def test_starting_video_claims_a_waiting_customer_and_invites_only_them(app, des
     response = aino.post(f"/chat/conversations/{toni_id}/video")
 
     assert response.status_code == 200
-    invited = json.loads(response.headers["HX-Trigger"])["video-invited"]
+    invited = json.loads(response.headers["X-Chat-Video-Call"])
     assert invited["conversation"] == toni_id and invited["customer"] == "Toni"
     with app.app_context():
         assert db.session.get(Conversation, toni_id).state == ConversationState.SERVED
@@ -98,7 +98,7 @@ def test_only_the_serving_agent_may_start_video(app, desk):
     aino.post(f"/chat/conversations/{toni_id}/claim")
 
     refused = erja.post(f"/chat/conversations/{toni_id}/video")
-    assert refused.status_code == 409 and "HX-Trigger" not in refused.headers
+    assert refused.status_code == 409 and "X-Chat-Video-Call" not in refused.headers
     assert "Only the serving agent can start a video chat." in refused.get_data(as_text=True)
     assert olli.post(f"/chat/conversations/{toni_id}/video").status_code == 403
     toni.post("/chat/customer/leave")
@@ -203,3 +203,16 @@ def test_accept_decline_and_end_are_audited_without_media(app, call):
                    namespace="/customer", callback=True)
     assert [x["kind"] for x in signals(s["aino"])] == ["accept", "decline"]
     assert len(audited(app, "chat.video_declined")) == 1
+
+
+def test_no_ice_servers_by_default_and_the_setting_reaches_both_pages(app, client, desk, monkeypatch):
+    from app import _environment_settings
+
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+    assert "data-ice-servers='[]'" in client.get("/chat/customer/").get_data(as_text=True)
+    monkeypatch.setenv("CHAT_ICE_SERVERS", '[{"urls": "turn:turn.example.org", "username": "u", "credential": "p"}]')
+    servers = _environment_settings()["CHAT_ICE_SERVERS"]
+    monkeypatch.setitem(app.config, "CHAT_ICE_SERVERS", servers)
+    expected = '[{"credential": "p", "urls": "turn:turn.example.org", "username": "u"}]'
+    assert f"data-ice-servers='{expected}'" in client.get("/chat/customer/").get_data(as_text=True)
+    assert f"data-ice-servers='{expected}'" in staff(app, "aino").get("/chat/").get_data(as_text=True)
