@@ -91,9 +91,10 @@
       }
     });
     peer.addEventListener("track", function (e) {
+      // The other side adds its tracks with their stream, so audio and video arrive as one.
       const remote = part("remote");
-      if (remote.srcObject !== e.streams[0]) {
-        remote.srcObject = e.streams[0] || new MediaStream([e.track]);
+      if (e.streams[0] && remote.srcObject !== e.streams[0]) {
+        remote.srcObject = e.streams[0];
         remote.play().catch(function () {});
       }
     });
@@ -121,12 +122,11 @@
     });
   }
 
-  function failed(error) {
-    return function (e) {
-      if (!call) return;
-      send("end", { reason: "connection" });
-      hangUp(error || "connection");
-    };
+  // Setting up the connection threw (a description the browser cannot use): the call is over for both.
+  function connectionFailed() {
+    if (!call) return;
+    send("end", { reason: "connection" });
+    hangUp("connection");
   }
 
   // ---- the agent: invites (over HTTP, confirmed), then calls once the customer accepts ------------
@@ -157,9 +157,9 @@
         return peer.createOffer()
           .then(function (offer) { return peer.setLocalDescription(offer); })
           .then(function () { send("offer", { description: { type: "offer", sdp: peer.localDescription.sdp } }); });
-      }, function () {}).catch(failed());
+      }, function () {}).catch(connectionFailed);
     } else if (signal.kind === "answer" && current.peer) {
-      takeDescription(signal.description).catch(failed());
+      takeDescription(signal.description).catch(connectionFailed);
     } else if (signal.kind === "candidate") {
       addCandidate(signal.candidate);
     } else if (signal.kind === "decline") {
@@ -190,7 +190,7 @@
           .then(function () { return peer.createAnswer(); })
           .then(function (answer) { return peer.setLocalDescription(answer); })
           .then(function () { send("answer", { description: { type: "answer", sdp: peer.localDescription.sdp } }); });
-      }).catch(failed());
+      }).catch(connectionFailed);
     } else if (signal.kind === "candidate") {
       addCandidate(signal.candidate);
     } else if (signal.kind === "end") {

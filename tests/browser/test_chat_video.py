@@ -150,3 +150,16 @@ def test_the_agents_own_refused_camera_cancels_the_invitation(served):
     expect(aino.locator("[data-video-status]")).to_contain_text("Access to the camera and microphone was refused.")
     expect(customer.locator("[data-video-status]")).to_have_text("The video chat has ended.")
     expect(customer.get_by_role("button", name="Accept video chat")).to_be_hidden()
+
+
+def test_ending_the_chat_ends_the_call_on_both_pages(served):
+    aino, customer = served()
+    start_video(aino, customer)
+    customer.get_by_role("button", name="Accept video chat").click()
+    assert_remote_video_plays(customer)
+    aino.get_by_role("button", name="End chat").click()
+    expect(customer.locator(".chat-closed")).to_contain_text("The chat has ended.")
+    expect(customer.locator("[data-video-status]")).to_have_text("The video chat has ended.")
+    expect(aino.locator("[data-video-status]")).to_have_text("The video chat has ended.")
+    assert customer.evaluate("document.querySelector('[data-video-remote]').srcObject === null")
+    assert aino.evaluate("document.querySelector('[data-video-own]').srcObject === null")
