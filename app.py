@@ -63,6 +63,7 @@ class DefaultConfig:
     MAIL_RETRY_SECONDS = 60
     SOCKETIO_ASYNC_MODE = "threading"
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
+    CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
 
 
@@ -81,6 +82,7 @@ ENV_SETTINGS = {
     "IDENTITY_HMAC_KEY": "IDENTITY_HMAC_KEY",
     "IDENTITY_ENCRYPTION_KEY": "IDENTITY_ENCRYPTION_KEY",
     "DEVELOPMENT": "DEVELOPMENT",
+    "CHAT_ICE_SERVERS": "CHAT_ICE_SERVERS",
 }
 
 # Secrets generated into instance/secrets.json on first run (never committed).
@@ -111,6 +113,8 @@ def _environment_settings():
                 value = int(value)
             elif key in ("SMTP_STARTTLS", "DEVELOPMENT"):
                 value = value.lower() in ("1", "true", "yes")
+            elif key == "CHAT_ICE_SERVERS":
+                value = json.loads(value)  # a list of RTCIceServer objects; bad JSON stops the start
             found[key] = value
     return found
 

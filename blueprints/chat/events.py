@@ -2,7 +2,8 @@
 
 Staff use the default namespace of common.live (rooms per unit); a customer's socket joins
 only the rooms of their own conversation and its queue. Messages themselves go over HTTP
-(rate-limited, committed first); sockets only say that something changed.
+(rate-limited, committed first); sockets only say that something changed, and carry the
+signals of a video call between the serving agent and the customer (blueprints/chat/video.py).
 
 Staff sockets coming and going, the desk's heartbeat and logging out of the site update the
 presence colleagues see in the internal chat (blueprints/chat/internal.py).
@@ -12,7 +13,7 @@ from flask_login import current_user, user_logged_out
 from flask_socketio import join_room
 
 from app import socketio
-from blueprints.chat import internal, service
+from blueprints.chat import internal, service, video
 from common import live
 
 
@@ -46,3 +47,25 @@ def still_here():
     """The agent desk's heartbeat; only a logged-in staff socket exists on this namespace."""
     if current_user.is_authenticated:
         internal.heard_from(current_user._get_current_object())
+
+
+@socketio.on("video")
+def agent_video_signal(message):
+    """A video signal from a staff socket; the answer (an acknowledgement) says whether it was relayed."""
+    if not current_user.is_authenticated or not current_user.active:
+        return {"ok": False}
+    try:
+        video.signal_from_agent(current_user, message)
+    except video.SignalRefused:
+        return {"ok": False}
+    return {"ok": True}
+
+
+@socketio.on("video", namespace=service.CUSTOMER_NAMESPACE)
+def customer_video_signal(message):
+    """A video signal from a customer's socket: only for the conversation of their own token."""
+    try:
+        video.signal_from_customer(service.conversation_for_token(session.get("chat_customer")), message)
+    except video.SignalRefused:
+        return {"ok": False}
+    return {"ok": True}

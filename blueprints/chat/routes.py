@@ -2,6 +2,8 @@
 
 Routes are thin; the rules live in blueprints/chat/service.py.
 """
+import json
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -10,6 +12,7 @@ from flask_login import current_user
 from app import db, limiter
 from blueprints.accounts.models import Unit, User
 from blueprints.chat import bp, internal, service
+from blueprints.chat import video as chat_video
 from blueprints.chat.forms import JoinForm, QueueForm, ServiceLoginForm, WaitingMessageForm
 from blueprints.chat.models import ChatQueue, Conversation, ConversationState, InternalConversation
 from common.access import Role, require_unit, roles_required
@@ -249,8 +252,20 @@ def claim(conversation_id):
 @bp.route("/conversations/<int:conversation_id>/video", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def video(conversation_id):
+    """Start a video chat (a waiting customer is claimed first). The page's chat-video.js learns
+    the new call from a response header and waits for the customer to accept."""
     conversation = _conversation_or_403(conversation_id)
-    return _answer_chat(conversation, error=_("Video chat is not available yet. Use the text chat."), status=409)
+    try:
+        call = chat_video.start(conversation, current_user)
+    except service.NotAllowed:
+        abort(403)
+    except service.ChatError as refusal:
+        db.session.refresh(conversation)
+        return _answer_chat(conversation, error=str(refusal), status=409)
+    db.session.refresh(conversation)
+    html, status = _answer_chat(conversation)
+    invited = {"conversation": conversation.id, "call": call, "customer": conversation.customer_name}
+    return html, status, {"X-Chat-Video-Call": json.dumps(invited)}
 
 
 @bp.route("/conversations/<int:conversation_id>/release", methods=["POST"])
@@ -364,6 +379,12 @@ def admin_queue(queue_id=None):
         flash(_("The queue has been saved."), "success")
         return redirect(url_for("chat.admin_queues"))
     return render_form("chat/admin_queue.html", form, queue=queue)
+
+
+@bp.context_processor
+def video_settings():
+    """The STUN/TURN servers for the video chat panel (none by default: a local network needs none)."""
+    return {"video_ice_servers": chat_video.ice_servers()}
 
 
 @bp.app_template_filter("chat_system")
