@@ -43,6 +43,16 @@
     beep();
   });
 
+  // The transfer box: Cancel empties it and gives the focus back to the button that opened it.
+  document.body.addEventListener("click", function (e) {
+    const cancel = e.target.closest("[data-chat-transfer-cancel]");
+    const box = cancel && cancel.closest("[data-chat-transfer]");
+    if (!box) return;
+    box.replaceChildren();
+    const opener = document.querySelector('[aria-controls="' + box.id + '"]');
+    if (opener) opener.focus();
+  });
+
   function announce(text) {
     const region = document.getElementById("chat-announcer");
     if (region && text) region.textContent = text;

@@ -1,10 +1,12 @@
 """Chat routes: agents reach only queues and conversations of their units; the customer
 routes are public but reach only the conversation named by the browser's own signed token."""
-from tests.matrix import ADMIN, AGENT, AGENT_OTHER, PUBLIC, Access
+from tests.matrix import ADMIN, AGENT, AGENT_OTHER, MAIN_USER, PUBLIC, Access
 
 AGENTS = frozenset({ADMIN, AGENT, AGENT_OTHER})
 AGENTS_OF_L = frozenset({ADMIN, AGENT})
 ADMIN_ONLY = frozenset({ADMIN})
+# Statistics: service admins of all units, chat agents and main users of their own.
+STATISTICS = frozenset({ADMIN, MAIN_USER, AGENT, AGENT_OTHER})
 
 
 def prepare(world):
@@ -19,7 +21,12 @@ def prepare(world):
                                 agent_id=world.users["admin"].id, agent_name="Admin")
     db.session.add(conversation)
     db.session.flush()
+    # A closed specialist queue: the target of a transfer.
+    specialist = ChatQueue(unit_id=world.units["L"].id, name="Asiantuntija", is_open=False, waiting_message="")
+    db.session.add(specialist)
+    db.session.flush()
     world.extra["queue"] = queue.id
+    world.extra["specialist"] = specialist.id
     world.extra["conversation"] = conversation.id
 
 
@@ -46,6 +53,12 @@ ROUTES = {
     "chat.end": Access(AGENTS_OF_L, method="POST", args=_conversation),
     # Only the serving agent writes; the agent of L reads this chat and is refused like the agent of L2.
     "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}),
+    # Only the serving agent transfers: the agent of L is answered 409 with the reason, L2 is refused.
+    "chat.transfer_form": Access(AGENTS_OF_L, args=_conversation),
+    "chat.transfer": Access(AGENTS_OF_L, method="POST", args=_conversation,
+                            data=lambda w: {"transfer-target": w.extra["specialist"], "transfer-note": "Hei"}),
+    "chat.statistics": Access(STATISTICS),
+    "chat.statistics_csv": Access(STATISTICS),
     "chat.queue_settings": Access(AGENTS_OF_L, args=lambda w: {"queue_id": w.extra["queue"]}),
     "chat.admin_queues": Access(ADMIN_ONLY),
     "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),
