@@ -3,7 +3,7 @@ the internal chat between colleagues and their presence."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import db
@@ -64,9 +64,11 @@ class AgentSession(db.Model):
 
 
 class Conversation(db.Model):
-    """One customer's visit to a queue: waiting, served by one agent, then ended or removed."""
+    """One customer's visit to the chat: waiting, served by one agent, then ended or removed.
+    A transfer moves the same conversation, with its history, to another queue."""
 
     __tablename__ = "chat_conversation"
+    __table_args__ = (Index("ix_chat_conversation_queue_joined", "queue_id", "joined_at"),)  # statistics
 
     id: Mapped[int] = mapped_column(primary_key=True)
     queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"), index=True)
@@ -88,10 +90,24 @@ class Conversation(db.Model):
     messages: Mapped[list["ChatMessage"]] = relationship(
         back_populates="conversation", order_by="ChatMessage.id", cascade="all, delete-orphan"
     )
+    transfers: Mapped[list["QueueTransfer"]] = relationship(
+        back_populates="conversation", order_by="QueueTransfer.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_open(self):
         return self.state in (ConversationState.WAITING, ConversationState.SERVED)
+
+    @property
+    def last_transfer(self):
+        return self.transfers[-1] if self.transfers else None
+
+    @property
+    def queue_chain(self):
+        """The queues the customer has been in, first to current (General → Specialist)."""
+        if not self.transfers:
+            return [self.queue]
+        return [self.transfers[0].from_queue] + [t.to_queue for t in self.transfers]
 
 
 class ChatMessage(db.Model):
@@ -182,3 +198,30 @@ class InternalMessage(db.Model):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     conversation = relationship(InternalConversation, back_populates="messages")
+
+
+class QueueTransfer(db.Model):
+    """A served customer moved by the serving agent to another queue, with a note for the next agent.
+
+    `served_at` keeps when service began in the queue left behind: the conversation's own
+    served_at starts again in the new queue, and the statistics need both visits."""
+
+    __tablename__ = "chat_queue_transfer"
+    __table_args__ = (
+        Index("ix_chat_queue_transfer_from_at", "from_queue_id", "transferred_at"),
+        Index("ix_chat_queue_transfer_to_at", "to_queue_id", "transferred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("chat_conversation.id", ondelete="CASCADE"), index=True)
+    from_queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"))
+    to_queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    transferred_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    transferred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    served_at: Mapped[datetime | None]
+
+    conversation = relationship(Conversation, back_populates="transfers")
+    from_queue = relationship(ChatQueue, foreign_keys=[from_queue_id])
+    to_queue = relationship(ChatQueue, foreign_keys=[to_queue_id])
+    transferred_by = relationship("User")

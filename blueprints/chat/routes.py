@@ -2,18 +2,24 @@
 
 Routes are thin; the rules live in blueprints/chat/service.py.
 """
+import csv
+import io
 import json
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from babel.dates import format_skeleton
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from app import db, limiter
 from blueprints.accounts.models import Unit, User
-from blueprints.chat import bp, internal, service
+from blueprints.chat import bp, internal, service, statistics
 from blueprints.chat import video as chat_video
-from blueprints.chat.forms import JoinForm, QueueForm, ServiceLoginForm, WaitingMessageForm
+from blueprints.chat.forms import (
+    JoinForm, QueueForm, ServiceLoginForm, StatisticsForm, TransferForm, WaitingMessageForm,
+)
 from blueprints.chat.models import ChatQueue, Conversation, ConversationState, InternalConversation
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
@@ -299,6 +305,52 @@ def send(conversation_id):
     return _answer_chat(conversation)
 
 
+def _transfer_form(conversation):
+    form = TransferForm(prefix="transfer")
+    form.target.choices = [("", _("Choose a queue"))] + [
+        (q.id, f"{q.name} ({q.unit.name})" + ("" if q.is_open else f" – {_('closed')}"))
+        for q in service.transfer_targets(current_user, conversation)
+    ]
+    return form
+
+
+def _transfer_refused(conversation, form, refusal):
+    if isinstance(refusal, service.NotAllowed):
+        abort(403)
+    return render_template("chat/_transfer.html", c=conversation, form=form, error=str(refusal)), 409
+
+
+@bp.route("/conversations/<int:conversation_id>/transfer")
+@roles_required(Role.CHAT_AGENT)
+def transfer_form(conversation_id):
+    """The transfer control: target queue and note. It opens in a box the live refreshes of the
+    chat column keep (hx-preserve), so a half-written note survives other customers' messages."""
+    conversation = _conversation_or_403(conversation_id)
+    form = _transfer_form(conversation)
+    try:
+        service.check_may_transfer(current_user, conversation)
+    except service.ChatError as refusal:
+        return _transfer_refused(conversation, form, refusal)
+    return render_template("chat/_transfer.html", c=conversation, form=form)
+
+
+@bp.route("/conversations/<int:conversation_id>/transfer", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def transfer(conversation_id):
+    conversation = _conversation_or_403(conversation_id)
+    form = _transfer_form(conversation)
+    if not form.validate_on_submit():
+        return render_form("chat/_transfer.html", form, c=conversation)
+    try:
+        service.transfer(conversation, form.target.data, form.note.data, current_user)
+    except service.ChatError as refusal:
+        return _transfer_refused(conversation, form, refusal)
+    db.session.refresh(conversation)
+    html, status = _answer_chat(conversation)
+    # Done: the whole chat column shows the customer in the new queue, the box goes with it.
+    return html, status, {"HX-Retarget": "#chat-view", "HX-Reswap": "innerHTML"}
+
+
 @bp.route("/queues/<int:queue_id>/settings", methods=["GET", "POST"])
 @roles_required(Role.CHAT_AGENT)
 def queue_settings(queue_id):
@@ -385,6 +437,74 @@ def admin_queue(queue_id=None):
 def video_settings():
     """The STUN/TURN servers for the video chat panel (none by default: a local network needs none)."""
     return {"video_ice_servers": chat_video.ice_servers()}
+
+
+# ---- statistics (service admins: all units; chat agents and main users: their own) ------------------
+
+def _statistics_request():
+    """The validated period and queues asked for, or the form with its errors."""
+    queues = statistics.visible_queues(current_user)
+    start, end = statistics.default_period()
+    form = StatisticsForm(formdata=request.args, start=start, end=end)
+    form.queue.choices = [("", _("All my queues"))] + [(q.id, f"{q.name} ({q.unit.name})") for q in queues]
+    valid = form.validate()
+    chosen = [q for q in queues if q.id == form.queue.data] if form.queue.data else queues
+    return form, valid, chosen
+
+
+@bp.route("/statistics", endpoint="statistics")
+@roles_required(Role.CHAT_AGENT, Role.MAIN_USER)
+def statistics_page():
+    form, valid, queues = _statistics_request()
+    if not valid:
+        return render_form("chat/statistics.html", form, refused=True, figures=None)
+    figures = statistics.figures(queues, form.start.data, form.end.data)
+    csv_args = {"start": figures.start.isoformat(), "end": figures.end.isoformat()}
+    if form.queue.data:
+        csv_args["queue"] = form.queue.data
+    return render_form("chat/statistics.html", form, figures=figures, bars=statistics.chart_bars(figures.days),
+                       chart=statistics, csv_args=csv_args)
+
+
+@bp.route("/statistics.csv")
+@roles_required(Role.CHAT_AGENT, Role.MAIN_USER)
+def statistics_csv():
+    form, valid, queues = _statistics_request()
+    if not valid:
+        return " ".join(str(e) for errors in form.errors.values() for e in errors), 422, {"Content-Type": "text/plain; charset=utf-8"}
+    figures = statistics.figures(queues, form.start.data, form.end.data)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", "queue", "unit", "chats", "median_wait_seconds", "p90_wait_seconds",
+                     "median_chat_seconds", "left_before_served", "transfers_out"])
+    for r in figures.rows:
+        writer.writerow([r.day.isoformat(), r.queue.name, r.queue.unit.name, r.chats, _csv_number(r.median_wait),
+                         _csv_number(r.p90_wait), _csv_number(r.median_length), r.left_unserved, r.transfers_out])
+    filename = f"chat-statistics-{figures.start.isoformat()}-{figures.end.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _csv_number(value):
+    """Seconds as written in the CSV: whole seconds, a half where a median falls between two."""
+    if value is None:
+        return ""
+    return int(value) if value == int(value) else round(value, 1)
+
+
+@bp.app_template_filter("chat_duration")
+def chat_duration(seconds):
+    """Seconds as minutes and seconds (2:05); a dash when there is nothing to show."""
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@bp.app_template_filter("chat_day")
+def chat_day(day, short=False):
+    """A date the user's way: day and month under a chart bar, the full short date in tables."""
+    return format_skeleton("Md", day, locale=get_locale()) if short else format_date(day, "short")
 
 
 @bp.app_template_filter("chat_system")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_chat_internal'
-down_revision = '0005_guide'
+down_revision = '0006_chat_transfer'
 branch_labels = None
 depends_on = None
 

@@ -45,6 +45,38 @@
     beep();
   });
 
+  // A live refresh re-renders the chat while someone may be typing: carry the unsent text over
+  // to the new message box of the same chat (htmx itself restores the focus and the caret).
+  // The answer to a send is left alone: it clears the box, or keeps the text with the error.
+  const drafts = new WeakMap();
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    const box = e.detail.target.querySelector("form[data-chat-send] textarea");
+    if (e.detail.requestConfig.verb === "get" && box && box.value) {
+      drafts.set(e.detail.target, { form: box.form.getAttribute("hx-post"), text: box.value });
+    }
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    const draft = drafts.get(e.detail.target);
+    if (!draft) return;
+    drafts.delete(e.detail.target);
+    const box = e.detail.target.querySelector("form[data-chat-send] textarea");
+    if (box && !box.value && box.form.getAttribute("hx-post") === draft.form) {
+      const focused = document.activeElement === box;
+      box.value = draft.text;
+      if (focused) box.setSelectionRange(box.value.length, box.value.length);
+    }
+  });
+
+  // The transfer box: Cancel empties it and gives the focus back to the button that opened it.
+  document.body.addEventListener("click", function (e) {
+    const cancel = e.target.closest("[data-chat-transfer-cancel]");
+    const box = cancel && cancel.closest("[data-chat-transfer]");
+    if (!box) return;
+    box.replaceChildren();
+    const opener = document.querySelector('[aria-controls="' + box.id + '"]');
+    if (opener) opener.focus();
+  });
+
   function announce(text) {
     const region = document.getElementById("chat-announcer");
     if (!region || !text) return;

@@ -1,11 +1,13 @@
 """Chat routes: agents reach only queues and conversations of their units; the customer
 routes are public but reach only the conversation named by the browser's own signed token."""
-from tests.matrix import ADMIN, AGENT, AGENT_OTHER, PUBLIC, Access
+from tests.matrix import ADMIN, AGENT, AGENT_OTHER, MAIN_USER, PUBLIC, Access
 
 AGENTS = frozenset({ADMIN, AGENT, AGENT_OTHER})
 AGENTS_OF_L = frozenset({ADMIN, AGENT})
 ADMIN_ONLY = frozenset({ADMIN})
 INTERNAL_PARTICIPANT = frozenset({AGENT})
+# Statistics: service admins of all units, chat agents and main users of their own.
+STATISTICS = frozenset({ADMIN, MAIN_USER, AGENT, AGENT_OTHER})
 
 
 def prepare(world):
@@ -20,7 +22,12 @@ def prepare(world):
                                 agent_id=world.users["admin"].id, agent_name="Admin")
     db.session.add(conversation)
     db.session.flush()
+    # A closed specialist queue: the target of a transfer.
+    specialist = ChatQueue(unit_id=world.units["L"].id, name="Asiantuntija", is_open=False, waiting_message="")
+    db.session.add(specialist)
+    db.session.flush()
     world.extra["queue"] = queue.id
+    world.extra["specialist"] = specialist.id
     world.extra["conversation"] = conversation.id
     # A second chat agent of L, and the internal chat between the agent of L and them.
     from blueprints.accounts import service as accounts
@@ -60,6 +67,12 @@ ROUTES = {
     "chat.end": Access(AGENTS_OF_L, method="POST", args=_conversation),
     # Only the serving agent writes; the agent of L reads this chat and is refused like the agent of L2.
     "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}),
+    # Only the serving agent transfers: the agent of L is answered 409 with the reason, L2 is refused.
+    "chat.transfer_form": Access(AGENTS_OF_L, args=_conversation),
+    "chat.transfer": Access(AGENTS_OF_L, method="POST", args=_conversation,
+                            data=lambda w: {"transfer-target": w.extra["specialist"], "transfer-note": "Hei"}),
+    "chat.statistics": Access(STATISTICS),
+    "chat.statistics_csv": Access(STATISTICS),
     "chat.queue_settings": Access(AGENTS_OF_L, args=lambda w: {"queue_id": w.extra["queue"]}),
     # Internal chat: the agent of L reaches the colleague of L (a service admin reaches every chat
     # agent), the agent of L2 does not; only the two people of an internal chat read or write it.
