@@ -55,7 +55,11 @@ browser:
 test: setup browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: setup
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[test,bench]"
+	touch $@
+
+bench: setup $(VENV)/.bench-installed
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 # Refresh the vendored front-end files from the npm registry.

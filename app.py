@@ -5,6 +5,7 @@ Run it with `make run`; `flask --app app --help` lists the commands.
 import json
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -17,6 +18,8 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 LANGUAGES = {"fi": "Suomi", "sv": "Svenska", "en": "English", "nl": "Nederlands"}
@@ -61,6 +64,8 @@ class DefaultConfig:
     SOCKETIO_ASYNC_MODE = "threading"
     CHAT_AGENT_GRACE_SECONDS = 120  # a chat agent's dropped connection, before their customers return to the queue
     CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
+    CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
+    CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
 
 
@@ -81,6 +86,7 @@ ENV_SETTINGS = {
     "DEVELOPMENT": "DEVELOPMENT",
     "CHAT_AGENT_GRACE_SECONDS": "CHAT_AGENT_GRACE_SECONDS",
     "CHAT_SWEEP_SECONDS": "CHAT_SWEEP_SECONDS",
+    "CHAT_ICE_SERVERS": "CHAT_ICE_SERVERS",
 }
 
 # Secrets generated into instance/secrets.json on first run (never committed).
@@ -111,6 +117,8 @@ def _environment_settings():
                 value = int(value)
             elif key in ("SMTP_STARTTLS", "DEVELOPMENT"):
                 value = value.lower() in ("1", "true", "yes")
+            elif key == "CHAT_ICE_SERVERS":
+                value = json.loads(value)  # a list of RTCIceServer objects; bad JSON stops the start
             found[key] = value
     return found
 
@@ -124,6 +132,18 @@ def select_locale():
     if session.get("language") in LANGUAGES:
         return session["language"]
     return request.accept_languages.best_match(LANGUAGES.keys())
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record):
+    """The embedded SQLite default: a write-ahead log lets pages read while one request writes,
+    and in that mode syncing at checkpoints instead of at every commit still survives a crash
+    of the server process (only a power cut can lose the last commits)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 def create_app(test_config=None):

@@ -1,30 +1,44 @@
 """Chat benchmark: the real server on loopback against simulated customers and agents.
 
-One command: `python bench/bench_chat.py` (add --quick for a small run). It starts the site in
-a subprocess on a fresh SQLite database, connects agents and customers as raw Socket.IO clients
-(simple-websocket speaking Engine.IO 4 over a websocket), and prints one JSON object per line:
+One command: `python bench/bench_chat.py` (add --quick for a small run). For each async mode
+(threading with simple-websocket, and gevent) it starts the site in a subprocess on a fresh
+SQLite database, connects agents and customers as raw Socket.IO clients (simple-websocket
+speaking Engine.IO 4 over a websocket; HTTP on one kept-alive connection per person, as a
+browser does), and prints one JSON object per line:
   chat.join_to_agents_p50_ms / _p99_ms  a customer joins (HTTP POST) until every agent of the
                                         queue has received the live event
   chat.message_p50_ms / _p99_ms         a customer's message (HTTP POST) until the serving
                                         agent has received the live event
   chat.rss_mb_1000_sockets              the server's resident memory with N sockets connected
-The floor is a bare python-socketio relay server (no database, no templates) measured in the
-same run: one client emits, the relay forwards to another client.
+The floor is a bare python-socketio relay server in the same async mode (no database, no
+templates, no login) measured in the same run on the same path: an HTTP POST comes in, the
+relay emits it to the other side's socket. The figures without a prefix are for the async mode
+the site runs in (SOCKETIO_ASYNC_MODE, threading); the other mode's carry its name as a prefix
+(chat.gevent.message_p99_ms). The socket-to-socket relay (one client emits, the relay forwards)
+is printed too, as chat.relay_socket_p50_ms / _p99_ms.
 """
-import argparse
-import http.cookiejar
-import json
-import os
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-import urllib.parse
-import urllib.request
 
-from simple_websocket import Client
+# gevent must patch the standard library before anything else imports it.
+if len(sys.argv) > 2 and sys.argv[1] in ("--serve", "--relay") and sys.argv[-1] == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import http.cookies  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import urllib.parse  # noqa: E402
+import urllib.request  # noqa: E402
+
+from simple_websocket import Client  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -33,7 +47,7 @@ PASSWORD = "bench-horse-battery-9"
 
 # ---- server processes -------------------------------------------------------------------------
 
-def serve_site(port, database):
+def serve_site(port, database, mode):
     from app import create_app, db, socketio
     from blueprints.accounts import service
     from blueprints.accounts.models import UnitKind
@@ -41,7 +55,8 @@ def serve_site(port, database):
     from common.access import Role
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                      "SECRET_KEY": "bench", "REDIS_URL": None, "DEVELOPMENT": True})
+                      "SECRET_KEY": "bench", "REDIS_URL": None, "DEVELOPMENT": True,
+                      "SOCKETIO_ASYNC_MODE": mode})
     with app.app_context():
         db.create_all()
         unit = service.create_unit("BENCH", "Bench library", UnitKind.LIBRARY)
@@ -52,17 +67,32 @@ def serve_site(port, database):
     socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
 
 
-def serve_relay(port):
+def serve_relay(port, mode):
     import socketio as sio
-    from werkzeug.serving import run_simple
 
-    server = sio.Server(async_mode="threading")
+    server = sio.Server(async_mode=mode)
 
     @server.on("relay")
     def relay(sid, data):
         server.emit("live", data, to=data["to"])
 
-    run_simple("127.0.0.1", port, sio.WSGIApp(server), threaded=True)
+    def post(environ, start_response):
+        """The same path as a chat message: an HTTP POST, emitted to the other side's socket."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = urllib.parse.parse_qs(environ["wsgi.input"].read(length).decode())
+        server.emit("live", {"text": form["body"][0]}, to=form.get("to", [None])[0])
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    app = sio.WSGIApp(server, post)
+    if mode == "gevent":
+        from gevent import pywsgi
+
+        pywsgi.WSGIServer(("127.0.0.1", port), app, log=None).serve_forever()
+    else:
+        from werkzeug.serving import run_simple
+
+        run_simple("127.0.0.1", port, app, threaded=True)
 
 
 def start(args, port):
@@ -98,20 +128,26 @@ def rss_mb(pid):
 # ---- clients ----------------------------------------------------------------------------------
 
 class Browser:
-    """Cookies and HTTP for one simulated person."""
+    """Cookies and one kept-alive HTTP connection for one simulated person (redirects are not
+    followed: the benchmark needs only the cookies they set)."""
 
     def __init__(self, base):
         self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.cookies = http.cookies.SimpleCookie()
+        self.connection = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=30)
 
     def post(self, path, **data):
-        body = urllib.parse.urlencode(data, doseq=True).encode()
-        with self.opener.open(self.base + path, body, timeout=30) as response:
-            return response.status
+        body = urllib.parse.urlencode(data, doseq=True)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie_header()}
+        self.connection.request("POST", path, body, headers)
+        response = self.connection.getresponse()
+        response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            self.cookies.load(header)
+        return response.status
 
     def cookie_header(self):
-        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+        return "; ".join(f"{name}={morsel.value}" for name, morsel in self.cookies.items())
 
 
 class Socket:
@@ -153,13 +189,15 @@ class Socket:
     def emit(self, name, data):
         self.ws.send("42" + self.prefix + json.dumps([name, data]))
 
-    def wait_after(self, moment, timeout=10):
-        """The arrival time of the first event after `moment`."""
+    def wait_after(self, moment, about, timeout=10):
+        """The arrival time of the first event after `moment` that is `about` this: a pattern
+        in the packet. Other events (a colleague's chat, the previous round's late echo) do not count."""
+        pattern = re.compile(about)
         deadline = time.monotonic() + timeout
         with self.arrived:
             while True:
-                for at, _packet in self.events:
-                    if at >= moment:
+                for at, packet in self.events:
+                    if at >= moment and pattern.search(packet):
                         return at
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -168,6 +206,10 @@ class Socket:
 
     def close(self):
         self.ws.close()
+
+
+def conversation_event(conversation_id):
+    return rf'"conversation":\s*{conversation_id}\b'
 
 
 def percentile(values, p):
@@ -184,30 +226,36 @@ def emit_figure(name, value, unit="ms", floor=None):
 
 # ---- the run ------------------------------------------------------------------------------------
 
-def measure_relay(rounds):
+def measure_relay(rounds, mode):
+    """The relay's floor on the chat's path (HTTP POST in, socket out) and socket to socket."""
     port = free_port()
-    process = start(["--relay", str(port)], port)
+    process = start(["--relay", str(port), mode], port)
     try:
         base = f"http://127.0.0.1:{port}"
         a, b = Socket(base), Socket(base)
-        sid = None  # to=None: the relay broadcasts (a and b both receive; b's arrival is timed)
-        latencies = []
-        for _ in range(rounds):
+        sender = Browser(base)
+        # to=None: the relay broadcasts (a and b both receive; b's arrival is timed)
+        by_post, by_socket = [], []
+        for n in range(rounds):
             moment = time.perf_counter()
-            a.emit("relay", {"to": sid, "text": "hello"})
-            latencies.append((b.wait_after(moment) - moment) * 1000)
+            sender.post("/relay", body=f"post {n}")
+            by_post.append((b.wait_after(moment, f"post {n}\\b") - moment) * 1000)
+            time.sleep(0.005)
+            moment = time.perf_counter()
+            a.emit("relay", {"to": None, "text": f"socket {n}"})
+            by_socket.append((b.wait_after(moment, f"socket {n}\\b") - moment) * 1000)
             time.sleep(0.005)
         a.close(), b.close()
-        return latencies
+        return by_post, by_socket
     finally:
         process.kill()
 
 
-def measure_site(args):
+def measure_site(args, mode):
     port = free_port()
     database = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
     os.environ["BENCH_AGENTS"] = str(args.agents)
-    process = start(["--serve", str(port), database], port)
+    process = start(["--serve", str(port), database, mode], port)
     base = f"http://127.0.0.1:{port}"
     sockets = []
     try:
@@ -225,7 +273,8 @@ def measure_site(args):
             browser = Browser(base)
             moment = time.perf_counter()
             browser.post("/chat/customer/", queue=1, name=f"Customer {n}")
-            join_latencies.append((max(s.wait_after(moment) for _b, s in agents) - moment) * 1000)
+            about = conversation_event(n + 1)  # conversations are numbered from 1 in join order
+            join_latencies.append((max(s.wait_after(moment, about) for _b, s in agents) - moment) * 1000)
             customers.append(browser)
         customer_sockets = [Socket(base, "/customer", c.cookie_header()) for c in customers]
         sockets += customer_sockets
@@ -241,7 +290,8 @@ def measure_site(args):
                 agent_socket = agents[(conversation_id - 1) % args.agents][1]
                 moment = time.perf_counter()
                 customers[conversation_id - 1].post("/chat/customer/message", body=f"message {round_}")
-                message_latencies.append((agent_socket.wait_after(moment) - moment) * 1000)
+                about = conversation_event(conversation_id)
+                message_latencies.append((agent_socket.wait_after(moment, about) - moment) * 1000)
 
         # (c) memory with N sockets: add idle customer-page sockets on existing conversations
         while len(sockets) < args.sockets:
@@ -261,9 +311,9 @@ def measure_site(args):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        return serve_site(int(sys.argv[2]), sys.argv[3])
+        return serve_site(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     if len(sys.argv) > 1 and sys.argv[1] == "--relay":
-        return serve_relay(int(sys.argv[2]))
+        return serve_relay(int(sys.argv[2]), sys.argv[3])
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a small run (50 customers, 5 agents, 20 chats, 200 sockets)")
     parsed = parser.parse_args()
@@ -271,14 +321,22 @@ def main():
     quick = dict(customers=50, agents=5, conversations=20, rounds=3, sockets=200)
     args = argparse.Namespace(**(quick if parsed.quick else full))
 
-    relay = measure_relay(max(100, args.conversations * args.rounds))
-    joins, messages, memory, connected = measure_site(args)
-    floor50, floor99 = percentile(relay, 50), percentile(relay, 99)
-    emit_figure("chat.join_to_agents_p50_ms", percentile(joins, 50), floor=floor50)
-    emit_figure("chat.join_to_agents_p99_ms", percentile(joins, 99), floor=floor99)
-    emit_figure("chat.message_p50_ms", percentile(messages, 50), floor=floor50)
-    emit_figure("chat.message_p99_ms", percentile(messages, 99), floor=floor99)
-    emit_figure(f"chat.rss_mb_{connected}_sockets" if connected != 1000 else "chat.rss_mb_1000_sockets", memory, unit="MB")
+    from app import DefaultConfig
+
+    site_mode = DefaultConfig.SOCKETIO_ASYNC_MODE
+    for mode in [site_mode] + [m for m in ("threading", "gevent") if m != site_mode]:
+        prefix = "chat." if mode == site_mode else f"chat.{mode}."
+        by_post, by_socket = measure_relay(max(100, args.conversations * args.rounds), mode)
+        joins, messages, memory, connected = measure_site(args, mode)
+        floor50, floor99 = percentile(by_post, 50), percentile(by_post, 99)
+        emit_figure(prefix + "join_to_agents_p50_ms", percentile(joins, 50), floor=floor50)
+        emit_figure(prefix + "join_to_agents_p99_ms", percentile(joins, 99), floor=floor99)
+        emit_figure(prefix + "message_p50_ms", percentile(messages, 50), floor=floor50)
+        emit_figure(prefix + "message_p99_ms", percentile(messages, 99), floor=floor99)
+        emit_figure(prefix + "relay_socket_p50_ms", percentile(by_socket, 50))
+        emit_figure(prefix + "relay_socket_p99_ms", percentile(by_socket, 99))
+        sockets = "1000" if connected == 1000 else str(connected)
+        emit_figure(f"{prefix}rss_mb_{sockets}_sockets", memory, unit="MB")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ commit succeeds, so no browser re-fetches data that is not there yet. Browsers t
 event into an htmx trigger on <body> (static/js/live.js).
 """
 from blinker import Namespace
-from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import event
@@ -15,11 +14,10 @@ from app import db, socketio
 
 STAFF_ROOM = "staff"
 
-# An area that needs to know whether someone has a page open listens to these (the chat's
-# grace period for an agent whose connection drops). Sent with user= and sid=, and sid=.
-signals = Namespace()
-staff_connected = signals.signal("staff-connected")
-staff_disconnected = signals.signal("staff-disconnected")
+# Areas follow staff sockets coming and going (the chat's presence) without owning the handlers.
+_signals = Namespace()
+staff_connected = _signals.signal("staff-connected")
+staff_disconnected = _signals.signal("staff-disconnected")
 
 
 def user_room(user_id):
@@ -76,9 +74,10 @@ def init_app(app):
             return False
         for room in staff_rooms(current_user):
             join_room(room)
-        staff_connected.send(current_app._get_current_object(), user=current_user._get_current_object(), sid=request.sid)
+        staff_connected.send(current_user._get_current_object())
         return True
 
     @socketio.on("disconnect")
     def disconnect_staff(reason=None):
-        staff_disconnected.send(current_app._get_current_object(), sid=request.sid)
+        if current_user.is_authenticated:
+            staff_disconnected.send(current_user._get_current_object())

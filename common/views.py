@@ -28,6 +28,8 @@ NAVIGATION = [
     ("registration.index", _l("Celia registration"), (Role.REGISTRAR, Role.MAIN_USER)),
     ("ebook.index", _l("E-book signup"), (Role.COUNTER_STAFF,)),
     ("chat.index", _l("Chat queue"), (Role.CHAT_AGENT,)),
+    # Chat agents reach the statistics from the chat desk; main users see their units' figures here.
+    ("chat.statistics", _l("Chat statistics"), (Role.MAIN_USER,)),
     ("guide.index", _l("Guide checklist"), (Role.GUIDE,)),
     ("accounts.registrars", _l("Registrars"), (Role.MAIN_USER,)),
 ]

@@ -148,11 +148,11 @@ def seed_demo_command(if_empty):
 def serve_command(host, port):
     """Serve the site with Socket.IO; deliver queued mail and watch for chat agents whose
     connection dropped, in the background."""
-    from blueprints.chat import presence
+    from blueprints.chat import staffing
 
     app = current_app._get_current_object()
     mail.start_retry_loop(app, socketio)
-    presence.start_sweep_loop(app, socketio)
+    staffing.start_sweep_loop(app, socketio)
     click.echo(f"Serving on http://{host}:{port}")
     # Flask's CLI refuses app.run() inside a command, so serve through Werkzeug directly;
     # Socket.IO rides on it in threading mode (simple-websocket for WebSocket).

@@ -18,7 +18,6 @@ def purge_command(dry_run):
         kept = "not kept" if queue.keep_days == 0 else f"kept {queue.keep_days} d"
         click.echo(f"{queue.name} (#{queue.id}, {kept}): {verb_purged} {result.purged} transcript(s), "
                    f"{verb_anonymised} {result.anonymised} customer name(s)")
-    if internal is not None:
-        click.echo(f"Internal chat: {verb_purged} {internal} message(s)")
+    click.echo(f"Internal chat: {verb_purged} {internal} message(s)")
     if dry_run:
         click.echo("Dry run: nothing was changed.")

@@ -2,13 +2,20 @@
 
 Staff use the default namespace of common.live (rooms per unit); a customer's socket joins
 only the rooms of their own conversation and its queue. Messages themselves go over HTTP
-(rate-limited, committed first); sockets only say that something changed.
+(rate-limited, committed first); sockets only say that something changed, and carry the
+signals of a video call between the serving agent and the customer (blueprints/chat/video.py).
+
+Staff sockets coming and going, the desk's heartbeat and logging out of the site update the
+presence colleagues see in the internal chat (blueprints/chat/internal.py); an agent left
+without a live socket starts the grace period before their customers return to the queue
+(blueprints/chat/staffing.py).
 """
 from flask import session
+from flask_login import current_user, user_logged_out
 from flask_socketio import join_room
 
 from app import socketio
-from blueprints.chat import presence, service
+from blueprints.chat import internal, service, staffing, video
 from common import live
 
 
@@ -22,12 +29,49 @@ def connect_customer(auth=None):
     return True
 
 
-# Staff sockets (common.live): an agent whose last page closes starts a grace period.
 @live.staff_connected.connect
-def staff_connected(app, user, sid):
-    presence.socket_connected(user, sid)
+def staff_connected(user):
+    internal.socket_connected(user)
+    staffing.agent_back(user)
 
 
 @live.staff_disconnected.connect
-def staff_disconnected(app, sid):
-    presence.socket_disconnected(sid)
+def staff_disconnected(user):
+    internal.socket_disconnected(user)
+    staffing.agent_maybe_gone(user)  # after the count went down: was it the last socket?
+
+
+@user_logged_out.connect
+def staff_logged_out(app, user):
+    internal.logged_out(user)
+    staffing.agent_maybe_gone(user)
+
+
+@socketio.on("chat-presence")
+def still_here():
+    """The agent desk's heartbeat; only a logged-in staff socket exists on this namespace."""
+    if current_user.is_authenticated:
+        internal.heard_from(current_user._get_current_object())
+        staffing.agent_back(current_user._get_current_object())
+
+
+@socketio.on("video")
+def agent_video_signal(message):
+    """A video signal from a staff socket; the answer (an acknowledgement) says whether it was relayed."""
+    if not current_user.is_authenticated or not current_user.active:
+        return {"ok": False}
+    try:
+        video.signal_from_agent(current_user, message)
+    except video.SignalRefused:
+        return {"ok": False}
+    return {"ok": True}
+
+
+@socketio.on("video", namespace=service.CUSTOMER_NAMESPACE)
+def customer_video_signal(message):
+    """A video signal from a customer's socket: only for the conversation of their own token."""
+    try:
+        video.signal_from_customer(service.conversation_for_token(session.get("chat_customer")), message)
+    except video.SignalRefused:
+        return {"ok": False}
+    return {"ok": True}

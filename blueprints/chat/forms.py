@@ -1,13 +1,16 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import LANGUAGES
 from blueprints.chat.retention import MAX_KEEP_DAYS
-from blueprints.chat.service import MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, WAITING_MESSAGE_MAX_LENGTH
+from blueprints.chat.service import (
+    MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, TRANSFER_NOTE_MAX_LENGTH, WAITING_MESSAGE_MAX_LENGTH,
+)
+from blueprints.chat.statistics import MAX_DAYS
 
 DAYS_MESSAGE = _l("Give a whole number of days from 0 to %(max)d.", max=MAX_KEEP_DAYS)
 EMAIL_MESSAGE = _l("Enter an email address like name@example.fi.")
@@ -67,11 +70,6 @@ class TranscriptForm(FlaskForm):
                        validators=[InputRequired(_l("Give the customer's email address.")), Email(EMAIL_MESSAGE), Length(max=254)])
     language = SelectField(_l("Language of the email"), choices=list(LANGUAGES.items()))
 
-    def __init__(self, *args, **kwargs):
-        # Its own ids on the desk page, beside the other forms.
-        kwargs.setdefault("prefix", "transcript")
-        super().__init__(*args, **kwargs)
-
 
 class QuestionForm(FlaskForm):
     """A waiting customer of an unstaffed queue leaves a question by email instead."""
@@ -81,3 +79,42 @@ class QuestionForm(FlaskForm):
                                    Email(EMAIL_MESSAGE), Length(max=254)])
     question = TextAreaField(_l("Your question"),
                              validators=[DataRequired(_l("Write your question.")), Length(max=MESSAGE_MAX_LENGTH)])
+
+
+def optional_id(value):
+    """A select's value as an id; the empty "choose" option is None."""
+    return int(value) if value not in (None, "") else None
+
+
+class TransferForm(FlaskForm):
+    target = SelectField(_l("Target queue"), coerce=optional_id, validators=[DataRequired(_l("Choose a queue."))])
+    note = TextAreaField(_l("Note for the next agent (optional)"),
+                         validators=[Optional(), Length(max=TRANSFER_NOTE_MAX_LENGTH)])
+
+
+class IsoDateField(DateField):
+    """A date as <input type="date"> sends it, with a message that says how to write one."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Give a date as YYYY-MM-DD.")) from None
+
+
+class StatisticsForm(FlaskForm):
+    """The period and queue of the statistics; a GET filter that changes nothing, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    start = IsoDateField(_l("From"), validators=[DataRequired(_l("Give a date as YYYY-MM-DD."))])
+    end = IsoDateField(_l("To"), validators=[DataRequired(_l("Give a date as YYYY-MM-DD."))])
+    queue = SelectField(_l("Queue"), coerce=optional_id)
+
+    def validate_end(self, field):
+        if self.start.data and field.data:
+            if field.data < self.start.data:
+                raise ValidationError(_l("The end date is before the start date."))
+            if (field.data - self.start.data).days >= MAX_DAYS:
+                raise ValidationError(_l("Choose at most %(days)d days.", days=MAX_DAYS))

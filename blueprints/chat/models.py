@@ -1,8 +1,9 @@
-"""Chat queue: service queues, agents logged in to customer service, conversations, messages."""
+"""Chat queue: service queues, agents logged in to customer service, conversations, messages;
+the internal chat between colleagues and their presence."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, String, Table, Text
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import db
@@ -71,9 +72,11 @@ class AgentSession(db.Model):
 
 
 class Conversation(db.Model):
-    """One customer's visit to a queue: waiting, served by one agent, then ended or removed."""
+    """One customer's visit to the chat: waiting, served by one agent, then ended or removed.
+    A transfer moves the same conversation, with its history, to another queue."""
 
     __tablename__ = "chat_conversation"
+    __table_args__ = (Index("ix_chat_conversation_queue_joined", "queue_id", "joined_at"),)  # statistics
 
     id: Mapped[int] = mapped_column(primary_key=True)
     queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"), index=True)
@@ -98,10 +101,24 @@ class Conversation(db.Model):
     messages: Mapped[list["ChatMessage"]] = relationship(
         back_populates="conversation", order_by="ChatMessage.id", cascade="all, delete-orphan"
     )
+    transfers: Mapped[list["QueueTransfer"]] = relationship(
+        back_populates="conversation", order_by="QueueTransfer.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_open(self):
         return self.state in (ConversationState.WAITING, ConversationState.SERVED)
+
+    @property
+    def last_transfer(self):
+        return self.transfers[-1] if self.transfers else None
+
+    @property
+    def queue_chain(self):
+        """The queues the customer has been in, first to current (General → Specialist)."""
+        if not self.transfers:
+            return [self.queue]
+        return [self.transfers[0].from_queue] + [t.to_queue for t in self.transfers]
 
 
 class ChatMessage(db.Model):
@@ -119,13 +136,103 @@ class ChatMessage(db.Model):
     conversation = relationship(Conversation, back_populates="messages")
 
 
-class AgentSocket(db.Model):
-    """A live staff socket of a chat agent. An agent with no row here has no page open; the
-    owning server process refreshes seen_at, so rows of a process that died go stale."""
+class StaffPresence(db.Model):
+    """Whether a staff member's browsers are connected. Kept in the database, not in a server
+    process, because one person's sockets may land on different processes."""
 
-    __tablename__ = "chat_agent_socket"
+    __tablename__ = "chat_staff_presence"
 
-    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
-    connected_at: Mapped[datetime] = mapped_column(default=utcnow)
-    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    sockets: Mapped[int] = mapped_column(default=0)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InternalConversation(db.Model):
+    """A one-to-one chat between two colleagues. The pair is stored once, lower user id first,
+    so starting a chat with someone twice finds the same conversation."""
+
+    __tablename__ = "chat_internal_conversation"
+    __table_args__ = (UniqueConstraint("first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    second_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Per participant: shown in their active conversations; has lines they have not read.
+    listed_by_first: Mapped[bool] = mapped_column(default=False)
+    listed_by_second: Mapped[bool] = mapped_column(default=False)
+    unread_by_first: Mapped[bool] = mapped_column(default=False)
+    unread_by_second: Mapped[bool] = mapped_column(default=False)
+
+    first = relationship("User", foreign_keys=[first_id])
+    second = relationship("User", foreign_keys=[second_id])
+    messages: Mapped[list["InternalMessage"]] = relationship(
+        back_populates="conversation", order_by="InternalMessage.id", cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    def has(self, user):
+        return user.id in (self.first_id, self.second_id)
+
+    def other(self, user):
+        """The colleague this user chats with."""
+        return self.second if user.id == self.first_id else self.first
+
+    def _side(self, user):
+        return "first" if user.id == self.first_id else "second"
+
+    def unread_for(self, user):
+        return getattr(self, f"unread_by_{self._side(user)}")
+
+    def set_unread(self, user, value):
+        setattr(self, f"unread_by_{self._side(user)}", value)
+
+    def listed_for(self, user):
+        return getattr(self, f"listed_by_{self._side(user)}")
+
+    def set_listed(self, user, value):
+        setattr(self, f"listed_by_{self._side(user)}", value)
+
+
+class InternalMessage(db.Model):
+    """A line written by a colleague; removed by age (see internal.purge_internal_messages)."""
+
+    __tablename__ = "chat_internal_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("chat_internal_conversation.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    conversation = relationship(InternalConversation, back_populates="messages")
+
+
+class QueueTransfer(db.Model):
+    """A served customer moved by the serving agent to another queue, with a note for the next agent.
+
+    `served_at` keeps when service began in the queue left behind: the conversation's own
+    served_at starts again in the new queue, and the statistics need both visits."""
+
+    __tablename__ = "chat_queue_transfer"
+    __table_args__ = (
+        Index("ix_chat_queue_transfer_from_at", "from_queue_id", "transferred_at"),
+        Index("ix_chat_queue_transfer_to_at", "to_queue_id", "transferred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("chat_conversation.id", ondelete="CASCADE"), index=True)
+    from_queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"))
+    to_queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    transferred_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    transferred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    served_at: Mapped[datetime | None]
+
+    conversation = relationship(Conversation, back_populates="transfers")
+    from_queue = relationship(ChatQueue, foreign_keys=[from_queue_id])
+    to_queue = relationship(ChatQueue, foreign_keys=[to_queue_id])
+    transferred_by = relationship("User")

@@ -6,7 +6,8 @@ from a kept transcript. `flask --app app chat purge` (blueprints/chat/cli.py) ap
 
 Only ended or removed conversations are touched; a waiting or served customer never is. The
 conversation row itself stays, without the name and without messages, because the queue
-statistics count chats and waiting times from it; nothing in it then names the customer.
+statistics count chats and waiting times from it; nothing in it then names the customer. The
+same command purges internal staff messages as internal.py's retention says.
 """
 import re
 from dataclasses import dataclass
@@ -16,7 +17,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app import db
-from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState, Sender
+from blueprints.chat import internal
+from blueprints.chat.models import (
+    ChatMessage, ChatQueue, Conversation, ConversationState, InternalMessage, QueueTransfer, Sender,
+)
 from common import audit
 
 MAX_KEEP_DAYS = 3650  # ten years: more than any archive rule asks of a chat
@@ -96,6 +100,11 @@ def purge_queue(queue, now, dry_run=False):
         return result
     for ids in _batches(purge):
         db.session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(ids)))
+        # A transfer stays for the statistics; its note, written about the customer, goes.
+        db.session.execute(
+            update(QueueTransfer).where(QueueTransfer.conversation_id.in_(ids)).values(note="")
+            .execution_options(synchronize_session=False)
+        )
         db.session.execute(
             update(Conversation).where(Conversation.id.in_(ids))
             .values(customer_name="", purged_at=now, anonymised_at=func.coalesce(Conversation.anonymised_at, now))
@@ -105,7 +114,8 @@ def purge_queue(queue, now, dry_run=False):
         result.purged += len(ids)
     if anonymise is not None:
         for ids in _batches(anonymise):
-            found = select(Conversation).where(Conversation.id.in_(ids)).options(selectinload(Conversation.messages))
+            found = (select(Conversation).where(Conversation.id.in_(ids))
+                     .options(selectinload(Conversation.messages), selectinload(Conversation.transfers)))
             for conversation in db.session.scalars(found):
                 anonymise_conversation(conversation, now)
             db.session.commit()
@@ -125,35 +135,41 @@ def _name_pattern(name):
 
 def anonymise_conversation(conversation, now):
     """Remove the customer's name from a kept transcript: the name itself, the customer's
-    lines' author, and the name where anyone wrote it in a message ("Hei Toni!")."""
+    lines' author, and the name where anyone wrote it in a message ("Hei Toni!") or in a
+    transfer note."""
     pattern = _name_pattern(conversation.customer_name)
     for message in conversation.messages:
         if message.sender == Sender.CUSTOMER:
             message.author_name = ""
         if pattern is not None and message.sender != Sender.SYSTEM:
             message.body = pattern.sub(NAME_PLACEHOLDER, message.body)
+    for transfer in conversation.transfers:
+        if pattern is not None:
+            transfer.note = pattern.sub(NAME_PLACEHOLDER, transfer.note)
     conversation.customer_name = ""
     conversation.anonymised_at = now
 
 
 def purge_internal_chat(now, dry_run=False):
-    """Hook for internal staff chat: its messages are kept only as long as the retention
-    setting says. Internal chat is not part of this module; when it is there, call its
-    purge_internal_messages(older_than=now - <its retention>) here and return how many were
-    removed. Returns None while there is no internal chat to purge."""
-    return None
+    """Internal staff messages are kept CHAT_INTERNAL_RETENTION_DAYS (the rule is in
+    internal.py). Returns how many messages were (or, in a dry run, would be) removed."""
+    cutoff = internal.internal_retention_cutoff(now)
+    if dry_run:
+        return db.session.scalar(select(func.count()).select_from(InternalMessage).where(InternalMessage.sent_at < cutoff))
+    return internal.purge_internal_messages(cutoff)
 
 
 def purge(now, dry_run=False):
     """Apply every queue's retention setting. Safe to run again at any time: what was done is
     not done twice. Writes one audit event with the figures (not for a dry run)."""
-    results = [purge_queue(queue, now, dry_run) for queue in db.session.scalars(select(ChatQueue).order_by(ChatQueue.name, ChatQueue.id))]
-    internal = purge_internal_chat(now, dry_run)
+    queues = db.session.scalars(select(ChatQueue).order_by(ChatQueue.name, ChatQueue.id)).all()
+    results = [purge_queue(queue, now, dry_run) for queue in queues]
+    internal_messages = purge_internal_chat(now, dry_run)
     if not dry_run:
         audit.record(
             "chat.purged",
             queues={str(r.queue.id): {"purged": r.purged, "anonymised": r.anonymised} for r in results},
-            internal_messages=internal,
+            internal_messages=internal_messages,
         )
         db.session.commit()
-    return results, internal
+    return results, internal_messages

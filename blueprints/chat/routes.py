@@ -2,16 +2,25 @@
 
 Routes are thin; the rules live in blueprints/chat/service.py.
 """
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, ngettext
+import csv
+import io
+import json
+
+from babel.dates import format_skeleton
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app import db, limiter
-from blueprints.accounts.models import Unit
-from blueprints.chat import bp, presence, service
-from blueprints.chat.forms import JoinForm, QueueForm, QuestionForm, ServiceLoginForm, TranscriptForm, WaitingMessageForm
-from blueprints.chat.models import ChatQueue, Conversation, ConversationState
+from blueprints.accounts.models import Unit, User
+from blueprints.chat import bp, internal, service, staffing, statistics
+from blueprints.chat import video as chat_video
+from blueprints.chat.forms import (
+    JoinForm, QuestionForm, QueueForm, ServiceLoginForm, StatisticsForm, TranscriptForm, TransferForm, WaitingMessageForm,
+)
+from blueprints.chat.models import ChatQueue, Conversation, ConversationState, InternalConversation
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
 from common.views import render_form
@@ -55,7 +64,7 @@ def customer():
 def _customer_context(conversation, question_form=None):
     # Nobody serves the queue: the waiting customer is told so, and may leave the question by
     # email when the queue has a contact address.
-    unstaffed = conversation.state == ConversationState.WAITING and not presence.is_staffed(conversation.queue)
+    unstaffed = conversation.state == ConversationState.WAITING and not staffing.is_staffed(conversation.queue)
     if question_form is None and unstaffed and conversation.queue.contact_email:
         question_form = QuestionForm(formdata=None)
     return {
@@ -98,13 +107,13 @@ def customer_question():
     conversation = _my_conversation()
     if conversation is None:
         return render_template("chat/_customer_gone.html")
-    if not presence.may_leave_question(conversation):
+    if not staffing.may_leave_question(conversation):
         # An agent logged in meanwhile, or the visit ended: the page shows the chat as it is now.
         return render_template("chat/_customer_conversation.html", conversation=conversation,
                                **_customer_context(conversation)), 409
     form = QuestionForm()
     if form.validate_on_submit():
-        presence.leave_question_by_email(conversation, form.email.data.strip(), form.question.data)
+        staffing.leave_question_by_email(conversation, form.email.data.strip(), form.question.data)
         return render_template("chat/_customer_conversation.html", conversation=conversation,
                                **_customer_context(conversation))
     return render_template("chat/_customer_conversation.html", conversation=conversation,
@@ -135,19 +144,34 @@ def _conversation_or_403(conversation_id):
     return conversation
 
 
+def _internal_or_403(conversation_id):
+    conversation = db.get_or_404(InternalConversation, conversation_id)
+    if not internal.may_take_part(current_user, conversation):
+        abort(403)
+    return conversation
+
+
 def _agent_context():
-    """What the four columns need: my service login, my queues, the chosen queue and chat."""
+    """What the four columns need: my service login, my queues, the chosen queue and chat;
+    or, with `colleagues`, the internal-chat colleagues in the second column and, with
+    `internal`, one internal chat in the third."""
     agent = service.agent_session(current_user)
     queues = agent.queues if agent else []
-    queue = conversation = None
+    queue = conversation = internal_chat = None
     queue_id = request.args.get("queue", type=int)
     conversation_id = request.args.get("conversation", type=int)
+    internal_id = request.args.get("internal", type=int)
+    colleagues_view = request.args.get("colleagues", type=int) == 1
     if queue_id:
         queue = _queue_or_403(queue_id)
     if conversation_id:
         conversation = _conversation_or_403(conversation_id)
         queue = queue or conversation.queue
+    if internal_id:
+        internal_chat = _internal_or_403(internal_id)
     counts = service.waiting_counts([q.id for q in queues])
+    state = (("queue", queue and queue.id), ("conversation", conversation_id),
+             ("colleagues", 1 if colleagues_view else None), ("internal", internal_id))
     return {
         "agent": agent,
         "queues": queues,
@@ -157,8 +181,12 @@ def _agent_context():
         "conversation": conversation,
         "customers": service.customers_of(queue.id) if queue else [],
         "served": service.served_by(current_user),
-        "transcript_form": TranscriptForm(formdata=None, language=str(get_locale())),
-        "state_args": {k: v for k, v in (("queue", queue and queue.id), ("conversation", conversation_id)) if v},
+        "colleagues_view": colleagues_view,
+        "colleagues": internal.colleagues_of(current_user) if colleagues_view else [],
+        "internal_chat": internal_chat,
+        "internal_chats": internal.conversations_of(current_user),
+        "transcript_form": TranscriptForm(formdata=None, prefix="transcript", language=str(get_locale())),
+        "state_args": {k: v for k, v in state if v},
     }
 
 
@@ -174,6 +202,8 @@ def index():
     context = _agent_context()
     if context["conversation"] is not None:
         service.mark_read_by_agent(context["conversation"], current_user)
+    if context["internal_chat"] is not None:
+        internal.mark_read(context["internal_chat"], current_user)
     return render_template("chat/index.html", login_form=_login_form(), **context)
 
 
@@ -199,7 +229,7 @@ def service_login():
 def service_logout():
     """Log out of customer service; the last agent of a queue where customers wait is warned
     first and logs out only with "Log out anyway"."""
-    warning = presence.queues_left_unstaffed(current_user)
+    warning = staffing.queues_left_unstaffed(current_user)
     if warning and request.form.get("confirm") != "yes":
         return render_template("chat/index.html", login_form=_login_form(), logout_warning=warning, **_agent_context())
     service.log_out_of_service(current_user)
@@ -263,8 +293,20 @@ def claim(conversation_id):
 @bp.route("/conversations/<int:conversation_id>/video", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def video(conversation_id):
+    """Start a video chat (a waiting customer is claimed first). The page's chat-video.js learns
+    the new call from a response header and waits for the customer to accept."""
     conversation = _conversation_or_403(conversation_id)
-    return _answer_chat(conversation, error=_("Video chat is not available yet. Use the text chat."), status=409)
+    try:
+        call = chat_video.start(conversation, current_user)
+    except service.NotAllowed:
+        abort(403)
+    except service.ChatError as refusal:
+        db.session.refresh(conversation)
+        return _answer_chat(conversation, error=str(refusal), status=409)
+    db.session.refresh(conversation)
+    html, status = _answer_chat(conversation)
+    invited = {"conversation": conversation.id, "call": call, "customer": conversation.customer_name}
+    return html, status, {"X-Chat-Video-Call": json.dumps(invited)}
 
 
 @bp.route("/conversations/<int:conversation_id>/release", methods=["POST"])
@@ -305,7 +347,7 @@ def email_transcript(conversation_id):
     conversation = _conversation_or_403(conversation_id)
     if not service.may_email_transcript(current_user, conversation):
         abort(403)
-    form = TranscriptForm()
+    form = TranscriptForm(prefix="transcript")
     error = None
     if form.validate_on_submit():
         try:
@@ -317,7 +359,54 @@ def email_transcript(conversation_id):
     context.update(conversation=conversation, queue=conversation.queue,
                    transcript_form=form if form.errors else context["transcript_form"])
     status = 422 if form.errors else 409 if error else 200
-    return render_template("chat/_chat.html", error=error, **context), status
+    # The answer replaces the form (the live refreshes keep it as typed).
+    return render_template("chat/_chat.html", error=error, transcript_answer=True, **context), status
+
+
+def _transfer_form(conversation):
+    form = TransferForm(prefix="transfer")
+    form.target.choices = [("", _("Choose a queue"))] + [
+        (q.id, f"{q.name} ({q.unit.name})" + ("" if q.is_open else f" – {_('closed')}"))
+        for q in service.transfer_targets(current_user, conversation)
+    ]
+    return form
+
+
+def _transfer_refused(conversation, form, refusal):
+    if isinstance(refusal, service.NotAllowed):
+        abort(403)
+    return render_template("chat/_transfer.html", c=conversation, form=form, error=str(refusal)), 409
+
+
+@bp.route("/conversations/<int:conversation_id>/transfer")
+@roles_required(Role.CHAT_AGENT)
+def transfer_form(conversation_id):
+    """The transfer control: target queue and note. It opens in a box the live refreshes of the
+    chat column keep (hx-preserve), so a half-written note survives other customers' messages."""
+    conversation = _conversation_or_403(conversation_id)
+    form = _transfer_form(conversation)
+    try:
+        service.check_may_transfer(current_user, conversation)
+    except service.ChatError as refusal:
+        return _transfer_refused(conversation, form, refusal)
+    return render_template("chat/_transfer.html", c=conversation, form=form)
+
+
+@bp.route("/conversations/<int:conversation_id>/transfer", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def transfer(conversation_id):
+    conversation = _conversation_or_403(conversation_id)
+    form = _transfer_form(conversation)
+    if not form.validate_on_submit():
+        return render_form("chat/_transfer.html", form, c=conversation)
+    try:
+        service.transfer(conversation, form.target.data, form.note.data, current_user)
+    except service.ChatError as refusal:
+        return _transfer_refused(conversation, form, refusal)
+    db.session.refresh(conversation)
+    html, status = _answer_chat(conversation)
+    # Done: the whole chat column shows the customer in the new queue, the box goes with it.
+    return html, status, {"HX-Retarget": "#chat-view", "HX-Reswap": "innerHTML"}
 
 
 @bp.route("/queues/<int:queue_id>/settings", methods=["GET", "POST"])
@@ -332,6 +421,49 @@ def queue_settings(queue_id):
     html, status = render_form("chat/_settings.html", form, queue=queue, saved=saved,
                                agents=service.active_agents(queue.id))
     return html, status
+
+
+# ---- internal chat between colleagues -------------------------------------------------------------
+
+@bp.route("/partials/colleagues")
+@roles_required(Role.CHAT_AGENT)
+def colleague_list():
+    return render_template("chat/_colleagues.html", **_agent_context())
+
+
+@bp.route("/colleagues/<int:user_id>/chat", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def internal_start(user_id):
+    """Pressing a colleague's name opens our chat (the same one every time)."""
+    try:
+        conversation = internal.start_chat(current_user, db.session.get(User, user_id))
+    except service.NotAllowed:
+        abort(403)
+    return redirect(url_for("chat.index", colleagues=1, internal=conversation.id))
+
+
+def _answer_internal(conversation, error=None, status=200, draft=""):
+    """The chat column with an internal chat (after sending: with the refusal and the draft)."""
+    return render_template("chat/_internal_chat.html", internal_chat=conversation, error=error, draft=draft), status
+
+
+@bp.route("/partials/internal/<int:conversation_id>")
+@roles_required(Role.CHAT_AGENT)
+def internal_chat(conversation_id):
+    conversation = _internal_or_403(conversation_id)
+    internal.mark_read(conversation, current_user)
+    return _answer_internal(conversation)
+
+
+@bp.route("/internal/<int:conversation_id>/messages", methods=["POST"])
+@roles_required(Role.CHAT_AGENT)
+def internal_send(conversation_id):
+    conversation = _internal_or_403(conversation_id)
+    try:
+        internal.send(conversation, current_user, request.form.get("body"))
+    except service.ChatError as refusal:
+        return _answer_internal(conversation, error=str(refusal), status=422, draft=request.form.get("body", ""))
+    return _answer_internal(conversation)
 
 
 # ---- queue admin (service admins) ---------------------------------------------------------------
@@ -361,6 +493,80 @@ def admin_queue(queue_id=None):
     return render_form("chat/admin_queue.html", form, queue=queue)
 
 
+@bp.context_processor
+def video_settings():
+    """The STUN/TURN servers for the video chat panel (none by default: a local network needs none)."""
+    return {"video_ice_servers": chat_video.ice_servers()}
+
+
+# ---- statistics (service admins: all units; chat agents and main users: their own) ------------------
+
+def _statistics_request():
+    """The validated period and queues asked for, or the form with its errors."""
+    queues = statistics.visible_queues(current_user)
+    start, end = statistics.default_period()
+    form = StatisticsForm(formdata=request.args, start=start, end=end)
+    form.queue.choices = [("", _("All my queues"))] + [(q.id, f"{q.name} ({q.unit.name})") for q in queues]
+    valid = form.validate()
+    chosen = [q for q in queues if q.id == form.queue.data] if form.queue.data else queues
+    return form, valid, chosen
+
+
+@bp.route("/statistics", endpoint="statistics")
+@roles_required(Role.CHAT_AGENT, Role.MAIN_USER)
+def statistics_page():
+    form, valid, queues = _statistics_request()
+    if not valid:
+        return render_form("chat/statistics.html", form, refused=True, figures=None)
+    figures = statistics.figures(queues, form.start.data, form.end.data)
+    csv_args = {"start": figures.start.isoformat(), "end": figures.end.isoformat()}
+    if form.queue.data:
+        csv_args["queue"] = form.queue.data
+    return render_form("chat/statistics.html", form, figures=figures, bars=statistics.chart_bars(figures.days),
+                       chart=statistics, csv_args=csv_args)
+
+
+@bp.route("/statistics.csv")
+@roles_required(Role.CHAT_AGENT, Role.MAIN_USER)
+def statistics_csv():
+    form, valid, queues = _statistics_request()
+    if not valid:
+        return " ".join(str(e) for errors in form.errors.values() for e in errors), 422, {"Content-Type": "text/plain; charset=utf-8"}
+    figures = statistics.figures(queues, form.start.data, form.end.data)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", "queue", "unit", "chats", "median_wait_seconds", "p90_wait_seconds",
+                     "median_chat_seconds", "left_before_served", "transfers_out"])
+    for r in figures.rows:
+        writer.writerow([r.day.isoformat(), r.queue.name, r.queue.unit.name, r.chats, _csv_number(r.median_wait),
+                         _csv_number(r.p90_wait), _csv_number(r.median_length), r.left_unserved, r.transfers_out])
+    filename = f"chat-statistics-{figures.start.isoformat()}-{figures.end.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _csv_number(value):
+    """Seconds as written in the CSV: whole seconds, a half where a median falls between two."""
+    if value is None:
+        return ""
+    return int(value) if value == int(value) else round(value, 1)
+
+
+@bp.app_template_filter("chat_duration")
+def chat_duration(seconds):
+    """Seconds as minutes and seconds (2:05); a dash when there is nothing to show."""
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@bp.app_template_filter("chat_day")
+def chat_day(day, short=False):
+    """A date the user's way: day and month under a chart bar, the full short date in tables."""
+    return format_skeleton("Md", day, locale=get_locale()) if short else format_date(day, "short")
+
+
 @bp.app_template_filter("chat_system")
 def chat_system_notice(code):
     return service.SYSTEM_NOTICES.get(code, code)
@@ -381,3 +587,24 @@ def chat_state_label(state):
         ConversationState.ENDED: _("ended"),
         ConversationState.REMOVED: _("removed"),
     }[state]
+
+
+@bp.app_template_filter("chat_presence")
+def chat_presence_label(presence, serving=0):
+    """A colleague's presence in words (the dot beside it is only decoration)."""
+    if serving:
+        if presence == internal.Presence.ONLINE:
+            return ngettext("online, serving %(num)d customer", "online, serving %(num)d customers", serving)
+        if presence == internal.Presence.AWAY:
+            return ngettext("away, serving %(num)d customer", "away, serving %(num)d customers", serving)
+    return {
+        internal.Presence.ONLINE: _("online"),
+        internal.Presence.AWAY: _("away"),
+        internal.Presence.OFFLINE: _("offline"),
+    }[presence]
+
+
+@bp.app_template_global("chat_presence_of")
+def chat_presence_of(user):
+    """(presence, customers served) of one colleague, for the internal chat's heading."""
+    return internal.presence_of([user.id])[user.id]

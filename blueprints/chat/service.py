@@ -12,9 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import db
-from blueprints.chat.models import AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, Sender
+from blueprints.chat.models import (
+    AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, QueueTransfer, Sender,
+)
 from common import audit, live, mail
 from common.access import Role
 from common.clock import utcnow
@@ -22,6 +25,7 @@ from common.clock import utcnow
 MESSAGE_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 60
 WAITING_MESSAGE_MAX_LENGTH = 1000
+TRANSFER_NOTE_MAX_LENGTH = 1000
 CUSTOMER_NAMESPACE = "/customer"
 
 # System lines are stored as codes and translated for whoever reads them.
@@ -34,6 +38,7 @@ SYSTEM_NOTICES = {
     "transcript_sent": _l("A transcript of this chat has been sent by email."),
     "agent_lost": _l("The agent's connection was lost. You are back in the queue; another agent will continue."),
     "question_emailed": _l("Your question has been sent to the library by email. The answer will come by email."),
+    "transferred": _l("You have been transferred to another queue. Please wait, an agent there will continue the chat."),
 }
 
 
@@ -89,7 +94,8 @@ def conversation_for_token(signed):
         token = _signer().loads(signed)
     except BadSignature:
         return None
-    return db.session.scalar(select(Conversation).where(Conversation.token == token))
+    # The queue comes along: every customer request needs its unit to announce changes.
+    return db.session.scalar(select(Conversation).options(joinedload(Conversation.queue)).where(Conversation.token == token))
 
 
 # ---- queues -------------------------------------------------------------------------------
@@ -151,6 +157,7 @@ def customers_of(queue_id):
         .where(Conversation.queue_id == queue_id,
                Conversation.state.in_([ConversationState.WAITING, ConversationState.SERVED]))
         .order_by(Conversation.state.desc(), Conversation.joined_at, Conversation.id)
+        .options(selectinload(Conversation.transfers))  # the note of a transfer shows in the list
     ).all()
 
 
@@ -367,7 +374,8 @@ def clean_body(body):
 
 
 def _send(conversation, sender, author, body, **unread):
-    message = ChatMessage(conversation=conversation, sender=sender, author_name=author, body=clean_body(body))
+    # By id, not by relationship: appending to conversation.messages would load every earlier line.
+    message = ChatMessage(conversation_id=conversation.id, sender=sender, author_name=author, body=clean_body(body))
     db.session.add(message)
     for flag, value in unread.items():
         setattr(conversation, flag, value)
@@ -422,3 +430,59 @@ def email_transcript(conversation, user, address, language):
     audit.record("chat.transcript_sent", obj=conversation, unit=conversation.queue.unit_id, recipient=address)
     _announce(conversation, line_changed=False)
     db.session.commit()
+
+
+# ---- queue transfer -------------------------------------------------------------------------
+
+def transfer_targets(user, conversation):
+    """The queues an agent may move a customer to: every queue the agent may serve, closed ones
+    too (a specialist opens a closed queue when needed), except the customer's current queue."""
+    return [q for q in queues_of_agent(user) if q.id != conversation.queue_id]
+
+
+def check_may_transfer(user, conversation):
+    """Only the agent serving the customer transfers them (colleagues only read the chat)."""
+    _may_act(user, conversation)
+    if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
+        raise ChatError(_l("Only the agent serving this customer can transfer them to another queue."))
+
+
+def transfer(conversation, target_queue_id, note, user):
+    """The serving agent moves a served customer to another queue with an optional note for the next agent.
+
+    The same conversation goes along with its whole history and waits in the target queue with no
+    agent (keeping its join time, as a release does). The customer is told, and the target queue's
+    agents hear of a new customer. Like a claim, one conditional UPDATE: a transfer racing the
+    customer's leaving or a second click changes nothing and is refused.
+    """
+    check_may_transfer(user, conversation)
+    target = db.session.get(ChatQueue, target_queue_id)
+    if target is None or not may_serve(user, target):
+        raise NotAllowed()
+    if target.id == conversation.queue_id:
+        raise ChatError(_l("The customer is already in this queue."))
+    source, served_at = conversation.queue, conversation.served_at
+    result = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.state == ConversationState.SERVED,
+               Conversation.agent_id == user.id)
+        .values(queue_id=target.id, state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ChatError(_l("Only the agent serving this customer can transfer them to another queue."))
+    db.session.refresh(conversation)
+    record = QueueTransfer(from_queue_id=source.id, to_queue_id=target.id, transferred_by_id=user.id,
+                           note=(note or "").strip()[:TRANSFER_NOTE_MAX_LENGTH], served_at=served_at)
+    conversation.transfers.append(record)
+    _system_line(conversation, "transferred")
+    db.session.flush()
+    audit.record("chat.transferred", obj=conversation, unit=source.unit_id, actor=user, from_queue=source.id,
+                 to_queue=target.id, transfer=record.id, with_note=bool(record.note))
+    _announce(conversation)  # the target queue's agents and waiting customers, and this customer
+    if source.unit_id != target.unit_id:
+        live.announce("chat-changed", room=live.unit_room(source.unit_id), queue=source.id,
+                      conversation=conversation.id)
+    db.session.commit()
+    return record

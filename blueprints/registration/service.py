@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import false, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.fi import hetu as stdnum_hetu
 from werkzeug.security import generate_password_hash
@@ -187,7 +188,10 @@ class CheckResult:
 
 
 def find_by_hetu(code):
-    return db.session.scalar(select(Customer).where(Customer.hetu_hash == hetu_hash(code)))
+    # The unit comes in the same query: every check that finds someone shows the unit's name.
+    return db.session.scalar(
+        select(Customer).options(joinedload(Customer.unit)).where(Customer.hetu_hash == hetu_hash(code))
+    )
 
 
 def check_hetu(raw, unit):

@@ -7,6 +7,7 @@
   let audio = null;
   let lastWaiting = 0;
   let lastMessages = null;
+  let reminder = null;
 
   document.body.addEventListener("keydown", function (e) {
     const box = e.target;
@@ -27,6 +28,7 @@
     osc.start();
     osc.stop(audio.currentTime + 0.4);
     document.body.dataset.chatBeeps = String(Number(document.body.dataset.chatBeeps || 0) + 1);
+    document.body.dataset.chatLastBeep = String(Date.now());
   }
 
   function soundButton() {
@@ -43,9 +45,44 @@
     beep();
   });
 
+  // A live refresh re-renders the chat while someone may be typing: carry the unsent text over
+  // to the new message box of the same chat (htmx itself restores the focus and the caret).
+  // The answer to a send is left alone: it clears the box, or keeps the text with the error.
+  const drafts = new WeakMap();
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    const box = e.detail.target.querySelector("form[data-chat-send] textarea");
+    if (e.detail.requestConfig.verb === "get" && box && box.value) {
+      drafts.set(e.detail.target, { form: box.form.getAttribute("hx-post"), text: box.value });
+    }
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    const draft = drafts.get(e.detail.target);
+    if (!draft) return;
+    drafts.delete(e.detail.target);
+    const box = e.detail.target.querySelector("form[data-chat-send] textarea");
+    if (box && !box.value && box.form.getAttribute("hx-post") === draft.form) {
+      const focused = document.activeElement === box;
+      box.value = draft.text;
+      if (focused) box.setSelectionRange(box.value.length, box.value.length);
+    }
+  });
+
+  // The transfer box: Cancel empties it and gives the focus back to the button that opened it.
+  document.body.addEventListener("click", function (e) {
+    const cancel = e.target.closest("[data-chat-transfer-cancel]");
+    const box = cancel && cancel.closest("[data-chat-transfer]");
+    if (!box) return;
+    box.replaceChildren();
+    const opener = document.querySelector('[aria-controls="' + box.id + '"]');
+    if (opener) opener.focus();
+  });
+
   function announce(text) {
     const region = document.getElementById("chat-announcer");
-    if (region && text) region.textContent = text;
+    if (!region || !text) return;
+    // The same text again is not a change a screen reader announces: clear it first.
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
   }
 
   function afterSwap() {
@@ -57,6 +94,9 @@
       document.title = (waiting ? "(" + waiting + ") " : "") + desk.dataset.title;
       if (waiting > lastWaiting) beep();
       lastWaiting = waiting;
+      remindWhileWaiting(waiting);
+    } else {
+      remindWhileWaiting(0);
     }
     const panel = document.querySelector("[data-messages]");
     if (panel) {
@@ -75,6 +115,26 @@
   document.addEventListener("DOMContentLoaded", afterSwap);
   if (document.readyState !== "loading") afterSwap();
 
-  // Someone still waits unclaimed: remind every 30 seconds.
-  setInterval(function () { if (lastWaiting > 0) beep(); }, 30000);
+  // While someone waits unclaimed, remind every 30 seconds from the moment they appeared:
+  // a beep, and the notice again for screen readers.
+  function remindWhileWaiting(waiting) {
+    if (waiting > 0 && reminder === null) {
+      reminder = setInterval(function () {
+        beep();
+        const notice = document.querySelector(".chat-new-customer");
+        if (notice) announce(notice.textContent.trim());
+      }, 30000);
+    } else if (waiting === 0 && reminder !== null) {
+      clearInterval(reminder);
+      reminder = null;
+    }
+  }
+
+  // The agent desk tells the server it is still open, so colleagues see this agent online
+  // (blueprints/chat/internal.py: HEARTBEAT_SECONDS).
+  setInterval(function () {
+    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk")) {
+      window.liveSocket.emit("chat-presence");
+    }
+  }, 60000);
 })();

@@ -16,7 +16,8 @@
     if (connectedBefore) htmx.trigger(document.body, "live-resync");
     connectedBefore = true;
   });
-  socket.on("disconnect", function () {
+  socket.on("disconnect", function (reason) {
+    if (reason === "io client disconnect") return;  // our own reconnect after a transfer
     if (banner) banner.hidden = false;
     document.body.dataset.live = "disconnected";
   });
@@ -25,6 +26,16 @@
   });
   socket.on("live", function (message) {
     htmx.trigger(document.body, message.event, message.data || {});
+  });
+  // A transfer moves the customer to another queue: reconnect, so that the server admits the
+  // socket to the new queue's room and the place in that line stays current.
+  let queue = (document.querySelector("[data-queue]") || {dataset: {}}).dataset.queue;
+  document.body.addEventListener("htmx:afterSettle", function () {
+    const section = document.querySelector("[data-queue]");
+    if (!section || section.dataset.queue === queue) return;
+    queue = section.dataset.queue;
+    socket.disconnect();
+    socket.connect();
   });
   window.customerSocket = socket;
 })();

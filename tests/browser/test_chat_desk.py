@@ -7,8 +7,10 @@ from common.access import Role
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 
 
-def agent_page(new_page, username, queue_name):
+def agent_page(new_page, username, queue_name, fake_clock=False):
     page = new_page()
+    if fake_clock:
+        page.clock.install()  # time flows as usual until the test moves it on
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, username)
     page.goto("/chat/")
@@ -101,6 +103,44 @@ def test_a_customer_is_served_end_to_end_live(app, make_unit, make_user, new_pag
     aino.get_by_role("button", name="Remove from queue").click()
     expect(customer.locator(".chat-closed")).to_contain_text("You have been removed from the queue.")
     assert_accessible(customer)
+
+
+def beeps(page):
+    return int(page.evaluate("document.body.dataset.chatBeeps || 0"))
+
+
+def test_the_new_customer_notice_repeats_every_30_seconds_while_someone_waits(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True))
+        db.session.commit()
+    aino = agent_page(new_page, "aino", "Neuvonta", fake_clock=True)
+    aino.get_by_role("button", name="Enable sound").click()
+    aino.get_by_role("link", name="Neuvonta").click()
+
+    customer = new_page()
+    customer.goto("/chat/customer/")
+    customer.get_by_label("Your name").fill("Toni")
+    customer.get_by_role("button", name="Join the queue").click()
+    expect(aino.get_by_text("New customer!")).to_be_visible()
+    aino.wait_for_function("Number(document.body.dataset.chatBeeps) === 2")  # the enabling click, then the join
+    joined_beep = int(aino.evaluate("document.body.dataset.chatLastBeep"))
+
+    aino.clock.run_for(30_000)
+    assert beeps(aino) == 3
+    # 30 s after the join (the clock also runs by itself meanwhile, by a few milliseconds)
+    assert 30_000 <= int(aino.evaluate("document.body.dataset.chatLastBeep")) - joined_beep < 31_000
+    expect(aino.locator("#chat-announcer")).to_have_text("New customer!")
+    aino.clock.run_for(30_000)
+    assert beeps(aino) == 4
+
+    # Once the customer is being served nobody waits, and the reminders stop.
+    aino.locator(".chat-customer", has_text="Toni").get_by_role("link", name="Toni").click()
+    aino.get_by_role("button", name="Start text chat").click()
+    expect(aino).to_have_title("Chat queue")
+    aino.clock.run_for(90_000)
+    assert beeps(aino) == 4
 
 
 def test_the_customer_sees_a_banner_while_disconnected(app, make_unit, new_page):

@@ -124,6 +124,11 @@ def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_
 
     aino.get_by_text("Email the transcript").click()  # the summary opens the form, by keyboard too
     aino.get_by_label("Customer's email address").fill("toni@")
+    # Toni writes meanwhile: the chat column refreshes live, the half-typed address stays.
+    toni.locator("#chat-body").fill("Lähetättekö keskustelun?")
+    toni.locator("#chat-body").press("Enter")
+    expect(aino.locator(".chat-line-customer").last).to_contain_text("Lähetättekö keskustelun?")
+    expect(aino.get_by_label("Customer's email address")).to_have_value("toni@")
     aino.get_by_role("button", name="Send the transcript").click()
     expect(aino.locator("#transcript-email-error")).to_have_text("Enter an email address like name@example.fi.")
     assert_accessible(aino)

@@ -8,7 +8,10 @@ from sqlalchemy import select
 
 from app import db
 from blueprints.chat import retention
-from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState, Sender
+from blueprints.chat.models import (
+    ChatMessage, ChatQueue, Conversation, ConversationState, InternalConversation, InternalMessage, QueueTransfer, Sender,
+)
+from common.access import Role
 from common.audit import AuditEvent
 from common.clock import utcnow
 
@@ -147,11 +150,43 @@ def test_each_queue_follows_its_own_setting(library):
     in_short = make_chat(short, "Toni", ended_at=NOW - timedelta(days=5))
     in_long = make_chat(long, "Sara", ended_at=NOW - timedelta(days=5))
 
-    results, internal = retention.purge(NOW)
+    results, internal_messages = retention.purge(NOW)
 
     assert [(r.queue.name, r.purged) for r in results] == [("A short", 1), ("B long", 0)]
-    assert internal is None  # no internal chat to purge yet
+    assert internal_messages == 0
     assert chat(in_short).purged_at == NOW and untouched(in_long, "Sara")
+
+
+def test_a_transfer_note_goes_with_the_transcript_and_loses_the_name_when_anonymised(library, make_user):
+    aino = make_user("aino", (Role.CHAT_AGENT, library))
+    queue = make_queue(library, keep_days=10, anonymise_after_days=2)
+    other = make_queue(library, name="Tietokoneopastus")
+    anonymised = make_chat(queue, "Toni Virtanen", ended_at=NOW - timedelta(days=3))
+    purged = make_chat(queue, "Sara", ended_at=NOW - timedelta(days=11))
+    for conversation_id, note in ((anonymised, "Toni kysyy e-kirjoista"), (purged, "Sara haluaa lainata")):
+        db.session.add(QueueTransfer(conversation_id=conversation_id, from_queue_id=other.id, to_queue_id=queue.id,
+                                     note=note, transferred_by_id=aino, transferred_at=NOW - timedelta(days=20)))
+    db.session.commit()
+
+    retention.purge_queue(queue, NOW)
+
+    notes = dict(db.session.execute(select(QueueTransfer.conversation_id, QueueTransfer.note)).all())
+    assert notes == {anonymised: "*** kysyy e-kirjoista", purged: ""}  # the transfer itself stays for the statistics
+
+
+def test_internal_messages_go_by_their_own_retention(app, library, make_user):
+    first, second = (make_user(name, (Role.CHAT_AGENT, library)) for name in ("aino", "erja"))
+    cutoff = NOW - timedelta(days=app.config["CHAT_INTERNAL_RETENTION_DAYS"])
+    chat = InternalConversation(first_id=first, second_id=second, started_at=cutoff - timedelta(days=1))
+    chat.messages = [InternalMessage(author_id=first, author_name="Aino", body="vanha", sent_at=cutoff - SECOND),
+                     InternalMessage(author_id=second, author_name="Erja", body="rajalla", sent_at=cutoff)]
+    db.session.add(chat)
+    db.session.commit()
+
+    assert retention.purge(NOW, dry_run=True)[1] == 1
+    assert retention.purge(NOW)[1] == 1
+
+    assert db.session.scalars(select(InternalMessage.body)).all() == ["rajalla"]
 
 
 def test_the_command_reports_per_queue_and_writes_an_audit_event(app, runner, make_unit):

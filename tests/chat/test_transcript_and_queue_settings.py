@@ -92,7 +92,8 @@ def test_a_bad_address_is_refused_at_the_field_and_nothing_is_sent(app, client, 
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="transcript-email-error"' in html and "Enter an email address like name@example.fi." in html
-    assert 'value="toni@"' in html and "<details class=\"chat-transcript\" open>" in html
+    assert 'value="toni@"' in html and f'<details id="chat-transcript-{conversation_id}" class="chat-transcript" open>' in html
+    assert "hx-preserve" not in html.split("chat-transcript-")[1].split(">")[0]  # the answer replaces the form
     with app.app_context():
         assert db.session.scalar(select(OutboxMail.id)) is None
         assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "chat.transcript_sent")) is None

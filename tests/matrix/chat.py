@@ -1,10 +1,13 @@
 """Chat routes: agents reach only queues and conversations of their units; the customer
 routes are public but reach only the conversation named by the browser's own signed token."""
-from tests.matrix import ADMIN, AGENT, AGENT_OTHER, PUBLIC, Access
+from tests.matrix import ADMIN, AGENT, AGENT_OTHER, MAIN_USER, PUBLIC, Access
 
 AGENTS = frozenset({ADMIN, AGENT, AGENT_OTHER})
 AGENTS_OF_L = frozenset({ADMIN, AGENT})
 ADMIN_ONLY = frozenset({ADMIN})
+INTERNAL_PARTICIPANT = frozenset({AGENT})
+# Statistics: service admins of all units, chat agents and main users of their own.
+STATISTICS = frozenset({ADMIN, MAIN_USER, AGENT, AGENT_OTHER})
 
 
 def prepare(world):
@@ -19,8 +22,26 @@ def prepare(world):
                                 agent_id=world.users["admin"].id, agent_name="Admin")
     db.session.add(conversation)
     db.session.flush()
+    # A closed specialist queue: the target of a transfer.
+    specialist = ChatQueue(unit_id=world.units["L"].id, name="Asiantuntija", is_open=False, waiting_message="")
+    db.session.add(specialist)
+    db.session.flush()
     world.extra["queue"] = queue.id
+    world.extra["specialist"] = specialist.id
     world.extra["conversation"] = conversation.id
+    # A second chat agent of L, and the internal chat between the agent of L and them.
+    from blueprints.accounts import service as accounts
+    from blueprints.chat.models import InternalConversation
+    from common.access import Role
+
+    colleague = accounts.create_user("colleague", "Colleague", "colleague@example.org", "en", None,
+                                     [(Role.CHAT_AGENT, world.units["L"])])
+    first, second = sorted((world.users["agent"].id, colleague.id))
+    chat = InternalConversation(first_id=first, second_id=second, listed_by_first=True, listed_by_second=True)
+    db.session.add(chat)
+    db.session.flush()
+    world.extra["colleague"] = colleague.id
+    world.extra["internal"] = chat.id
 
 
 def _conversation(w):
@@ -51,7 +72,20 @@ ROUTES = {
     # Only the agent who serves (or served) the customer; the reading agent of L is refused.
     "chat.email_transcript": Access(ADMIN_ONLY, method="POST", args=_conversation,
                                     data=lambda w: {"transcript-email": "toni@example.org", "transcript-language": "en"}),
+    # Only the serving agent transfers: the agent of L is answered 409 with the reason, L2 is refused.
+    "chat.transfer_form": Access(AGENTS_OF_L, args=_conversation),
+    "chat.transfer": Access(AGENTS_OF_L, method="POST", args=_conversation,
+                            data=lambda w: {"transfer-target": w.extra["specialist"], "transfer-note": "Hei"}),
+    "chat.statistics": Access(STATISTICS),
+    "chat.statistics_csv": Access(STATISTICS),
     "chat.queue_settings": Access(AGENTS_OF_L, args=lambda w: {"queue_id": w.extra["queue"]}),
+    # Internal chat: the agent of L reaches the colleague of L (a service admin reaches every chat
+    # agent), the agent of L2 does not; only the two people of an internal chat read or write it.
+    "chat.colleague_list": Access(AGENTS),
+    "chat.internal_start": Access(AGENTS_OF_L, method="POST", args=lambda w: {"user_id": w.extra["colleague"]}),
+    "chat.internal_chat": Access(INTERNAL_PARTICIPANT, args=lambda w: {"conversation_id": w.extra["internal"]}),
+    "chat.internal_send": Access(INTERNAL_PARTICIPANT, method="POST", args=lambda w: {"conversation_id": w.extra["internal"]},
+                                 data=lambda w: {"body": "Hei"}),
     "chat.admin_queues": Access(ADMIN_ONLY),
     "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),
 }

@@ -1,17 +1,17 @@
-"""Reliability for a desk that is open all day: who is really there, and what happens when not.
+"""Reliability for a desk that is open all day: agents who are gone, and queues nobody serves.
 
-- Every staff socket of a chat agent is a row in chat_agent_socket (committed, so every server
-  process sees it). When an agent's last socket goes, their AgentSession gets disconnected_at.
-- After CHAT_AGENT_GRACE_SECONDS without a socket, `release_abandoned` returns the agent's
+- Whether an agent has a live staff socket is the internal chat's presence (chat_staff_presence,
+  blueprints/chat/internal.py). When an agent's last socket goes, their AgentSession gets
+  disconnected_at; a socket or the desk's heartbeat clears it.
+- After CHAT_AGENT_GRACE_SECONDS without a live socket, `release_abandoned` returns the agent's
   customers to the queue with a notice and ends the agent's customer-service login, so a queue
   nobody really serves is shown as unstaffed. A background sweep in every server process runs
   it; conditional statements make sure two processes never release the same agent twice.
-- A process refreshes seen_at of its own sockets on every sweep; sockets of a process that died
-  without saying goodbye go stale and are forgotten, which starts their agents' grace period.
+- An agent whose presence went silent without a goodbye (their server process stopped) is
+  taken for gone since they were last heard of.
 - When the last agent of a queue logs out while customers wait, the agent is warned first, and
   the waiting customers are offered to leave their question by email instead.
 """
-import threading
 from datetime import timedelta
 
 from flask import current_app
@@ -21,106 +21,64 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
 
 from app import db
-from blueprints.chat import service
-from blueprints.chat.models import AgentSession, AgentSocket, ChatQueue, Conversation, ConversationState, agent_session_queue
+from blueprints.chat import internal, service
+from blueprints.chat.models import (
+    AgentSession, ChatQueue, Conversation, ConversationState, StaffPresence, agent_session_queue,
+)
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
-
-# Sockets of this process (sid: user id), refreshed in the database on every sweep.
-_local_sockets = {}
-_local_lock = threading.Lock()
 
 
 def _grace():
     return timedelta(seconds=current_app.config["CHAT_AGENT_GRACE_SECONDS"])
 
 
-def _stale_after():
-    # A process that missed several sweeps in a row is gone.
-    return timedelta(seconds=4 * current_app.config["CHAT_SWEEP_SECONDS"])
+def _live_socket(user_id, now):
+    """The person has a live staff socket: counted, and heard of within internal.LIVE_TIMEOUT
+    (so a count left behind by a stopped process is not live). `user_id` may be a column."""
+    return exists().where(StaffPresence.user_id == user_id, StaffPresence.sockets > 0,
+                          StaffPresence.last_seen >= now - internal.LIVE_TIMEOUT)
 
 
-# ---- sockets ----------------------------------------------------------------------------------
+# ---- coming and going ---------------------------------------------------------------------------
 
-def socket_connected(user, sid, now=None):
-    """A staff socket of a chat agent connected: the agent is here (again)."""
+def agent_back(user):
+    """A staff socket of the agent connected, or the desk said it is still there."""
     if not user.has_any_role(Role.CHAT_AGENT):  # service admins included
         return
-    now = now or utcnow()
-    db.session.add(AgentSocket(sid=sid, user_id=user.id, connected_at=now, seen_at=now))
-    _mark_back(user.id)
-    db.session.commit()
-    with _local_lock:
-        _local_sockets[sid] = user.id
-
-
-def _mark_back(user_id):
     db.session.execute(
-        update(AgentSession).where(AgentSession.user_id == user_id, AgentSession.disconnected_at.is_not(None))
+        update(AgentSession).where(AgentSession.user_id == user.id, AgentSession.disconnected_at.is_not(None))
         .values(disconnected_at=None).execution_options(synchronize_session=False)
     )
+    db.session.commit()
 
 
-def _mark_gone_if_no_socket(user_id, since):
-    """Start the agent's grace period unless another socket of theirs is still there."""
+def agent_maybe_gone(user, now=None):
+    """A staff socket of the agent went away (or they logged out of the site): if no live socket
+    is left, their grace period starts now."""
+    if not user.has_any_role(Role.CHAT_AGENT):
+        return
+    now = now or utcnow()
     db.session.execute(
         update(AgentSession)
-        .where(AgentSession.user_id == user_id, AgentSession.disconnected_at.is_(None),
-               ~exists().where(AgentSocket.user_id == user_id))
-        .values(disconnected_at=since).execution_options(synchronize_session=False)
+        .where(AgentSession.user_id == user.id, AgentSession.disconnected_at.is_(None), ~_live_socket(user.id, now))
+        .values(disconnected_at=now).execution_options(synchronize_session=False)
     )
-
-
-def socket_disconnected(sid, now=None):
-    """A staff socket went away; if it was the agent's last one, their grace period starts."""
-    with _local_lock:
-        _local_sockets.pop(sid, None)
-    socket = db.session.get(AgentSocket, sid)
-    if socket is None:
-        return
-    user_id = socket.user_id
-    db.session.delete(socket)
-    db.session.flush()
-    _mark_gone_if_no_socket(user_id, now or utcnow())
     db.session.commit()
 
 
-def refresh_local_sockets(now):
-    """This process is alive: its sockets were seen now. A socket whose row another process
-    took for stale (this one stalled for a while) is written back, and its agent is back."""
-    with _local_lock:
-        sockets = dict(_local_sockets)
-    sids = list(sockets)
-    for start in range(0, len(sids), 500):
-        batch = sids[start:start + 500]
-        db.session.execute(
-            update(AgentSocket).where(AgentSocket.sid.in_(batch)).values(seen_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        present = set(db.session.scalars(select(AgentSocket.sid).where(AgentSocket.sid.in_(batch))))
-        for sid in set(batch) - present:
-            if sid not in _local_sockets:
-                continue  # it disconnected meanwhile
-            db.session.add(AgentSocket(sid=sid, user_id=sockets[sid], connected_at=now, seen_at=now))
-            _mark_back(sockets[sid])
+def mark_silent_agents(now):
+    """Agents in customer service without a live socket and no disconnect heard (their process
+    stopped, or their page stopped beating): gone since they were last heard of."""
+    last_seen = select(StaffPresence.last_seen).where(StaffPresence.user_id == AgentSession.user_id).scalar_subquery()
+    marked = db.session.execute(
+        update(AgentSession)
+        .where(AgentSession.disconnected_at.is_(None), ~_live_socket(AgentSession.user_id, now))
+        .values(disconnected_at=func.coalesce(last_seen, now)).execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
-
-
-def forget_stale_sockets(now):
-    """Drop sockets whose process stopped refreshing them (it crashed or was restarted); an
-    agent left without sockets is treated as disconnected since the socket was last seen."""
-    stale = db.session.execute(
-        select(AgentSocket.user_id, func.max(AgentSocket.seen_at))
-        .where(AgentSocket.seen_at < now - _stale_after()).group_by(AgentSocket.user_id)
-    ).all()
-    if not stale:
-        return 0
-    removed = db.session.execute(delete(AgentSocket).where(AgentSocket.seen_at < now - _stale_after())).rowcount
-    for user_id, last_seen in stale:
-        _mark_gone_if_no_socket(user_id, last_seen)
-    db.session.commit()
-    return removed
+    return marked
 
 
 # ---- the grace period -------------------------------------------------------------------------
@@ -131,31 +89,32 @@ def release_abandoned(now):
     Returns the ids of the released conversations."""
     released = []
     for agent in abandoned_agents(now):
-        released += release_agent(*agent)
+        released += release_agent(agent, now)
     return released
 
 
 def abandoned_agents(now):
-    """(session id, user id, disconnected_at) of agents without a socket since before the grace period."""
+    """(session id, user id, disconnected_at) of agents without a live socket since before the grace period."""
     return db.session.execute(
         select(AgentSession.id, AgentSession.user_id, AgentSession.disconnected_at)
         .where(AgentSession.disconnected_at.is_not(None), AgentSession.disconnected_at <= now - _grace(),
-               ~exists().where(AgentSocket.user_id == AgentSession.user_id))
+               ~_live_socket(AgentSession.user_id, now))
     ).all()
 
 
-def release_agent(session_id, user_id, disconnected_at):
+def release_agent(agent, now):
     """Take one gone agent's service login and release their customers. The login is taken with
-    a conditional DELETE (still disconnected since then, still no socket) and each customer with
-    a conditional UPDATE (still served by this agent): of two processes sweeping at once, or
+    a conditional DELETE (still gone since then, still no live socket) and each customer with a
+    conditional UPDATE (still served by this agent): of two processes sweeping at once, or
     against an agent who just came back, exactly one outcome wins. Returns the released ids."""
+    session_id, user_id, disconnected_at = agent
     queue_ids = db.session.scalars(
         select(agent_session_queue.c.queue_id).where(agent_session_queue.c.session_id == session_id)
     ).all()
     taken = db.session.execute(
         delete(AgentSession)
         .where(AgentSession.id == session_id, AgentSession.disconnected_at == disconnected_at,
-               ~exists().where(AgentSocket.user_id == user_id))
+               ~_live_socket(user_id, now))
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
@@ -197,8 +156,7 @@ def release_to_queue(conversation_id, agent_id):
 def sweep(now=None):
     """One round of the background sweep of a server process."""
     now = now or utcnow()
-    refresh_local_sockets(now)
-    forget_stale_sockets(now)
+    mark_silent_agents(now)
     return release_abandoned(now)
 
 

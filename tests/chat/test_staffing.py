@@ -1,4 +1,8 @@
-"""An agent whose connection drops, and the last agent leaving a queue where customers wait."""
+"""An agent whose connection drops, and the last agent leaving a queue where customers wait.
+
+The grace period is tested with fixed times: the presence rows (chat_staff_presence, kept by
+the internal chat from real sockets) are written as a socket coming and going would leave them.
+"""
 import threading
 from datetime import datetime, timedelta
 
@@ -7,15 +11,15 @@ from sqlalchemy import func, select
 
 from app import db, socketio
 from blueprints.accounts.models import User
-from blueprints.chat import presence, service
-from blueprints.chat.models import AgentSession, AgentSocket, ChatMessage, ChatQueue, Conversation, ConversationState
+from blueprints.chat import service, staffing
+from blueprints.chat.models import AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, StaffPresence
 from common.audit import AuditEvent
-from common.access import Role
 from common.mail import OutboxMail
 from tests.conftest import PASSWORD, needs_local_socketio
 
 T0 = datetime(2026, 3, 10, 9, 0, 0)
 GRACE = timedelta(seconds=120)  # CHAT_AGENT_GRACE_SECONDS, the default
+LIVE_TIMEOUT = timedelta(seconds=150)  # internal.LIVE_TIMEOUT: a count not heard of for longer is not live
 SECOND = timedelta(seconds=1)
 
 
@@ -37,38 +41,47 @@ def session_of(user_id):
     return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user_id).execution_options(populate_existing=True))
 
 
-@pytest.fixture(autouse=True)
-def no_sockets_of_earlier_tests():
-    """This test process is "the process": only this test's sockets are its own."""
-    presence._local_sockets.clear()
-    yield
-    presence._local_sockets.clear()
+def sockets(user_id, count, last_seen):
+    """The agent's presence as the internal chat keeps it: open sockets, last heard of."""
+    row = db.session.get(StaffPresence, user_id) or StaffPresence(user_id=user_id)
+    row.sockets, row.last_seen = count, last_seen
+    db.session.add(row)
+    db.session.commit()
+
+
+def agent_lost_lines():
+    return db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "agent_lost"))
 
 
 @pytest.fixture
 def served(in_request, desk):
-    """Aino is logged in to customer service and serves Toni; her page's socket is sid-1."""
+    """Aino is logged in to customer service and serves Toni, with one page open since T0."""
     service.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino")
     toni = service.join(queue(desk["queue"]), "Toni")
     service.claim(toni.id, user(desk["aino"]))
-    presence.socket_connected(user(desk["aino"]), "sid-1", now=T0)
+    sockets(desk["aino"], 1, T0)
     return toni.id
 
 
+def close_last_page(desk, at=T0):
+    sockets(desk["aino"], 0, at)
+    staffing.agent_maybe_gone(user(desk["aino"]), now=at)
+
+
 def test_the_customers_return_to_the_queue_only_after_the_grace_period(desk, served):
-    presence.socket_disconnected("sid-1", now=T0)
+    close_last_page(desk)
     assert session_of(desk["aino"]).disconnected_at == T0
 
-    assert presence.release_abandoned(T0 + GRACE - SECOND) == []
+    assert staffing.release_abandoned(T0 + GRACE - SECOND) == []
     assert conversation(served).state == ConversationState.SERVED
 
-    assert presence.release_abandoned(T0 + GRACE) == [served]
+    assert staffing.release_abandoned(T0 + GRACE) == [served]
     toni = conversation(served)
     assert toni.state == ConversationState.WAITING and toni.agent_id is None and toni.agent_name is None
     assert toni.messages[-1].body == "agent_lost"
     # Her customer-service login ended, so the queue no longer looks staffed.
     assert session_of(desk["aino"]) is None
-    assert not presence.is_staffed(queue(desk["queue"]))
+    assert not staffing.is_staffed(queue(desk["queue"]))
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-2:] == ["chat.released", "chat.service_logout"]
 
@@ -76,39 +89,59 @@ def test_the_customers_return_to_the_queue_only_after_the_grace_period(desk, ser
 def test_the_grace_period_is_a_setting(app, desk, served):
     app.config["CHAT_AGENT_GRACE_SECONDS"] = 30
     try:
-        presence.socket_disconnected("sid-1", now=T0)
-        assert presence.release_abandoned(T0 + timedelta(seconds=30)) == [served]
+        close_last_page(desk)
+        assert staffing.release_abandoned(T0 + timedelta(seconds=30)) == [served]
     finally:
         app.config["CHAT_AGENT_GRACE_SECONDS"] = 120
 
 
 def test_reconnecting_within_the_grace_period_keeps_the_customers(desk, served):
-    presence.socket_disconnected("sid-1", now=T0)
-    presence.socket_connected(user(desk["aino"]), "sid-2", now=T0 + 30 * SECOND)
+    close_last_page(desk)
+    sockets(desk["aino"], 1, T0 + 30 * SECOND)
+    staffing.agent_back(user(desk["aino"]))
 
     assert session_of(desk["aino"]).disconnected_at is None
-    assert presence.release_abandoned(T0 + 10 * GRACE) == []
+    assert staffing.release_abandoned(T0 + GRACE) == []
     assert conversation(served).agent_id == desk["aino"]
 
 
 def test_closing_one_of_two_pages_is_not_a_disconnect(desk, served):
-    presence.socket_connected(user(desk["aino"]), "sid-2", now=T0)
-    presence.socket_disconnected("sid-1", now=T0)
+    sockets(desk["aino"], 1, T0)  # two pages were open; one closed, one still counts
+    staffing.agent_maybe_gone(user(desk["aino"]), now=T0)
 
     assert session_of(desk["aino"]).disconnected_at is None
-    assert presence.release_abandoned(T0 + 10 * GRACE) == []
+    assert staffing.release_abandoned(T0 + GRACE) == []
+
+
+def test_an_agent_who_logs_out_of_the_site_starts_the_grace_period(app, desk):
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": PASSWORD})
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+
+    aino.post("/logout")
+
+    with app.app_context():
+        assert session_of(desk["aino"]).disconnected_at is not None
+
+
+def test_a_server_process_that_stopped_leaves_its_agents_gone_since_last_heard(desk, served):
+    """No goodbye: the count stays at 1 but nobody hears of it after T0 (no heartbeat)."""
+    assert staffing.sweep(T0 + LIVE_TIMEOUT) == []  # still live
+    assert session_of(desk["aino"]).disconnected_at is None
+
+    assert staffing.sweep(T0 + LIVE_TIMEOUT + SECOND) == [served]  # gone since T0, past the grace period
+    assert conversation(served).state == ConversationState.WAITING
 
 
 def test_a_second_sweep_releases_nothing_twice(desk, served):
-    presence.socket_disconnected("sid-1", now=T0)
-    assert presence.release_abandoned(T0 + GRACE) == [served]
-    assert presence.release_abandoned(T0 + GRACE) == []
-    lines = db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "agent_lost"))
-    assert lines == 1
+    close_last_page(desk)
+    assert staffing.release_abandoned(T0 + GRACE) == [served]
+    assert staffing.release_abandoned(T0 + GRACE) == []
+    assert agent_lost_lines() == 1
 
 
 def test_two_processes_sweeping_at_once_release_the_customer_once(app, desk, served):
-    presence.socket_disconnected("sid-1", now=T0)
+    close_last_page(desk)
     db.session.remove()
     barrier = threading.Barrier(2)
     results = []
@@ -117,7 +150,7 @@ def test_two_processes_sweeping_at_once_release_the_customer_once(app, desk, ser
         with app.test_request_context(headers={"Accept-Language": "en"}):
             barrier.wait()
             try:
-                results.append(presence.release_abandoned(T0 + GRACE))
+                results.append(staffing.release_abandoned(T0 + GRACE))
             finally:
                 db.session.remove()
 
@@ -127,81 +160,57 @@ def test_two_processes_sweeping_at_once_release_the_customer_once(app, desk, ser
     for t in threads:
         t.join(30)
     assert sorted(results) == [[], [served]]
-    lines = db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "agent_lost"))
-    assert lines == 1
+    assert agent_lost_lines() == 1
 
 
 def test_an_agent_who_comes_back_after_the_sweep_looked_keeps_the_customers(desk, served):
     """The conditional DELETE of the service login: a sweep that saw the agent gone does
-    nothing once the agent has a socket again (or another process took them)."""
-    presence.socket_disconnected("sid-1", now=T0)
-    [agent] = presence.abandoned_agents(T0 + GRACE)
-    presence.socket_connected(user(desk["aino"]), "sid-2", now=T0 + GRACE)  # back, just in time
+    nothing once the agent has a live socket again."""
+    close_last_page(desk)
+    [agent] = staffing.abandoned_agents(T0 + GRACE)
+    sockets(desk["aino"], 1, T0 + GRACE)  # back, just in time; her agent_back has not run yet
 
-    assert presence.release_agent(*agent) == []
+    assert staffing.release_agent(agent, T0 + GRACE) == []
     assert conversation(served).agent_id == desk["aino"] and session_of(desk["aino"]) is not None
 
 
 def test_the_same_gone_agent_is_taken_once(desk, served):
-    presence.socket_disconnected("sid-1", now=T0)
-    [agent] = presence.abandoned_agents(T0 + GRACE)  # both processes saw the same agent
+    close_last_page(desk)
+    [agent] = staffing.abandoned_agents(T0 + GRACE)  # both processes saw the same agent
 
-    assert presence.release_agent(*agent) == [served]
-    assert presence.release_agent(*agent) == []
-    lines = db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.body == "agent_lost"))
-    assert lines == 1
+    assert staffing.release_agent(agent, T0 + GRACE) == [served]
+    assert staffing.release_agent(agent, T0 + GRACE) == []
+    assert agent_lost_lines() == 1
 
 
 def test_a_customer_released_or_claimed_by_someone_else_meanwhile_is_not_taken_away(desk, served):
     """The conditional UPDATE: only a customer still served by the gone agent is released."""
-    assert presence.release_to_queue(served, desk["aino"]) is True
-    assert presence.release_to_queue(served, desk["aino"]) is False  # already back in the queue
+    assert staffing.release_to_queue(served, desk["aino"]) is True
+    assert staffing.release_to_queue(served, desk["aino"]) is False  # already back in the queue
     service.claim(served, user(desk["erja"]))
-    assert presence.release_to_queue(served, desk["aino"]) is False  # Erja serves now
+    assert staffing.release_to_queue(served, desk["aino"]) is False  # Erja serves now
     toni = conversation(served)
     assert toni.agent_id == desk["erja"]
     assert [m.body for m in toni.messages].count("agent_lost") == 1
 
 
-def test_sockets_of_a_process_that_died_go_stale_and_start_the_grace_period(app, desk, served):
-    stale_after = 4 * app.config["CHAT_SWEEP_SECONDS"]
-    # No goodbye from sid-1: its process stopped refreshing it at T0.
-    assert presence.forget_stale_sockets(T0 + timedelta(seconds=stale_after) - SECOND) == 0
-    assert presence.forget_stale_sockets(T0 + timedelta(seconds=stale_after + 1)) == 1
-
-    assert session_of(desk["aino"]).disconnected_at == T0
-    assert presence.release_abandoned(T0 + GRACE) == [served]
-
-
-def test_a_living_process_keeps_its_sockets_fresh(app, desk, served):
-    later = T0 + timedelta(minutes=10)
-    presence.refresh_local_sockets(later)
-
-    assert presence.forget_stale_sockets(later + timedelta(seconds=30)) == 0
-    assert db.session.get(AgentSocket, "sid-1").seen_at == later
-
-
-def test_sockets_of_staff_without_the_chat_role_are_not_tracked(in_request, make_unit, make_user):
-    registrar = make_user("riikka", (Role.REGISTRAR, make_unit()))
-    presence.socket_connected(user(registrar), "sid-r", now=T0)
-    assert db.session.get(AgentSocket, "sid-r") is None
-
-
 @needs_local_socketio
-def test_a_staff_socket_is_tracked_from_connect_to_disconnect(app, desk):
+def test_a_real_socket_going_and_coming_back_sets_and_clears_the_disconnect_time(app, desk):
     aino = app.test_client()
     aino.post("/login", data={"username": "aino", "password": PASSWORD})
     aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
 
     socket = socketio.test_client(app, flask_test_client=aino)
     with app.app_context():
-        assert db.session.scalar(select(AgentSocket.user_id)) == desk["aino"]
         assert session_of(desk["aino"]).disconnected_at is None
-
     socket.disconnect()
     with app.app_context():
-        assert db.session.scalar(select(AgentSocket.sid)) is None
         assert session_of(desk["aino"]).disconnected_at is not None
+
+    again = socketio.test_client(app, flask_test_client=aino)
+    with app.app_context():
+        assert session_of(desk["aino"]).disconnected_at is None
+    again.disconnect()
 
 
 # ---- the last agent of a queue -------------------------------------------------------------------
@@ -215,14 +224,14 @@ def login(app, username):
 def test_the_last_agent_is_warned_only_while_customers_wait_and_nobody_else_serves(in_request, desk):
     aino = user(desk["aino"])
     service.log_in_to_service(aino, [desk["queue"]], "Aino")
-    assert presence.queues_left_unstaffed(aino) == []  # nobody waits
+    assert staffing.queues_left_unstaffed(aino) == []  # nobody waits
 
     service.join(queue(desk["queue"]), "Toni")
     service.join(queue(desk["queue"]), "Sara")
-    assert presence.queues_left_unstaffed(aino) == [(queue(desk["queue"]), 2)]
+    assert staffing.queues_left_unstaffed(aino) == [(queue(desk["queue"]), 2)]
 
     service.log_in_to_service(user(desk["erja"]), [desk["queue"]], "Erja")
-    assert presence.queues_left_unstaffed(aino) == []  # Erja stays
+    assert staffing.queues_left_unstaffed(aino) == []  # Erja stays
 
 
 def test_logging_out_as_the_last_agent_asks_first_then_tells_the_waiting_customers(app, client, desk):
@@ -311,15 +320,3 @@ def test_a_waiting_customer_leaves_the_question_by_email(app, client, desk):
         assert toni.state == ConversationState.ENDED
         assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "chat.question_emailed"))
 
-
-def test_a_process_that_stalled_writes_its_sockets_back(app, desk, served):
-    """Another process took sid-1 for stale while this one stalled; the next refresh of this
-    process restores it, and Aino is present again before her grace period ends."""
-    presence.forget_stale_sockets(T0 + timedelta(minutes=5))
-    assert session_of(desk["aino"]).disconnected_at == T0
-
-    presence.refresh_local_sockets(T0 + timedelta(minutes=6))
-
-    assert db.session.get(AgentSocket, "sid-1").user_id == desk["aino"]
-    assert session_of(desk["aino"]).disconnected_at is None
-    assert presence.release_abandoned(T0 + timedelta(minutes=10)) == []

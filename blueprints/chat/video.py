@@ -1,0 +1,130 @@
+"""Video chat: the serving agent invites the customer, and the two browsers hold a WebRTC call.
+
+The server never sees media. It relays the call's signals (offer, answer, ICE candidates,
+accept, decline, end) between the serving agent's sockets and the customer's socket, and only
+between those two: every signal is checked against the conversation it names. No call state is
+stored; the browsers tell their signals apart by a call id made at the invitation. Starting,
+accepting, declining and ending a call are audited.
+"""
+import secrets
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app import db
+from blueprints.chat import service
+from blueprints.chat.models import Conversation, ConversationState
+from common import audit, live
+
+SIGNAL_EVENT = "video-signal"  # the live event both pages listen for (static/js/chat-video.js)
+CALL_ID_MAX_LENGTH = 40
+SDP_MAX_LENGTH = 20_000
+CANDIDATE_MAX_LENGTH = 1_000
+
+# What each side may say; anything else is refused.
+AGENT_SIGNALS = {"offer", "candidate", "end"}
+CUSTOMER_SIGNALS = {"accept", "decline", "failed", "answer", "candidate", "end"}
+AUDITED = {"accept": "chat.video_accepted", "decline": "chat.video_declined",
+           "failed": "chat.video_failed", "end": "chat.video_ended"}
+REASONS = {"no-camera", "not-allowed", "unavailable", "connection", "closed"}
+
+
+class SignalRefused(Exception):
+    """A signal that is not this person's to send (another conversation, not the serving agent, bad form)."""
+
+
+def ice_servers():
+    """STUN/TURN servers for networks where the browsers cannot reach each other directly.
+
+    None by default: on a local network the host candidates connect. CHAT_ICE_SERVERS is a list
+    of RTCIceServer objects, e.g. [{"urls": "turn:turn.example.org", "username": "u",
+    "credential": "p"}], in instance/config.py or as JSON in the environment.
+    """
+    return list(current_app.config.get("CHAT_ICE_SERVERS") or [])
+
+
+def may_call(user, conversation):
+    """Only the agent serving a customer may call them (not a reading colleague)."""
+    return conversation.state == ConversationState.SERVED and conversation.agent_id == user.id
+
+
+def start(conversation, user):
+    """The agent starts a video chat: a waiting customer is claimed first (as for a text chat),
+    then the customer is asked to accept. Returns the new call's id."""
+    if not service.may_serve(user, conversation.queue):
+        raise service.NotAllowed()
+    if conversation.state == ConversationState.WAITING:
+        conversation = service.claim(conversation.id, user)
+    if not may_call(user, conversation):
+        raise service.ChatError(_l("Only the serving agent can start a video chat."))
+    call = secrets.token_urlsafe(12)
+    audit.record("chat.video_started", obj=conversation, unit=conversation.queue.unit_id, call=call)
+    live.announce(SIGNAL_EVENT, room=service.conversation_room(conversation.id), namespace=service.CUSTOMER_NAMESPACE,
+                  conversation=conversation.id, call=call, kind="invite")
+    db.session.commit()
+    return call
+
+
+def _clean(message, allowed):
+    """The parts of a signal we relay, checked for shape and size; refused when malformed."""
+    if not isinstance(message, dict):
+        raise SignalRefused()
+    kind, call = message.get("kind"), message.get("call")
+    if kind not in allowed or not isinstance(call, str) or not 0 < len(call) <= CALL_ID_MAX_LENGTH:
+        raise SignalRefused()
+    signal = {"kind": kind, "call": call}
+    if kind in ("offer", "answer"):
+        description = message.get("description")
+        if (not isinstance(description, dict) or description.get("type") != kind
+                or not isinstance(description.get("sdp"), str) or len(description["sdp"]) > SDP_MAX_LENGTH):
+            raise SignalRefused()
+        signal["description"] = {"type": kind, "sdp": description["sdp"]}
+    elif kind == "candidate":
+        candidate = message.get("candidate")
+        if not isinstance(candidate, dict) or not isinstance(candidate.get("candidate"), str):
+            raise SignalRefused()
+        if len(candidate["candidate"]) > CANDIDATE_MAX_LENGTH:
+            raise SignalRefused()
+        signal["candidate"] = {
+            "candidate": candidate["candidate"],
+            "sdpMid": candidate.get("sdpMid") if isinstance(candidate.get("sdpMid"), str) else None,
+            "sdpMLineIndex": candidate.get("sdpMLineIndex") if isinstance(candidate.get("sdpMLineIndex"), int) else None,
+        }
+    elif message.get("reason") in REASONS:
+        signal["reason"] = message["reason"]
+    return signal
+
+
+def _audit(conversation, signal, by, actor=None):
+    action = AUDITED.get(signal["kind"])
+    if action:
+        audit.record(action, obj=conversation, unit=conversation.queue.unit_id, actor=actor,
+                     call=signal["call"], by=by, **({"reason": signal["reason"]} if "reason" in signal else {}))
+        db.session.commit()
+
+
+def signal_from_agent(user, message):
+    """Relay the serving agent's signal to that conversation's customer, and nobody else."""
+    conversation_id = message.get("conversation") if isinstance(message, dict) else None
+    known = isinstance(conversation_id, int) and not isinstance(conversation_id, bool)
+    conversation = db.session.get(Conversation, conversation_id) if known else None
+    if conversation is None or not may_call(user, conversation):
+        raise SignalRefused()
+    signal = _clean(message, AGENT_SIGNALS)
+    _audit(conversation, signal, "agent", actor=user)
+    live.emit_now(SIGNAL_EVENT, room=service.conversation_room(conversation.id), namespace=service.CUSTOMER_NAMESPACE,
+                  conversation=conversation.id, **signal)
+
+
+def signal_from_customer(conversation, message):
+    """Relay the customer's signal to the agent serving their own conversation, and nobody else.
+
+    The customer's conversation comes from their signed token; a signal naming another
+    conversation is refused, as is any signal while nobody serves them."""
+    if conversation is None or conversation.state != ConversationState.SERVED:
+        raise SignalRefused()
+    if not isinstance(message, dict) or message.get("conversation") != conversation.id:
+        raise SignalRefused()
+    signal = _clean(message, CUSTOMER_SIGNALS)
+    _audit(conversation, signal, "customer")
+    live.emit_now(SIGNAL_EVENT, room=live.user_room(conversation.agent_id), conversation=conversation.id, **signal)
