@@ -98,7 +98,7 @@ def serve_relay(port, mode):
 def start(args, port):
     process = subprocess.Popen([sys.executable, __file__, *args], cwd=ROOT, env=dict(os.environ),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # creating the agents hashes 20 passwords first
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling", timeout=1)

@@ -1,6 +1,6 @@
 """chat retention, contact address, agents' disconnect time
 
-Revision ID: 0009_chat_retention
+Revision ID: 0008_chat_retention
 Revises: 0007_chat_internal
 Create Date: 2026-11-23 11:41:29
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_chat_retention'
+revision = '0008_chat_retention'
 down_revision = '0007_chat_internal'
 branch_labels = None
 depends_on = None
