@@ -86,6 +86,7 @@ ENV_SETTINGS = {
     "DEVELOPMENT": "DEVELOPMENT",
     "CHAT_AGENT_GRACE_SECONDS": "CHAT_AGENT_GRACE_SECONDS",
     "CHAT_SWEEP_SECONDS": "CHAT_SWEEP_SECONDS",
+    "CHAT_INTERNAL_RETENTION_DAYS": "CHAT_INTERNAL_RETENTION_DAYS",
     "CHAT_ICE_SERVERS": "CHAT_ICE_SERVERS",
 }
 
@@ -113,7 +114,8 @@ def _environment_settings():
     for variable, key in ENV_SETTINGS.items():
         value = os.environ.get(variable)
         if value:
-            if key in ("SMTP_PORT", "PASSWORD_MAX_AGE_MONTHS", "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS"):
+            if key in ("SMTP_PORT", "PASSWORD_MAX_AGE_MONTHS", "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS",
+                       "CHAT_INTERNAL_RETENTION_DAYS"):
                 value = int(value)
             elif key in ("SMTP_STARTTLS", "DEVELOPMENT"):
                 value = value.lower() in ("1", "true", "yes")
