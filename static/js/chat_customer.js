@@ -7,7 +7,7 @@
   const holder = document.querySelector("[data-namespace]");
   if (!holder) return;
   const banner = document.getElementById("customer-connection");
-  const socket = io(holder.dataset.namespace, { withCredentials: true });
+  const socket = io(holder.dataset.namespace, { withCredentials: true, transports: ["websocket"] });  // as in live.js
   let connectedBefore = false;
 
   socket.on("connect", function () {

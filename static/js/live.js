@@ -6,7 +6,10 @@
   if (typeof io === "undefined" || typeof htmx === "undefined") return;
 
   const status = document.getElementById("connection-status");
-  const socket = io({ withCredentials: true });
+  // WebSocket only: a page left mid-long-poll is not noticed by the server until its ping
+  // timeout, which would keep a colleague "online"; and with several server processes,
+  // polling would need sticky sessions. The TLS proxy forwards WebSocket upgrades (README).
+  const socket = io({ withCredentials: true, transports: ["websocket"] });
   let connectedBefore = false;
 
   socket.on("connect", function () {
