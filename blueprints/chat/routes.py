@@ -442,17 +442,12 @@ def internal_start(user_id):
     return redirect(url_for("chat.index", colleagues=1, internal=conversation.id))
 
 
-def _answer_internal(conversation, error=None, status=200, draft=""):
-    """The chat column with an internal chat (after sending: with the refusal and the draft)."""
-    return render_template("chat/_internal_chat.html", internal_chat=conversation, error=error, draft=draft), status
-
-
 @bp.route("/partials/internal/<int:conversation_id>")
 @roles_required(Role.CHAT_AGENT)
 def internal_chat(conversation_id):
     conversation = _internal_or_403(conversation_id)
     internal.mark_read(conversation, current_user)
-    return _answer_internal(conversation)
+    return render_template("chat/_internal_chat.html", internal_chat=conversation)
 
 
 @bp.route("/internal/<int:conversation_id>/messages", methods=["POST"])
@@ -462,8 +457,9 @@ def internal_send(conversation_id):
     try:
         internal.send(conversation, current_user, request.form.get("body"))
     except service.ChatError as refusal:
-        return _answer_internal(conversation, error=str(refusal), status=422, draft=request.form.get("body", ""))
-    return _answer_internal(conversation)
+        return render_template("chat/_internal_send.html", internal_chat=conversation, error=str(refusal),
+                               draft=request.form.get("body", "")), 422
+    return render_template("chat/_internal_send.html", internal_chat=conversation)
 
 
 # ---- queue admin (service admins) ---------------------------------------------------------------

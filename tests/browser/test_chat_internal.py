@@ -2,7 +2,6 @@
 live, chat one to one beside the customers, and get no transfer or video controls."""
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from app import db
@@ -100,8 +99,6 @@ def test_two_colleagues_chat_live_beside_the_customers(app, make_unit, make_user
 
 
 @needs_redis
-@pytest.mark.xfail(strict=False, reason="known bug, about one run in two: the colleague's tab closes on the other "
-                   "process and her socket count drops to 0, but the presence-changed event does not reach this page")
 def test_presence_and_messages_reach_a_colleague_on_another_server_process(browser, two_servers, app, make_unit,
                                                                           make_user):
     library = make_unit()
