@@ -255,6 +255,20 @@ def _may_act(user, conversation):
         raise NotAllowed()
 
 
+# Back in the line: no agent, and service starts again when someone picks the customer up.
+BACK_TO_WAITING = dict(state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
+
+
+def change_if(conversation_id, *conditions, **values):
+    """One conditional UPDATE of a conversation: True when this request made the change, False
+    when the conditions no longer held (another agent, process or click got there first)."""
+    result = db.session.execute(
+        update(Conversation).where(Conversation.id == conversation_id, *conditions)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def claim(conversation_id, user):
     """An agent picks a waiting customer. Atomic: a conditional UPDATE ... WHERE state='waiting',
     so of two agents clicking at once exactly one gets the customer; the other is told the
@@ -266,13 +280,8 @@ def claim(conversation_id, user):
     session = agent_session(user)
     name = session.display_name if session else user.display_name
     now = utcnow()
-    result = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.state == ConversationState.WAITING)
-        .values(state=ConversationState.SERVED, agent_id=user.id, agent_name=name, served_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not change_if(conversation_id, Conversation.state == ConversationState.WAITING,
+                     state=ConversationState.SERVED, agent_id=user.id, agent_name=name, served_at=now):
         db.session.rollback()
         raise ChatError(_l("This customer is already being served."))
     db.session.refresh(conversation)
@@ -287,13 +296,7 @@ def release(conversation, user):
     """Put a served customer back to the queue (keeping their place by join time).
     Refused when nobody serves the customer."""
     _may_act(user, conversation)
-    result = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.state == ConversationState.SERVED)
-        .values(state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, **BACK_TO_WAITING):
         db.session.rollback()
         raise ChatError(_l("Nobody is serving this customer, so there is nothing to release."))
     db.session.refresh(conversation)
@@ -462,14 +465,8 @@ def transfer(conversation, target_queue_id, note, user):
     if target.id == conversation.queue_id:
         raise ChatError(_l("The customer is already in this queue."))
     source, served_at = conversation.queue, conversation.served_at
-    result = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.state == ConversationState.SERVED,
-               Conversation.agent_id == user.id)
-        .values(queue_id=target.id, state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, Conversation.agent_id == user.id,
+                     queue_id=target.id, **BACK_TO_WAITING):
         db.session.rollback()
         raise ChatError(_l("Only the agent serving this customer can transfer them to another queue."))
     db.session.refresh(conversation)

@@ -135,14 +135,8 @@ def release_agent(agent, now):
 def release_to_queue(conversation_id, agent_id):
     """Put a customer of a gone agent back in the queue with a notice, if that agent still
     serves them (a conditional UPDATE); False when someone else got there first."""
-    result = db.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.state == ConversationState.SERVED,
-               Conversation.agent_id == agent_id)
-        .values(state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not service.change_if(conversation_id, Conversation.state == ConversationState.SERVED,
+                             Conversation.agent_id == agent_id, **service.BACK_TO_WAITING):
         return False
     conversation = db.session.get(Conversation, conversation_id)
     db.session.refresh(conversation)
