@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from app import db
 from blueprints.guide import service
-from blueprints.guide.models import GuidanceSession, ItemGroup, Outcome, SessionTick
+from blueprints.guide.models import GuidanceSession, ItemGroup, Outcome
 from common.access import Role
 
 
