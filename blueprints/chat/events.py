@@ -4,6 +4,8 @@ Staff use the default namespace of common.live (rooms per unit); a customer's so
 only the rooms of their own conversation and its queue. Messages themselves go over HTTP
 (rate-limited, committed first); sockets only say that something changed, and carry the
 signals of a video call between the serving agent and the customer (blueprints/chat/video.py).
+An agent desk says which chat it shows ("chat-watch"), so that a new line reaches only the
+desks that show it.
 
 Staff sockets coming and going, the desk's heartbeat and logging out of the site update the
 presence colleagues see in the internal chat (blueprints/chat/internal.py); an agent left
@@ -12,10 +14,11 @@ without a live socket starts the grace period before their customers return to t
 """
 from flask import session
 from flask_login import current_user, user_logged_out
-from flask_socketio import join_room
+from flask_socketio import join_room, leave_room, rooms
 
-from app import socketio
+from app import db, socketio
 from blueprints.chat import internal, service, staffing, video
+from blueprints.chat.models import Conversation
 from common import live
 
 
@@ -53,6 +56,24 @@ def still_here():
     if current_user.is_authenticated:
         internal.heard_from(current_user._get_current_object())
         staffing.agent_back(current_user._get_current_object())
+
+
+@socketio.on("chat-watch")
+def watch_chat(conversation_id=None):
+    """The agent desk names the chat it shows (None: none), to hear of that chat's new lines.
+    The answer says whether the socket now follows it; a chat the agent may not read is refused."""
+    if not current_user.is_authenticated or not current_user.active:
+        return {"ok": False}
+    for room in rooms():
+        if room.startswith(service.watch_room("")):
+            leave_room(room)
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        return {"ok": False}
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or not service.may_read(current_user, conversation):
+        return {"ok": False}
+    join_room(service.watch_room(conversation.id))
+    return {"ok": True}
 
 
 @socketio.on("video")

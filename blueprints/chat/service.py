@@ -60,11 +60,16 @@ def queue_room(queue_id):
     return f"queue:{queue_id}"
 
 
+def watch_room(conversation_id):
+    """The staff sockets of the desks that show this chat (events.watch_chat)."""
+    return f"watch:{conversation_id}"
+
+
 def _announce(conversation=None, queue=None, line_changed=True):
     """Tell the unit's agents and the customers concerned that something changed.
 
-    Waiting customers of the queue hear only changes to the line (joins, claims, releases,
-    removals, the waiting message), not every message of other customers' chats."""
+    Waiting customers of the queue hear only changes to their place in the line (claims,
+    releases, removals, the waiting message), not a join behind them nor other customers' chats."""
     queue = queue or conversation.queue
     live.announce("chat-changed", room=live.unit_room(queue.unit_id), queue=queue.id,
                   conversation=conversation.id if conversation else None)
@@ -73,6 +78,17 @@ def _announce(conversation=None, queue=None, line_changed=True):
         live.announce("customer-changed", room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
     if conversation is not None:
         live.announce("customer-changed", room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
+
+
+def _announce_line(conversation):
+    """A new line in a chat is news only to the desks that show it (the serving agent, for the
+    "New messages!" badge, and whoever has the chat open) and to the customer. Told to the whole
+    unit, every message would make each of twenty desks re-fetch its columns."""
+    staff = [watch_room(conversation.id)]
+    if conversation.agent_id is not None:
+        staff.append(live.user_room(conversation.agent_id))
+    live.announce("chat-message", room=staff, conversation=conversation.id)
+    live.announce("customer-changed", room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
 
 
 # ---- customer token -----------------------------------------------------------------------
@@ -245,7 +261,7 @@ def join(queue, customer_name, first_question=None):
                                                  body=first_question.strip()[:MESSAGE_MAX_LENGTH]))
         conversation.unread_by_agent = True
     db.session.flush()
-    _announce(conversation)
+    _announce(conversation, line_changed=False)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation
 
@@ -382,7 +398,7 @@ def _send(conversation, sender, author, body, **unread):
     db.session.add(message)
     for flag, value in unread.items():
         setattr(conversation, flag, value)
-    _announce(conversation, line_changed=False)
+    _announce_line(conversation)
     db.session.commit()  # committed before any browser hears of it
     return message
 
@@ -431,7 +447,7 @@ def email_transcript(conversation, user, address, language):
     _system_line(conversation, "transcript_sent")
     conversation.unread_by_customer = True
     audit.record("chat.transcript_sent", obj=conversation, unit=conversation.queue.unit_id, recipient=address)
-    _announce(conversation, line_changed=False)
+    _announce_line(conversation)
     db.session.commit()
 
 

@@ -130,6 +130,24 @@
     }
   }
 
+  // The agent desk follows the chat it shows: the server tells a new line only to the desks that
+  // show the chat (and to its serving agent). Told again after every reconnect, as a new socket
+  // follows nothing; once followed, the chat is read again, for a line written meanwhile.
+  let watching;
+  function watchOpenChat(again) {
+    const socket = window.liveSocket;
+    if (!socket || !socket.connected || !document.querySelector(".chat-desk")) return;
+    const panel = document.querySelector("#chat-view [data-conversation]");
+    const shown = panel ? Number(panel.dataset.conversation) : null;
+    if (shown === watching && !again) return;
+    watching = shown;
+    socket.emit("chat-watch", shown, function (answer) {
+      if (answer && answer.ok && watching === shown) htmx.trigger(document.body, "chat-watched");
+    });
+  }
+  if (window.liveSocket) window.liveSocket.on("connect", function () { watchOpenChat(true); });
+  document.body.addEventListener("htmx:afterSettle", function () { watchOpenChat(false); });
+
   // The agent desk tells the server it is still open, so colleagues see this agent online
   // (blueprints/chat/internal.py: HEARTBEAT_SECONDS).
   setInterval(function () {

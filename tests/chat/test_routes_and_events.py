@@ -144,6 +144,67 @@ def test_other_customers_do_not_hear_a_private_message(app, client, desk):
     assert all("Yksityinen" not in str(e) for e in received)
 
 
+def staff_socket(app, username):
+    browser = app.test_client()
+    browser.post("/login", data={"username": username, "password": "correct-horse-battery-9"})
+    return browser, socketio.test_client(app, flask_test_client=browser)
+
+
+@needs_local_socketio
+def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_chat(app, client, desk, make_user):
+    from common.access import Role
+
+    make_user("mikko", (Role.CHAT_AGENT, desk["library"]))
+    join(client, desk)
+    c = conversation(app)
+    aino, aino_socket = staff_socket(app, "aino")
+    _erja, erja_socket = staff_socket(app, "erja")
+    _mikko, mikko_socket = staff_socket(app, "mikko")
+    aino.post(f"/chat/conversations/{c.id}/claim")
+    assert erja_socket.emit("chat-watch", c.id, callback=True) == {"ok": True}
+    for s in (aino_socket, erja_socket, mikko_socket):
+        s.get_received()
+    client.post("/chat/customer/message", data={"body": "Hei"})
+    assert events(aino_socket) == ["chat-message"] and events(erja_socket) == ["chat-message"]
+    assert events(mikko_socket) == []  # an agent of the unit whose desk does not show the chat
+    # Erja's desk moves on to no chat: she no longer hears this one; the serving agent still does.
+    assert erja_socket.emit("chat-watch", None, callback=True) == {"ok": False}
+    client.post("/chat/customer/message", data={"body": "Vielä"})
+    assert events(erja_socket) == [] and events(aino_socket) == ["chat-message"]
+    for s in (aino_socket, erja_socket, mikko_socket):
+        s.disconnect()
+
+
+@needs_local_socketio
+def test_an_agent_cannot_follow_a_chat_of_another_unit(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    _olli, olli_socket = staff_socket(app, "olli")
+    assert olli_socket.emit("chat-watch", c.id, callback=True) == {"ok": False}
+    assert olli_socket.emit("chat-watch", str(c.id), callback=True) == {"ok": False}
+    olli_socket.get_received()
+    client.post("/chat/customer/message", data={"body": "Yksityinen"})
+    assert olli_socket.get_received() == []
+    olli_socket.disconnect()
+
+
+@needs_local_socketio
+def test_waiting_customers_hear_a_claim_ahead_of_them_but_not_a_join_behind(app, client, desk):
+    join(client, desk)
+    sara = app.test_client()
+    join(sara, desk, name="Sara")
+    sara_socket = socketio.test_client(app, namespace="/customer", flask_test_client=sara)
+    sara_socket.get_received("/customer")
+    join(app.test_client(), desk, name="Mikko")
+    assert events(sara_socket, "/customer") == []  # her place did not move
+    aino, aino_socket = staff_socket(app, "aino")
+    aino.post(f"/chat/conversations/{conversation(app).id}/claim")
+    assert "customer-changed" in events(sara_socket, "/customer")
+    assert "You are next in the queue." in sara.get("/chat/customer/conversation").get_data(as_text=True)
+    sara_socket.disconnect(namespace="/customer")
+    aino_socket.disconnect()
+
+
 def test_queue_admin_creates_a_queue(app, make_user, desk):
     from common.access import Role
 
