@@ -1,9 +1,11 @@
 """What every page shares: navigation, form rendering, paging, formatting, error pages."""
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel import dates
 from flask import render_template, request
 from flask_babel import format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
@@ -99,6 +101,13 @@ def error_page(status, title, message):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+@lru_cache(maxsize=4096)
+def _short_datetime(minute, locale, zone):
+    """The short form shows no seconds, so one formatting per minute, language and zone serves
+    every line of a chat: a long chat is re-rendered on every live event."""
+    return dates.format_datetime(minute.astimezone(zone), "short", locale=locale)
+
+
 def init_app(app):
     @app.context_processor
     def page_context():
@@ -122,6 +131,8 @@ def init_app(app):
             return ""
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=ZoneInfo("UTC"))
+        if style == "short" and isinstance(value, datetime):
+            return _short_datetime(value.replace(second=0, microsecond=0), get_locale(), get_timezone())
         return format_datetime(value, style)
 
     app.add_template_filter(format_money, "money")

@@ -31,3 +31,18 @@ def test_security_headers(client):
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"]
+
+
+def test_short_times_read_as_flask_babel_writes_them_in_every_language_and_season(app):
+    from datetime import datetime, timezone
+
+    from flask_babel import force_locale, format_datetime
+
+    show = app.jinja_env.filters["datetime"]
+    winter, summer = datetime(2026, 11, 23, 12, 5, 59), datetime(2026, 6, 1, 21, 0, 1)
+    with app.test_request_context():
+        for language in ("fi", "sv", "en", "nl"):
+            with force_locale(language):
+                for moment in (winter, summer):
+                    assert show(moment) == format_datetime(moment.replace(tzinfo=timezone.utc), "short")
+                assert show(winter) != show(winter.replace(minute=6, second=0))
