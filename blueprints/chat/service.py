@@ -110,8 +110,7 @@ def conversation_for_token(signed):
         token = _signer().loads(signed)
     except BadSignature:
         return None
-    # The queue comes along: every customer request needs its unit to announce changes.
-    return db.session.scalar(select(Conversation).options(joinedload(Conversation.queue)).where(Conversation.token == token))
+    return db.session.scalar(select(Conversation).where(Conversation.token == token))
 
 
 # ---- queues -------------------------------------------------------------------------------
