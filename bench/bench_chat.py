@@ -11,11 +11,16 @@ browser does), and prints one JSON object per line:
                                         agent has received the live event
   chat.rss_mb_1000_sockets              the server's resident memory with N sockets connected
 The floor is a bare python-socketio relay server in the same async mode (no database, no
-templates, no login) measured in the same run on the same path: an HTTP POST comes in, the
-relay emits it to the other side's socket. The figures without a prefix are for the async mode
-the site runs in (SOCKETIO_ASYNC_MODE, threading); the other mode's carry its name as a prefix
-(chat.gevent.message_p99_ms). The socket-to-socket relay (one client emits, the relay forwards)
-is printed too, as chat.relay_socket_p50_ms / _p99_ms.
+templates, no login) measured in the same run on the same paths, with as many sockets connected
+in the same rooms: a join is an HTTP POST the relay emits to the room of all agents, a message an
+HTTP POST it emits to the serving agent's room and the customer's. Each figure carries that floor
+and the ratio to it. Beside them:
+  chat.stack_floor_message_p50_ms / _p99_ms  the stack under every message and nothing of ours:
+                                        a Flask route that stores the line with Flask-SQLAlchemy
+                                        in SQLite, commits, then emits (with its ratio to the relay)
+  chat.relay_socket_p50_ms / _p99_ms    the relay socket to socket (one client emits)
+The figures without a prefix are for the async mode the site runs in (SOCKETIO_ASYNC_MODE); the
+other mode's carry its name as a prefix (chat.gevent.message_p99_ms). --mode measures one only.
 """
 import sys
 
@@ -67,20 +72,64 @@ def serve_site(port, database, mode):
     socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
 
 
-def serve_relay(port, mode):
+def stack_floor(server, database):
+    """The stack under every chat message and nothing of ours: a Flask route that stores the line
+    with Flask-SQLAlchemy in SQLite (tuned as app.py tunes it), commits, then emits it."""
+    from flask import Flask, request
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy import event
+
+    app = Flask("stack-floor")
+    app.config["SQLALCHEMY_DATABASE_URI"] = database
+    db = SQLAlchemy(app)
+
+    class Line(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        body = db.Column(db.Text)
+
+    def tune(connection, record):
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+
+    with app.app_context():
+        event.listen(db.engine, "connect", tune)
+        db.create_all()
+
+    @app.post("/stored")
+    def stored():
+        db.session.add(Line(body=request.form["body"]))
+        db.session.commit()
+        for room in request.form.getlist("to"):
+            server.emit("live", {"text": request.form["body"]}, to=room)
+        return "ok"
+
+    return app
+
+
+def serve_relay(port, database, mode):
     import socketio as sio
 
     server = sio.Server(async_mode=mode)
+    stack = stack_floor(server, database)
+
+    @server.on("connect")
+    def connect(sid, environ):
+        # Each socket joins the rooms it names, as the site's sockets join theirs.
+        for room in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("room", []):
+            server.enter_room(sid, room)
 
     @server.on("relay")
     def relay(sid, data):
         server.emit("live", data, to=data["to"])
 
     def post(environ, start_response):
-        """The same path as a chat message: an HTTP POST, emitted to the other side's socket."""
+        """The same path as a chat message or a join: an HTTP POST, one emit to each room named."""
+        if environ["PATH_INFO"] == "/stored":
+            return stack(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         form = urllib.parse.parse_qs(environ["wsgi.input"].read(length).decode())
-        server.emit("live", {"text": form["body"][0]}, to=form.get("to", [None])[0])
+        for room in form["to"]:
+            server.emit("live", {"text": form["body"][0]}, to=room)
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
         return [b"ok"]
 
@@ -150,12 +199,23 @@ class Browser:
         return "; ".join(f"{name}={morsel.value}" for name, morsel in self.cookies.items())
 
 
+class WebSocket(Client):
+    """simple-websocket's client, minus one trap: a frame that arrives in the same read as the
+    handshake's answer stays in its buffer until more data comes. gevent's server sends the
+    Engine.IO open packet right behind the answer, so a socket would wait for it forever."""
+
+    def handshake(self):
+        super().handshake()
+        self._handle_events()
+
+
 class Socket:
     """A Socket.IO client on one namespace; records when each 'live' event arrived."""
 
-    def __init__(self, base, namespace="/", cookie=""):
+    def __init__(self, base, namespace="/", cookie="", rooms=()):
         url = base.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = Client(url, headers={"Cookie": cookie} if cookie else None)
+        url += "".join(f"&room={room}" for room in rooms)  # for the relay only
+        self.ws = WebSocket(url, headers={"Cookie": cookie} if cookie else None)
         self.prefix = "" if namespace == "/" else namespace + ","
         self.events = []
         self.arrived = threading.Condition()
@@ -226,28 +286,47 @@ def emit_figure(name, value, unit="ms", floor=None):
 
 # ---- the run ------------------------------------------------------------------------------------
 
-def measure_relay(rounds, mode):
-    """The relay's floor on the chat's path (HTTP POST in, socket out) and socket to socket."""
+def measure_relay(args, mode):
+    """The floor: a bare relay on the site's paths, with as many sockets connected and the same
+    rooms. A join is one POST emitted to the room of all agents; a message is one POST emitted to
+    the serving agent's room and to the customer's. Socket to socket: one client emits, the relay
+    forwards to the other's room."""
     port = free_port()
-    process = start(["--relay", str(port), mode], port)
+    process = start(["--relay", str(port), "sqlite:///" + os.path.join(tempfile.mkdtemp(), "stack.db"), mode], port)
+    sockets = []
     try:
         base = f"http://127.0.0.1:{port}"
-        a, b = Socket(base), Socket(base)
+        agents = [Socket(base, rooms=("agents", f"agent{n}")) for n in range(args.agents)]
+        sockets = list(agents)
         sender = Browser(base)
-        # to=None: the relay broadcasts (a and b both receive; b's arrival is timed)
-        by_post, by_socket = [], []
-        for n in range(rounds):
+        for path in ("/relay", "/stored"):  # the first delivery to each socket is not the floor
             moment = time.perf_counter()
-            sender.post("/relay", body=f"post {n}")
-            by_post.append((b.wait_after(moment, f"post {n}\\b") - moment) * 1000)
-            time.sleep(0.005)
+            sender.post(path, to="agents", body=f"warm-up {path}")
+            for agent in agents:
+                agent.wait_after(moment, f"warm-up {path}")
+        joins, messages, stored, by_socket = [], [], [], []
+        for n in range(args.customers):
             moment = time.perf_counter()
-            a.emit("relay", {"to": None, "text": f"socket {n}"})
-            by_socket.append((b.wait_after(moment, f"socket {n}\\b") - moment) * 1000)
-            time.sleep(0.005)
-        a.close(), b.close()
-        return by_post, by_socket
+            sender.post("/relay", to="agents", body=f"join {n}")
+            joins.append((max(a.wait_after(moment, f"join {n}\\b") for a in agents) - moment) * 1000)
+        customers = [Socket(base, rooms=(f"customer{n}",)) for n in range(args.customers)]
+        sockets += customers
+        for round_ in range(args.rounds):
+            for n in range(args.conversations):
+                agent = agents[n % args.agents]
+                moment = time.perf_counter()
+                sender.post("/relay", to=[f"agent{n % args.agents}", f"customer{n}"], body=f"message {round_} {n}")
+                messages.append((agent.wait_after(moment, f"message {round_} {n}\\b") - moment) * 1000)
+                moment = time.perf_counter()
+                sender.post("/stored", to=[f"agent{n % args.agents}", f"customer{n}"], body=f"stored {round_} {n}")
+                stored.append((agent.wait_after(moment, f"stored {round_} {n}\\b") - moment) * 1000)
+                moment = time.perf_counter()
+                customers[n].emit("relay", {"to": f"agent{n % args.agents}", "text": f"socket {round_} {n}"})
+                by_socket.append((agent.wait_after(moment, f"socket {round_} {n}\\b") - moment) * 1000)
+        return joins, messages, stored, by_socket
     finally:
+        for s in sockets:
+            s.close()
         process.kill()
 
 
@@ -313,9 +392,11 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         return serve_site(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     if len(sys.argv) > 1 and sys.argv[1] == "--relay":
-        return serve_relay(int(sys.argv[2]), sys.argv[3])
+        return serve_relay(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a small run (50 customers, 5 agents, 20 chats, 200 sockets)")
+    parser.add_argument("--mode", choices=("threading", "gevent"), action="append",
+                        help="measure only this async mode (default: both)")
     parsed = parser.parse_args()
     full = dict(customers=500, agents=20, conversations=100, rounds=3, sockets=1000)
     quick = dict(customers=50, agents=5, conversations=20, rounds=3, sockets=200)
@@ -324,15 +405,16 @@ def main():
     from app import DefaultConfig
 
     site_mode = DefaultConfig.SOCKETIO_ASYNC_MODE
-    for mode in [site_mode] + [m for m in ("threading", "gevent") if m != site_mode]:
+    modes = [site_mode] + [m for m in ("threading", "gevent") if m != site_mode]
+    for mode in [m for m in modes if not parsed.mode or m in parsed.mode]:
         prefix = "chat." if mode == site_mode else f"chat.{mode}."
-        by_post, by_socket = measure_relay(max(100, args.conversations * args.rounds), mode)
+        relay_joins, relay_messages, stored, by_socket = measure_relay(args, mode)
         joins, messages, memory, connected = measure_site(args, mode)
-        floor50, floor99 = percentile(by_post, 50), percentile(by_post, 99)
-        emit_figure(prefix + "join_to_agents_p50_ms", percentile(joins, 50), floor=floor50)
-        emit_figure(prefix + "join_to_agents_p99_ms", percentile(joins, 99), floor=floor99)
-        emit_figure(prefix + "message_p50_ms", percentile(messages, 50), floor=floor50)
-        emit_figure(prefix + "message_p99_ms", percentile(messages, 99), floor=floor99)
+        for name, ours, floor in (("join_to_agents", joins, relay_joins), ("message", messages, relay_messages)):
+            for p in (50, 99):
+                emit_figure(f"{prefix}{name}_p{p}_ms", percentile(ours, p), floor=percentile(floor, p))
+        for p in (50, 99):
+            emit_figure(f"{prefix}stack_floor_message_p{p}_ms", percentile(stored, p), floor=percentile(relay_messages, p))
         emit_figure(prefix + "relay_socket_p50_ms", percentile(by_socket, 50))
         emit_figure(prefix + "relay_socket_p99_ms", percentile(by_socket, 99))
         sockets = "1000" if connected == 1000 else str(connected)
