@@ -177,5 +177,21 @@ def smtp_server(app):
     saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT")}
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
     yield mailbox
+    _wait_for_the_outbox(app)
     app.config.update(saved)
     controller.stop()
+
+
+def _wait_for_the_outbox(app):
+    """Until every mail the test queued has been tried once: a delivery thread still writing its
+    outcome would race the database clean-up after the test."""
+    from sqlalchemy import or_, select
+
+    from common.mail import OutboxMail
+
+    def settled():
+        with app.app_context():
+            busy = select(OutboxMail.id).where(or_(OutboxMail.status == "sending",
+                                                   (OutboxMail.status == "pending") & (OutboxMail.attempts == 0)))
+            return db.session.scalar(busy.limit(1)) is None
+    eventually(settled)
