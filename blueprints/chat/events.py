@@ -61,7 +61,8 @@ def still_here():
 @socketio.on("chat-watch")
 def watch_chat(conversation_id=None):
     """The agent desk names the chat it shows (None: none), to hear of that chat's new lines.
-    The answer says whether the socket now follows it; a chat the agent may not read is refused."""
+    The answer says whether the socket now follows it, and how many lines the chat has, so a desk
+    that rendered it before a line came in reads it again; a chat the agent may not read is refused."""
     if not current_user.is_authenticated or not current_user.active:
         return {"ok": False}
     for room in rooms():
@@ -73,7 +74,7 @@ def watch_chat(conversation_id=None):
     if conversation is None or not service.may_read(current_user, conversation):
         return {"ok": False}
     join_room(service.watch_room(conversation.id))
-    return {"ok": True}
+    return {"ok": True, "lines": service.line_count(conversation)}
 
 
 @socketio.on("video")

@@ -366,6 +366,10 @@ def may_read(user, conversation):
     return may_serve(user, conversation.queue)
 
 
+def line_count(conversation):
+    return db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation.id))
+
+
 def send_as_agent(conversation, user, body):
     """The serving agent writes; anyone else (a reading colleague) is refused."""
     _may_act(user, conversation)

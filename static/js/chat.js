@@ -132,7 +132,8 @@
 
   // The agent desk follows the chat it shows: the server tells a new line only to the desks that
   // show the chat (and to its serving agent). Told again after every reconnect, as a new socket
-  // follows nothing; once followed, the chat is read again, for a line written meanwhile.
+  // follows nothing. The answer counts the chat's lines: one written between the rendering and
+  // the following makes the desk read the chat again.
   let watching;
   function watchOpenChat(again) {
     const socket = window.liveSocket;
@@ -142,7 +143,9 @@
     if (shown === watching && !again) return;
     watching = shown;
     socket.emit("chat-watch", shown, function (answer) {
-      if (answer && answer.ok && watching === shown) htmx.trigger(document.body, "chat-watched");
+      const now = document.querySelector("#chat-view [data-conversation]");
+      if (!answer || !answer.ok || !now || Number(now.dataset.conversation) !== shown) return;
+      if (answer.lines !== Number(now.dataset.messages)) htmx.trigger(document.body, "chat-watched");
     });
   }
   if (window.liveSocket) window.liveSocket.on("connect", function () { watchOpenChat(true); });

@@ -161,7 +161,11 @@ def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_c
     _erja, erja_socket = staff_socket(app, "erja")
     _mikko, mikko_socket = staff_socket(app, "mikko")
     aino.post(f"/chat/conversations/{c.id}/claim")
-    assert erja_socket.emit("chat-watch", c.id, callback=True) == {"ok": True}
+    client.post("/chat/customer/message", data={"body": "Ennen"})
+    with app.app_context():
+        lines = db.session.scalar(db.select(db.func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == c.id))
+    # The answer counts the chat's lines: a desk that rendered fewer reads the chat again.
+    assert lines == 2 and erja_socket.emit("chat-watch", c.id, callback=True) == {"ok": True, "lines": 2}
     for s in (aino_socket, erja_socket, mikko_socket):
         s.get_received()
     client.post("/chat/customer/message", data={"body": "Hei"})
