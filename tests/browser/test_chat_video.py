@@ -163,3 +163,24 @@ def test_ending_the_chat_ends_the_call_on_both_pages(served):
     expect(aino.locator("[data-video-status]")).to_have_text("The video chat has ended.")
     assert customer.evaluate("document.querySelector('[data-video-remote]').srcObject === null")
     assert aino.evaluate("document.querySelector('[data-video-own]').srcObject === null")
+
+
+def test_a_queue_transfer_ends_the_call_on_both_pages(app, served):
+    aino, customer = served()
+    with app.app_context():
+        library = db.session.scalar(db.select(ChatQueue.unit_id))
+        db.session.add(ChatQueue(unit_id=library, name="Tietokoneopastus", is_open=True, waiting_message="Odota"))
+        db.session.commit()
+    start_video(aino, customer)
+    customer.get_by_role("button", name="Accept video chat").click()
+    assert_remote_video_plays(customer)
+    # The next agent serves the customer in the other queue: this call cannot go with them.
+    aino.get_by_role("button", name="Transfer to another queue").click()
+    target = aino.get_by_label("Target queue")
+    target.select_option(target.locator("option", has_text="Tietokoneopastus").get_attribute("value"))
+    aino.get_by_role("button", name="Transfer", exact=True).click()
+    expect(customer.locator(".chat-system").last).to_contain_text("You have been transferred to another queue.")
+    expect(customer.locator("[data-video-status]")).to_have_text("The video chat has ended.")
+    expect(aino.locator("[data-video-status]")).to_have_text("The video chat has ended.")
+    assert customer.evaluate("document.querySelector('[data-video-remote]').srcObject === null")
+    assert aino.evaluate("document.querySelector('[data-video-own]').srcObject === null")
