@@ -9,6 +9,8 @@ browser does), and prints one JSON object per line:
                                         queue has received the live event
   chat.message_p50_ms / _p99_ms         a customer's message (HTTP POST) until the serving
                                         agent has received the live event
+  chat.agent_events_per_message         live events all agents' sockets received per message (1:
+                                        only the serving agent hears it, not the whole unit)
   chat.rss_mb_1000_sockets              the server's resident memory with N sockets connected
 The floor is a bare python-socketio relay server in the same async mode (no database, no
 templates, no login) measured in the same run on the same paths, with as many sockets connected
@@ -364,6 +366,7 @@ def measure_site(args, mode):
             agent_browser.post(f"/chat/conversations/{conversation_id}/claim")
         time.sleep(0.5)
         message_latencies = []
+        heard_before = sum(len(s.events) for _b, s in agents)
         for round_ in range(args.rounds):
             for conversation_id in range(1, args.conversations + 1):
                 agent_socket = agents[(conversation_id - 1) % args.agents][1]
@@ -371,6 +374,8 @@ def measure_site(args, mode):
                 customers[conversation_id - 1].post("/chat/customer/message", body=f"message {round_}")
                 about = conversation_event(conversation_id)
                 message_latencies.append((agent_socket.wait_after(moment, about) - moment) * 1000)
+        time.sleep(0.5)  # late events count too
+        heard = (sum(len(s.events) for _b, s in agents) - heard_before) / len(message_latencies)
 
         # (c) memory with N sockets: add idle customer-page sockets on existing conversations
         while len(sockets) < args.sockets:
@@ -378,7 +383,7 @@ def measure_site(args, mode):
             sockets.append(Socket(base, "/customer", customer.cookie_header()))
         time.sleep(1)
         memory = rss_mb(process.pid)
-        return join_latencies, message_latencies, memory, len(sockets)
+        return join_latencies, message_latencies, heard, memory, len(sockets)
     finally:
         for s in sockets:
             try:
@@ -409,7 +414,7 @@ def main():
     for mode in [m for m in modes if not parsed.mode or m in parsed.mode]:
         prefix = "chat." if mode == site_mode else f"chat.{mode}."
         relay_joins, relay_messages, stored, by_socket = measure_relay(args, mode)
-        joins, messages, memory, connected = measure_site(args, mode)
+        joins, messages, heard, memory, connected = measure_site(args, mode)
         for name, ours, floor in (("join_to_agents", joins, relay_joins), ("message", messages, relay_messages)):
             for p in (50, 99):
                 emit_figure(f"{prefix}{name}_p{p}_ms", percentile(ours, p), floor=percentile(floor, p))
@@ -417,6 +422,7 @@ def main():
             emit_figure(f"{prefix}stack_floor_message_p{p}_ms", percentile(stored, p), floor=percentile(relay_messages, p))
         emit_figure(prefix + "relay_socket_p50_ms", percentile(by_socket, 50))
         emit_figure(prefix + "relay_socket_p99_ms", percentile(by_socket, 99))
+        emit_figure(prefix + "agent_events_per_message", heard, unit="events")
         sockets = "1000" if connected == 1000 else str(connected)
         emit_figure(f"{prefix}rss_mb_{sockets}_sockets", memory, unit="MB")
 
