@@ -22,6 +22,19 @@ def events(socket_client, namespace="/"):
     return [e["args"][0]["event"] for e in socket_client.get_received(namespace) if e["name"] == "live"]
 
 
+def staff_socket(app, username):
+    browser = app.test_client()
+    browser.post("/login", data={"username": username, "password": "correct-horse-battery-9"})
+    return browser, socketio.test_client(app, flask_test_client=browser)
+
+
+def customer_socket(app, browser):
+    """The customer page's socket, with what it heard on connecting read away."""
+    socket = socketio.test_client(app, namespace="/customer", flask_test_client=browser)
+    socket.get_received("/customer")
+    return socket
+
+
 def test_customer_joins_and_sees_waiting_message_and_place(app, client, desk):
     assert join(client, desk, question="Hei").status_code == 302
     page = client.get("/chat/customer/").get_data(as_text=True)
@@ -107,16 +120,12 @@ def test_staff_namespace_refuses_customers(app, client, desk):
 
 @needs_local_socketio
 def test_customer_hears_claim_and_agents_of_the_unit_hear_a_join(app, client, desk):
-    aino, olli = app.test_client(), app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
-    olli.post("/login", data={"username": "olli", "password": "correct-horse-battery-9"})
-    aino_socket = socketio.test_client(app, flask_test_client=aino)
-    olli_socket = socketio.test_client(app, flask_test_client=olli)
+    aino, aino_socket = staff_socket(app, "aino")
+    _olli, olli_socket = staff_socket(app, "olli")
     join(client, desk)
     assert "chat-changed" in events(aino_socket)
     assert "chat-changed" not in events(olli_socket)
-    customer = socketio.test_client(app, namespace="/customer", flask_test_client=client)
-    customer.get_received("/customer")
+    customer = customer_socket(app, client)
     c = conversation(app)
     aino.post(f"/chat/conversations/{c.id}/claim")
     assert "customer-changed" in events(customer, "/customer")
@@ -133,21 +142,13 @@ def test_other_customers_do_not_hear_a_private_message(app, client, desk):
     join(client, desk)
     other = app.test_client()
     join(other, desk, name="Sara")
-    toni_socket = socketio.test_client(app, namespace="/customer", flask_test_client=client)
-    sara_socket = socketio.test_client(app, namespace="/customer", flask_test_client=other)
-    toni_socket.get_received("/customer")
-    sara_socket.get_received("/customer")
+    toni_socket = customer_socket(app, client)
+    sara_socket = customer_socket(app, other)
     client.post("/chat/customer/message", data={"body": "Yksityinen"})
     assert "customer-changed" in events(toni_socket, "/customer")
     # Sara hears only that her queue changed (to recount her place), never the message itself.
     received = sara_socket.get_received("/customer")
     assert all("Yksityinen" not in str(e) for e in received)
-
-
-def staff_socket(app, username):
-    browser = app.test_client()
-    browser.post("/login", data={"username": username, "password": "correct-horse-battery-9"})
-    return browser, socketio.test_client(app, flask_test_client=browser)
 
 
 @needs_local_socketio
@@ -197,8 +198,7 @@ def test_waiting_customers_hear_a_claim_ahead_of_them_but_not_a_join_behind(app,
     join(client, desk)
     sara = app.test_client()
     join(sara, desk, name="Sara")
-    sara_socket = socketio.test_client(app, namespace="/customer", flask_test_client=sara)
-    sara_socket.get_received("/customer")
+    sara_socket = customer_socket(app, sara)
     join(app.test_client(), desk, name="Mikko")
     assert events(sara_socket, "/customer") == []  # her place did not move
     aino, aino_socket = staff_socket(app, "aino")
