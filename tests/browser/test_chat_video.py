@@ -64,6 +64,14 @@ def assert_remote_video_plays(page):
     page.wait_for_function(REMOTE_ADVANCES, arg=page.evaluate(REMOTE_TIME))
 
 
+def call_going(aino, customer):
+    """Aino invites, Toni accepts, and each sees the other."""
+    start_video(aino, customer)
+    customer.get_by_role("button", name="Accept video chat").click()
+    assert_remote_video_plays(customer)
+    assert_remote_video_plays(aino)
+
+
 def test_agent_and_customer_see_each_other_and_the_agent_ends_the_call(served):
     aino, customer = served()
     start_video(aino, customer)
@@ -103,9 +111,7 @@ def test_agent_and_customer_see_each_other_and_the_agent_ends_the_call(served):
 
 def test_the_customer_ends_the_call(served):
     aino, customer = served()
-    start_video(aino, customer)
-    customer.get_by_role("button", name="Accept video chat").click()
-    assert_remote_video_plays(aino)
+    call_going(aino, customer)
     customer.get_by_role("button", name="End video chat").click()
     expect(customer.locator("[data-video-status]")).to_have_text("The video chat has ended.")
     expect(aino.locator("[data-video-status]")).to_have_text("The customer ended the video chat.")
@@ -154,9 +160,7 @@ def test_the_agents_own_refused_camera_cancels_the_invitation(served):
 
 def test_ending_the_chat_ends_the_call_on_both_pages(served):
     aino, customer = served()
-    start_video(aino, customer)
-    customer.get_by_role("button", name="Accept video chat").click()
-    assert_remote_video_plays(customer)
+    call_going(aino, customer)
     aino.get_by_role("button", name="End chat").click()
     expect(customer.locator(".chat-closed")).to_contain_text("The chat has ended.")
     expect(customer.locator("[data-video-status]")).to_have_text("The video chat has ended.")
@@ -171,9 +175,7 @@ def test_a_queue_transfer_ends_the_call_on_both_pages(app, served):
         library = db.session.scalar(db.select(ChatQueue.unit_id))
         db.session.add(ChatQueue(unit_id=library, name="Tietokoneopastus", is_open=True, waiting_message="Odota"))
         db.session.commit()
-    start_video(aino, customer)
-    customer.get_by_role("button", name="Accept video chat").click()
-    assert_remote_video_plays(customer)
+    call_going(aino, customer)
     # The next agent serves the customer in the other queue: this call cannot go with them.
     aino.get_by_role("button", name="Transfer to another queue").click()
     target = aino.get_by_label("Target queue")
