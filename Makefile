@@ -26,16 +26,19 @@ setup: $(VENV)/.installed translations
 translations: $(VENV)/.installed
 	@for dir in translations/*/; do $(BIN)/pybabel -q compile -f -d $$dir || exit 1; done
 
-# Re-extract the messages of each area and update (or start) its four catalogs.
+# Re-extract the messages of each area and update (or start) its four catalogs. Without source
+# locations, sorted, and with a fixed creation date, a catalog changes only where a message
+# does, so that two branches adding messages rarely touch the same lines.
 catalogs: $(VENV)/.installed
 	@for dir in translations/*/; do \
-		$(BIN)/pybabel -q extract -F $$dir/babel.cfg -k _l -k lazy_gettext -o $$dir/messages.pot . || exit 1; \
+		$(BIN)/pybabel -q extract -F $$dir/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $$dir/messages.pot . || exit 1; \
 		for lang in fi sv en nl; do \
 			if [ -f $$dir/$$lang/LC_MESSAGES/messages.po ]; then \
 				$(BIN)/pybabel -q update -N -i $$dir/messages.pot -d $$dir -l $$lang || exit 1; \
 			else \
 				$(BIN)/pybabel -q init -i $$dir/messages.pot -d $$dir -l $$lang || exit 1; \
 			fi; \
+			sed -i 's/^"POT-Creation-Date: .*"$$/"POT-Creation-Date: 2026-01-01 00:00+0000\\n"/' $$dir/$$lang/LC_MESSAGES/messages.po; \
 		done; \
 	done
 
