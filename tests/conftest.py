@@ -10,12 +10,14 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
 from sqlalchemy import delete
 
-from app import create_app, db, limiter
+from app import create_app
 from blueprints.accounts import service
 from blueprints.accounts.models import Unit, UnitKind
 from common.access import Role
+from extensions import db, limiter
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -26,10 +28,18 @@ needs_local_socketio = pytest.mark.skipif(
 )
 
 
+# Fixed keys for the tests: create_app(test_config) reads no instance/secrets.json.
+TEST_IDENTITY_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
 def make_config(tmp_path, **extra):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "IDENTITY_HMAC_KEY": "00" * 32,
+        "IDENTITY_ENCRYPTION_KEY": TEST_IDENTITY_ENCRYPTION_KEY,
+        # scrypt costs a tenth of a second a password; one test proves production uses it.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
         "WTF_CSRF_ENABLED": False,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}",
         "REDIS_URL": os.environ.get("REDIS_URL") or None,

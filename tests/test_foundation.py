@@ -46,3 +46,29 @@ def test_short_times_read_as_flask_babel_writes_them_in_every_language_and_seaso
                 for moment in (winter, summer):
                     assert show(moment) == format_datetime(moment.replace(tzinfo=timezone.utc), "short")
                 assert show(winter) != show(winter.replace(minute=6, second=0))
+
+
+def test_production_hashes_passwords_with_scrypt_and_the_tests_with_a_cheap_method(app):
+    from common.security import hash_password
+
+    production = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    with production.app_context():
+        assert hash_password("correct-horse-battery-9").startswith("scrypt:")
+    with app.app_context():
+        assert hash_password("correct-horse-battery-9").startswith("pbkdf2:")
+
+
+def test_a_test_configuration_takes_nothing_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SMTP_HOST", "mail.example.org")
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["SMTP_HOST"] is None
+
+
+def test_environment_settings_take_the_type_of_their_default():
+    from config import environment_settings
+
+    found = environment_settings({"SMTP_PORT": "2525", "SMTP_STARTTLS": "yes", "DEVELOPMENT": "0",
+                                  "CHAT_ICE_SERVERS": '[{"urls": "stun:x"}]', "MAIL_FROM": "a@b.c",
+                                  "DATABASE_URL": "postgresql://db/x"})
+    assert found == {"SMTP_PORT": 2525, "SMTP_STARTTLS": True, "DEVELOPMENT": False,
+                     "CHAT_ICE_SERVERS": [{"urls": "stun:x"}], "MAIL_FROM": "a@b.c",
+                     "SQLALCHEMY_DATABASE_URI": "postgresql://db/x"}

@@ -8,14 +8,21 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from app import db
-from blueprints.accounts.models import Notice, PasswordResetToken, RoleAssignment, Unit, User
+from blueprints.accounts.models import (
+    Notice,
+    PasswordResetToken,
+    RoleAssignment,
+    Unit,
+    User,
+)
 from common import audit, live, mail
 from common.access import Role
 from common.clock import utcnow
+from common.security import hash_password
+from extensions import db
 
 MIN_PASSWORD_LENGTH = 12
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
@@ -43,7 +50,7 @@ def password_problems(password, username):
 
 
 def set_password(user, password):
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
 
 

@@ -18,12 +18,19 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.nl import postcode as stdnum_postcode
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
-from app import db
-from blueprints.ebook.models import EbookCustomer, NumberSequence, Subscription, Tariff, TariffKind
+from blueprints.ebook.models import (
+    EbookCustomer,
+    NumberSequence,
+    Subscription,
+    Tariff,
+    TariffKind,
+)
 from common import audit, live
 from common.clock import utcnow
+from common.security import hash_password
+from extensions import db
 
 CARD_NUMBER_LENGTH = 14
 GENERATE_PLACEHOLDER = "V" * CARD_NUMBER_LENGTH  # what the field shows until the save assigns the number
@@ -342,7 +349,7 @@ def _fernet():
 def issue_one_time_password(customer):
     """Give the customer a new one-time password: stored hashed, plus an encrypted copy for one receipt."""
     password = new_one_time_password()
-    customer.password_hash = generate_password_hash(password)
+    customer.password_hash = hash_password(password)
     customer.password_to_print = _fernet().encrypt(password.encode()).decode()
     customer.password_issued_at = utcnow()
     return password

@@ -15,11 +15,14 @@ from flask_login import current_user
 from sqlalchemy import false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+)
 from stdnum.fi import hetu as stdnum_hetu
-from werkzeug.security import generate_password_hash
 
-from app import db
 from blueprints.accounts.models import CELIA_UNIT_KINDS, Unit, UnitKind
 from blueprints.registration.models import (
     Basis,
@@ -32,6 +35,8 @@ from blueprints.registration.models import (
 from common import audit, live, mail
 from common.access import Role
 from common.clock import utcnow
+from common.security import hash_password
+from extensions import db
 
 CENTURIES = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
              "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
@@ -371,7 +376,7 @@ def valid_credential_link(token):
 
 
 def set_customer_password(link, password):
-    link.customer.password_hash = generate_password_hash(password)
+    link.customer.password_hash = hash_password(password)
     link.used_at = utcnow()
     audit.record("customer.password_set", obj=link.customer, unit=link.customer.unit_id)
     db.session.commit()

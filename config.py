@@ -1,0 +1,101 @@
+"""Configuration: the defaults, the environment settings that override them, and the secrets
+generated into instance/secrets.json on first run."""
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+class DefaultConfig:
+    SQLALCHEMY_DATABASE_URI = None  # set in create_app: instance/app.db unless DATABASE_URL
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = None  # set in create_app: True outside development
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # a chat agent keeps one page open all day
+    BABEL_DEFAULT_LOCALE = "fi"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Helsinki"
+    PASSWORD_MAX_AGE_MONTHS = 12
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's method; the tests use a cheap one
+    LOCKOUT_THRESHOLD = 5
+    LOGIN_RATE_LIMIT = "20 per minute"
+    PASSWORD_RESET_HOURS = 1
+    SMTP_HOST = None
+    SMTP_PORT = 25
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    SMTP_STARTTLS = False
+    MAIL_FROM = "no-reply@library.invalid"
+    MAIL_RETRY_SECONDS = 60
+    SOCKETIO_ASYNC_MODE = "threading"
+    CHAT_AGENT_GRACE_SECONDS = 120  # a chat agent's dropped connection, before their customers return to the queue
+    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
+    CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
+    CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
+    DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
+    IDENTITY_HMAC_KEY = None
+    IDENTITY_ENCRYPTION_KEY = None
+    SECRET_KEY = None
+
+
+# Environment variables that override the configuration, each converted to the type its
+# setting has in DefaultConfig. DATABASE_URL is the usual name for the database address.
+ENV_SETTINGS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    **{name: name for name in (
+        "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
+        "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
+        "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
+    )},
+}
+
+# Secrets generated into instance/secrets.json on first run (never committed).
+GENERATED_SECRETS = {
+    "SECRET_KEY": lambda: secrets.token_hex(32),
+    "IDENTITY_HMAC_KEY": lambda: secrets.token_hex(32),
+    "IDENTITY_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
+}
+
+
+def _convert(text, default):
+    """A setting's text from the environment, as the type of its default."""
+    if isinstance(default, bool):
+        return text.lower() in ("1", "true", "yes")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, (tuple, list, dict)):
+        return json.loads(text)  # e.g. a list of RTCIceServer objects; bad JSON stops the start
+    return text
+
+
+def environment_settings(environ=os.environ):
+    found = {}
+    for variable, key in ENV_SETTINGS.items():
+        value = environ.get(variable)
+        if value:
+            found[key] = _convert(value, getattr(DefaultConfig, key, None))
+    return found
+
+
+def load_secrets(app):
+    """The secrets not given otherwise, generated once into instance/secrets.json."""
+    path = Path(app.instance_path) / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    missing = {k: make() for k, make in GENERATED_SECRETS.items() if k not in stored}
+    if missing:
+        stored.update(missing)
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+    return stored
+
+
+def sqlalchemy_url(url):
+    """Accept the usual postgres:// and postgresql:// forms and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
