@@ -55,11 +55,12 @@ PASSWORD = "bench-horse-battery-9"
 # ---- server processes -------------------------------------------------------------------------
 
 def serve_site(port, database, mode):
-    from app import create_app, db, socketio
+    from app import create_app
     from blueprints.accounts import service
     from blueprints.accounts.models import UnitKind
     from blueprints.chat.models import ChatQueue
     from common.access import Role
+    from extensions import db, socketio
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "bench", "REDIS_URL": None, "DEVELOPMENT": True,
@@ -407,7 +408,7 @@ def main():
     quick = dict(customers=50, agents=5, conversations=20, rounds=3, sockets=200)
     args = argparse.Namespace(**(quick if parsed.quick else full))
 
-    from app import DefaultConfig
+    from config import DefaultConfig
 
     site_mode = DefaultConfig.SOCKETIO_ASYNC_MODE
     modes = [site_mode] + [m for m in ("threading", "gevent") if m != site_mode]

@@ -15,11 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select, text  # noqa: E402
 
-from app import create_app, db  # noqa: E402
+from app import create_app  # noqa: E402
 from blueprints.accounts import service as accounts  # noqa: E402
 from blueprints.accounts.models import UnitKind  # noqa: E402
 from blueprints.ebook import service  # noqa: E402
 from blueprints.ebook.models import Tariff  # noqa: E402
+from extensions import db  # noqa: E402
 
 ROUNDS = 200
 

@@ -17,13 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from app import create_app, db  # noqa: E402
+from app import create_app  # noqa: E402
 from blueprints.accounts import service as accounts  # noqa: E402
 from blueprints.accounts.models import UnitKind  # noqa: E402
 from blueprints.guide import service  # noqa: E402
 from blueprints.guide.models import GuidanceSession, ItemGroup, Outcome, SessionTopic  # noqa: E402
 from common.access import Role  # noqa: E402
 from common.clock import utcnow  # noqa: E402
+from extensions import db  # noqa: E402
 
 SESSIONS = 3000
 ZONE = ZoneInfo("Europe/Helsinki")

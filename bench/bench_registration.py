@@ -20,13 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from app import create_app, db, limiter  # noqa: E402
+from app import create_app  # noqa: E402
 from blueprints.accounts import service as accounts  # noqa: E402
 from blueprints.accounts.models import UnitKind  # noqa: E402
 from blueprints.registration import service  # noqa: E402
 from blueprints.registration.demo import make_hetu  # noqa: E402
 from blueprints.registration.models import Customer  # noqa: E402
 from common.access import Role  # noqa: E402
+from extensions import db, limiter  # noqa: E402
 
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", 1_000_000))
 UNITS = 1000

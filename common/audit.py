@@ -6,8 +6,8 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
 from common.clock import utcnow
+from extensions import db
 
 
 class AuditEvent(db.Model):

@@ -10,7 +10,7 @@ from flask_socketio import join_room
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app import db, socketio
+from extensions import db, socketio
 
 STAFF_ROOM = "staff"
 

@@ -13,8 +13,8 @@ from flask import current_app
 from sqlalchemy import String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app import db
 from common.clock import utcnow
+from extensions import db
 
 MAX_ATTEMPTS = 10
 

@@ -13,8 +13,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
 
-from app import LANGUAGES, db
 from common.access import ROLE_LABELS, Role
+from extensions import LANGUAGES, db
 
 PAGE_SIZE = 50
 MAIL_STATES = {
@@ -111,12 +111,8 @@ def _short_datetime(minute, locale, zone):
 def init_app(app):
     @app.context_processor
     def page_context():
-        from blueprints.accounts.service import notices_in_force
-
         return {
             "navigation": navigation_for(current_user),
-            # Called by base.html only, so partials answering htmx requests skip the query.
-            "notices_in_force": notices_in_force,
             "languages": LANGUAGES,
             "get_locale": get_locale,
             "Role": Role,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import pytest
 from flask import url_for
 
-from app import db
 from blueprints.accounts import service
 from blueprints.accounts.models import UnitKind
 from common.access import Role
+from extensions import db
 from tests.matrix import PUBLIC, STAFF, all_routes
 
 ROUTES, PREPARERS = all_routes()

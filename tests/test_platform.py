@@ -7,9 +7,11 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
-from app import _sqlalchemy_url, create_app, db, socketio
+from app import create_app
 from blueprints.accounts.models import Notice
 from common import live
+from config import sqlalchemy_url
+from extensions import db, socketio
 from tests.conftest import make_config, needs_local_socketio
 
 
@@ -20,7 +22,7 @@ def empty_database_url(tmp_path):
     if not base:
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    url = make_url(_sqlalchemy_url(base))
+    url = make_url(sqlalchemy_url(base))
     name = f"{url.database}_migrations"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -88,11 +90,11 @@ def test_rolled_back_changes_announce_nothing(app, auth, client, make_user):
 
 
 def test_sqlalchemy_url_accepts_postgres_forms():
-    from app import _sqlalchemy_url
+    from config import sqlalchemy_url
 
-    assert _sqlalchemy_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
-    assert _sqlalchemy_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
-    assert create_engine(_sqlalchemy_url("sqlite://")).dialect.name == "sqlite"
+    assert sqlalchemy_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert sqlalchemy_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert create_engine(sqlalchemy_url("sqlite://")).dialect.name == "sqlite"
 
 
 def test_money_and_dates_follow_the_locale(app):

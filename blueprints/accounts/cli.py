@@ -1,18 +1,13 @@
-"""Provisioning commands: units, users, demo data, and serving the site."""
-import importlib
-import secrets
+"""Provisioning commands: units and staff accounts."""
 import sys
 
 import click
-from werkzeug.serving import run_simple
-from flask import current_app
 from sqlalchemy import select
 
-from app import AREAS, LANGUAGES, db, socketio
 from blueprints.accounts import bp, service
-from blueprints.accounts.models import Unit, UnitKind, User
-from common import mail
+from blueprints.accounts.models import Unit, UnitKind
 from common.access import Role
+from extensions import LANGUAGES, db
 
 
 def _read_password(username):
@@ -79,93 +74,3 @@ def create_user_command(username, display_name, email, roles, unit_codes, langua
         username, display_name or username, email or f"{username}@library.invalid", language, password, pairs
     )
     click.echo(f"Created user {user.username} with roles {', '.join(roles)}.")
-
-
-# The demo staff: username, display name, language, roles as (role, unit code).
-DEMO_STAFF = [
-    ("admin", "Sirpa Celia", "fi", [(Role.SERVICE_ADMIN, None)]),
-    ("paakayttaja", "Paula Pääkäyttäjä", "fi", [(Role.MAIN_USER, "HKI-LIB"), (Role.REGISTRAR, "HKI-LIB")]),
-    ("rekisteroija", "Riikka Rekisteröijä", "fi", [(Role.REGISTRAR, "HKI-LIB")]),
-    ("kollega", "Kalle Kollega", "fi", [(Role.REGISTRAR, "HKI-LIB")]),
-    ("koulu", "Kaisa Koulu", "sv", [(Role.REGISTRAR, "KALLIO-SCH")]),
-    ("balie", "Bert Balie", "nl", [(Role.COUNTER_STAFF, "GIETEN")]),
-    ("agentti", "Aino Asiakaspalvelu", "fi", [(Role.CHAT_AGENT, "HKI-LIB")]),
-    ("agentti2", "Erja Asiakaspalvelu", "fi", [(Role.CHAT_AGENT, "HKI-LIB")]),
-    ("opastaja", "Olli Opastaja", "fi", [(Role.GUIDE, "HKI-LIB")]),
-]
-DEMO_UNITS = [
-    ("HKI-LIB", "Helsingin kaupunginkirjasto", UnitKind.LIBRARY, None),
-    ("KALLIO-SCH", "Kallion koulu", UnitKind.SCHOOL, None),
-    ("UNI-HKI", "Helsingin yliopisto", UnitKind.HIGHER_EDUCATION, None),
-    ("GIETEN", "Gieten", UnitKind.BRANCH, "9428"),
-    ("ANNEN", "Annen", UnitKind.BRANCH, "9468"),
-]
-
-
-def seed_demo_data():
-    """Create the demo units and staff, then each area's demo records. Returns the passwords."""
-    units = {code: service.create_unit(code, name, kind, branch) for code, name, kind, branch in DEMO_UNITS}
-    passwords = {}
-    for username, display_name, language, roles in DEMO_STAFF:
-        passwords[username] = f"demo-{secrets.token_urlsafe(9)}"
-        service.create_user(
-            username,
-            display_name,
-            f"{username}@library.invalid",
-            language,
-            passwords[username],
-            [(role, units.get(code)) for role, code in roles],
-        )
-    for area in AREAS:
-        try:
-            demo = importlib.import_module(f"blueprints.{area}.demo")
-        except ModuleNotFoundError:
-            continue
-        demo.seed(units)
-    db.session.commit()
-    return passwords
-
-
-@bp.cli.command("seed-demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing when there are staff accounts already.")
-def seed_demo_command(if_empty):
-    """Fill an empty database with demo units, staff and records; prints the passwords once."""
-    if db.session.scalar(select(User.id).limit(1)) is not None:
-        if if_empty:
-            click.echo("Demo data: the database has accounts already; nothing added.")
-            return
-        raise click.UsageError("the database has accounts already")
-    passwords = seed_demo_data()
-    click.echo("Demo accounts (the passwords are shown only now):")
-    for username, display_name, _language, roles in DEMO_STAFF:
-        role_names = ", ".join(f"{r.value}@{c}" if c else r.value for r, c in roles)
-        click.echo(f"  {username:<14} {passwords[username]:<22} {role_names}")
-
-
-@bp.cli.command("serve")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-def serve_command(host, port):
-    """Serve the site with Socket.IO; deliver queued mail and watch for chat agents whose
-    connection dropped, in the background."""
-    from blueprints.chat import staffing
-
-    app = current_app._get_current_object()
-    mail.start_retry_loop(app, socketio)
-    staffing.start_sweep_loop(app, socketio)
-    click.echo(f"Serving on http://{host}:{port}")
-    # Flask's CLI refuses app.run() inside a command, so serve through Werkzeug directly;
-    # Socket.IO rides on it in threading mode (simple-websocket for WebSocket).
-    run_simple(host, port, app, threaded=True)
-
-
-@bp.cli.group("mail")
-def mail_cli():
-    """The mail outbox."""
-
-
-@mail_cli.command("deliver")
-def deliver_command():
-    """Send every mail that is due now (safe to run from cron)."""
-    sent = mail.deliver_due()
-    click.echo(f"Sent {sent} mail(s).")

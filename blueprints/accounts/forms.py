@@ -1,12 +1,28 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from app import LANGUAGES
 from blueprints.accounts.models import UNIT_KIND_LABELS, UnitKind
 from blueprints.accounts.service import password_problems
 from common.access import ROLE_LABELS
+from extensions import LANGUAGES
 
 
 class LoginForm(FlaskForm):

@@ -6,9 +6,9 @@ from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
 from common.access import Role
 from common.clock import utcnow
+from extensions import db
 
 
 class UnitKind(enum.StrEnum):

@@ -1,10 +1,18 @@
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from app import LANGUAGES, db, limiter, login_manager
 from blueprints.accounts import bp, service
 from blueprints.accounts.forms import (
     ChangePasswordForm,
@@ -17,15 +25,28 @@ from blueprints.accounts.forms import (
     UnitForm,
     UserForm,
 )
-from blueprints.accounts.models import CELIA_UNIT_KINDS, Notice, RoleAssignment, Unit, User
+from blueprints.accounts.models import (
+    CELIA_UNIT_KINDS,
+    Notice,
+    RoleAssignment,
+    Unit,
+    User,
+)
 from common.access import Role, roles_required
 from common.audit import AuditEvent
 from common.clock import utcnow
 from common.mail import OutboxMail
 from common.views import local_to_utc, page_of, render_form, safe_next
+from extensions import LANGUAGES, db, limiter, login_manager
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = None
+
+
+@bp.app_context_processor
+def notice_context():
+    # Called by base.html only, so partials answering htmx requests skip the query.
+    return {"notices_in_force": service.notices_in_force}
 
 
 @login_manager.user_loader

@@ -4,7 +4,7 @@ from blueprints.chat.models import ChatQueue
 
 def seed(units):
     library = units["HKI-LIB"]
-    from app import db
+    from extensions import db
 
     db.session.add_all([
         ChatQueue(unit_id=library.id, name="Kirjastoneuvonta", is_open=True,

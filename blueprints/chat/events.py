@@ -16,10 +16,10 @@ from flask import session
 from flask_login import current_user, user_logged_out
 from flask_socketio import join_room, leave_room, rooms
 
-from app import db, socketio
 from blueprints.chat import internal, service, staffing, video
 from blueprints.chat.models import Conversation
 from common import live
+from extensions import db, socketio
 
 
 @socketio.on("connect", namespace=service.CUSTOMER_NAMESPACE)

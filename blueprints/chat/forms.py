@@ -1,16 +1,36 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import LANGUAGES
 from blueprints.chat.retention import MAX_KEEP_DAYS
 from blueprints.chat.service import (
-    MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, TRANSFER_NOTE_MAX_LENGTH, WAITING_MESSAGE_MAX_LENGTH,
+    MESSAGE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    TRANSFER_NOTE_MAX_LENGTH,
+    WAITING_MESSAGE_MAX_LENGTH,
 )
 from blueprints.chat.statistics import MAX_DAYS
+from extensions import LANGUAGES
 
 DAYS_MESSAGE = _l("Give a whole number of days from 0 to %(max)d.", max=MAX_KEEP_DAYS)
 EMAIL_MESSAGE = _l("Enter an email address like name@example.fi.")

@@ -18,7 +18,6 @@ from flask import current_app
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import db
 from blueprints.accounts.models import RoleAssignment, User
 from blueprints.chat.models import (
     AgentSession,
@@ -32,6 +31,7 @@ from blueprints.chat.service import NotAllowed, clean_body
 from common import live
 from common.access import Role
 from common.clock import utcnow
+from extensions import db
 
 HEARTBEAT_SECONDS = 60
 LIVE_TIMEOUT = timedelta(seconds=HEARTBEAT_SECONDS * 5 // 2)
@@ -193,7 +193,7 @@ def _pair(first_id, second_id):
         InternalConversation.first_id == first_id, InternalConversation.second_id == second_id))
 
 
-def _announce(conversation):
+def announce(conversation):
     for user_id in (conversation.first_id, conversation.second_id):
         live.announce("internal-changed", room=live.user_room(user_id), conversation=conversation.id)
 
@@ -240,7 +240,7 @@ def send(conversation, user, body):
     db.session.add(message)
     conversation.listed_by_first = conversation.listed_by_second = True
     conversation.set_unread(conversation.other(user), True)
-    _announce(conversation)
+    announce(conversation)
     db.session.commit()  # committed before either browser hears of it
     return message
 

@@ -3,11 +3,20 @@ the internal chat between colleagues and their presence."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
 from common.clock import utcnow
+from extensions import db
 
 
 class ConversationState(enum.StrEnum):

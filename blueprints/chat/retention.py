@@ -16,12 +16,18 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
-from app import db
 from blueprints.chat import internal
 from blueprints.chat.models import (
-    ChatMessage, ChatQueue, Conversation, ConversationState, InternalMessage, QueueTransfer, Sender,
+    ChatMessage,
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    InternalMessage,
+    QueueTransfer,
+    Sender,
 )
 from common import audit
+from extensions import db
 
 MAX_KEEP_DAYS = 3650  # ten years: more than any archive rule asks of a chat
 BATCH_SIZE = 500  # conversations per transaction

@@ -7,23 +7,44 @@ import io
 import json
 
 from babel.dates import format_skeleton
-from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_date, get_locale
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
-from app import db, limiter
 from blueprints.accounts.models import Unit, User
 from blueprints.chat import bp, internal, service, staffing, statistics
 from blueprints.chat import video as chat_video
 from blueprints.chat.forms import (
-    JoinForm, QuestionForm, QueueForm, ServiceLoginForm, StatisticsForm, TranscriptForm, TransferForm, WaitingMessageForm,
+    JoinForm,
+    QuestionForm,
+    QueueForm,
+    ServiceLoginForm,
+    StatisticsForm,
+    TranscriptForm,
+    TransferForm,
+    WaitingMessageForm,
 )
-from blueprints.chat.models import ChatQueue, Conversation, ConversationState, InternalConversation
+from blueprints.chat.models import (
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    InternalConversation,
+)
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
 from common.views import render_form
+from extensions import db, limiter
 
 JOIN_RATE_LIMIT = "5 per minute"
 MESSAGE_RATE_LIMIT = "30 per minute"

@@ -14,13 +14,19 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from app import db
 from blueprints.chat.models import (
-    AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, QueueTransfer, Sender,
+    AgentSession,
+    ChatMessage,
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    QueueTransfer,
+    Sender,
 )
 from common import audit, live, mail
 from common.access import Role
 from common.clock import utcnow
+from extensions import db
 
 MESSAGE_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 60
@@ -65,7 +71,7 @@ def watch_room(conversation_id):
     return f"watch:{conversation_id}"
 
 
-def _announce(conversation=None, queue=None, line_changed=True):
+def announce(conversation=None, queue=None, line_changed=True):
     """Tell the unit's agents and the customers concerned that something changed.
 
     Waiting customers of the queue hear only changes to their place in the line (claims,
@@ -142,7 +148,7 @@ def save_queue(queue, name, unit_id, is_open, waiting_message, keep_days=0, anon
     db.session.flush()
     audit.record("chat.queue_saved", obj=queue, unit=unit_id, name=name, open=is_open,
                  keep_days=keep_days, anonymise_after_days=anonymise_after_days)
-    _announce(queue=queue)
+    announce(queue=queue)
     db.session.commit()
     return queue
 
@@ -153,7 +159,7 @@ def change_waiting_message(queue, text, user):
         raise NotAllowed()
     queue.waiting_message = (text or "").strip()[:WAITING_MESSAGE_MAX_LENGTH]
     audit.record("chat.waiting_message_changed", obj=queue, unit=queue.unit_id)
-    _announce(queue=queue)
+    announce(queue=queue)
     db.session.commit()
 
 
@@ -226,7 +232,7 @@ def log_in_to_service(user, queue_ids, display_name):
     db.session.add(session)
     audit.record("chat.service_login", unit=queues[0].unit_id, queues=[q.id for q in queues])
     for queue in queues:
-        _announce(queue=queue)
+        announce(queue=queue)
     db.session.commit()
     return session
 
@@ -236,7 +242,7 @@ def log_out_of_service(user):
     if session is None:
         return
     for queue in session.queues:
-        _announce(queue=queue)
+        announce(queue=queue)
     audit.record("chat.service_logout")
     db.session.delete(session)
     db.session.commit()
@@ -244,7 +250,7 @@ def log_out_of_service(user):
 
 # ---- conversations ------------------------------------------------------------------------
 
-def _system_line(conversation, code):
+def system_line(conversation, code):
     db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code))
 
 
@@ -260,7 +266,7 @@ def join(queue, customer_name, first_question=None):
                                                  body=first_question.strip()[:MESSAGE_MAX_LENGTH]))
         conversation.unread_by_agent = True
     db.session.flush()
-    _announce(conversation, line_changed=False)  # a join at the end moves nobody's place
+    announce(conversation, line_changed=False)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation
 
@@ -300,9 +306,9 @@ def claim(conversation_id, user):
         db.session.rollback()
         raise ChatError(_l("This customer is already being served."))
     db.session.refresh(conversation)
-    _system_line(conversation, "served")
+    system_line(conversation, "served")
     audit.record("chat.claimed", obj=conversation, unit=conversation.queue.unit_id)
-    _announce(conversation)
+    announce(conversation)
     db.session.commit()
     return conversation
 
@@ -315,9 +321,9 @@ def release(conversation, user):
         db.session.rollback()
         raise ChatError(_l("Nobody is serving this customer, so there is nothing to release."))
     db.session.refresh(conversation)
-    _system_line(conversation, "released")
+    system_line(conversation, "released")
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id)
-    _announce(conversation)
+    announce(conversation)
     db.session.commit()
 
 
@@ -328,9 +334,9 @@ def remove(conversation, user):
         raise ChatError(_l("This customer is no longer in the queue."))
     conversation.state = ConversationState.REMOVED
     conversation.ended_at = utcnow()
-    _system_line(conversation, "removed")
+    system_line(conversation, "removed")
     audit.record("chat.removed", obj=conversation, unit=conversation.queue.unit_id)
-    _announce(conversation)
+    announce(conversation)
     db.session.commit()
 
 
@@ -341,8 +347,8 @@ def end(conversation, user):
         raise ChatError(_l("Only the serving agent can end this chat."))
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
-    _system_line(conversation, "ended")
-    _announce(conversation)
+    system_line(conversation, "ended")
+    announce(conversation)
     db.session.commit()
 
 
@@ -352,8 +358,8 @@ def leave(conversation):
         return
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
-    _system_line(conversation, "left")
-    _announce(conversation)
+    system_line(conversation, "left")
+    announce(conversation)
     db.session.commit()
 
 
@@ -447,7 +453,7 @@ def email_transcript(conversation, user, address, language):
         subject = _("Your chat with the library: %(queue)s", queue=conversation.queue.name)
         body = render_template("chat/transcript_mail.txt", conversation=conversation)
     mail.send_mail(address, subject, body)
-    _system_line(conversation, "transcript_sent")
+    system_line(conversation, "transcript_sent")
     conversation.unread_by_customer = True
     audit.record("chat.transcript_sent", obj=conversation, unit=conversation.queue.unit_id, recipient=address)
     _announce_line(conversation)
@@ -492,11 +498,11 @@ def transfer(conversation, target_queue_id, note, user):
     record = QueueTransfer(from_queue_id=source.id, to_queue_id=target.id, transferred_by_id=user.id,
                            note=(note or "").strip()[:TRANSFER_NOTE_MAX_LENGTH], served_at=served_at)
     conversation.transfers.append(record)
-    _system_line(conversation, "transferred")
+    system_line(conversation, "transferred")
     db.session.flush()
     audit.record("chat.transferred", obj=conversation, unit=source.unit_id, actor=user, from_queue=source.id,
                  to_queue=target.id, transfer=record.id, with_note=bool(record.note))
-    _announce(conversation)  # the target queue's agents and waiting customers, and this customer
+    announce(conversation)  # the target queue's agents and waiting customers, and this customer
     if source.unit_id != target.unit_id:
         live.announce("chat-changed", room=live.unit_room(source.unit_id), queue=source.id,
                       conversation=conversation.id)

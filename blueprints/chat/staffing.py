@@ -20,14 +20,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
 
-from app import db
 from blueprints.chat import internal, service
 from blueprints.chat.models import (
-    AgentSession, ChatQueue, Conversation, ConversationState, StaffPresence, agent_session_queue,
+    AgentSession,
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    StaffPresence,
+    agent_session_queue,
 )
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
+from extensions import db
 
 
 def _grace():
@@ -127,7 +132,7 @@ def release_agent(agent, now):
     released = [c for c in customers if release_to_queue(c, user_id)]
     audit.record("chat.service_logout", object_type="User", object_id=user_id, reason="connection lost", released=released)
     for queue in db.session.scalars(select(ChatQueue).where(ChatQueue.id.in_(queue_ids))):
-        service._announce(queue=queue)
+        service.announce(queue=queue)
     db.session.commit()
     return released
 
@@ -140,10 +145,10 @@ def release_to_queue(conversation_id, agent_id):
         return False
     conversation = db.session.get(Conversation, conversation_id)
     db.session.refresh(conversation)
-    service._system_line(conversation, "agent_lost")
+    service.system_line(conversation, "agent_lost")
     conversation.unread_by_customer = True
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id, agent=agent_id, reason="connection lost")
-    service._announce(conversation)
+    service.announce(conversation)
     return True
 
 
@@ -224,7 +229,7 @@ def leave_question_by_email(conversation, address, question):
     mail.send_mail(queue.contact_email, subject, body)
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
-    service._system_line(conversation, "question_emailed")
+    service.system_line(conversation, "question_emailed")
     audit.record("chat.question_emailed", obj=conversation, unit=queue.unit_id)
-    service._announce(conversation)
+    service.announce(conversation)
     db.session.commit()

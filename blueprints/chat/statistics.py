@@ -22,9 +22,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 
-from app import db
-from blueprints.chat.models import ChatQueue, Conversation, ConversationState, QueueTransfer
+from blueprints.chat.models import (
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    QueueTransfer,
+)
 from common.access import Role
+from extensions import db
 
 ZONE = ZoneInfo("Europe/Helsinki")
 UTC = ZoneInfo("UTC")

@@ -11,10 +11,10 @@ import secrets
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app import db
 from blueprints.chat import service
 from blueprints.chat.models import Conversation, ConversationState
 from common import audit, live
+from extensions import db
 
 SIGNAL_EVENT = "video-signal"  # the live event both pages listen for (static/js/chat-video.js)
 CALL_ID_MAX_LENGTH = 40

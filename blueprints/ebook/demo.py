@@ -3,9 +3,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app import db
 from blueprints.ebook import service
 from blueprints.ebook.models import PersonKind, Tariff
+from extensions import db
 
 
 def seed(units):

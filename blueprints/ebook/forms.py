@@ -2,11 +2,30 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from blueprints.ebook import service
-from blueprints.ebook.models import PERSON_KIND_LABELS, TARIFF_KIND_LABELS, PersonKind, TariffKind
+from blueprints.ebook.models import (
+    PERSON_KIND_LABELS,
+    TARIFF_KIND_LABELS,
+    PersonKind,
+    TariffKind,
+)
 from common.clock import utcnow
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]

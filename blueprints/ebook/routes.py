@@ -9,15 +9,20 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import db
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import bp, service
-from blueprints.ebook.forms import COUNTRY_LABELS, IDENTITY_DOCUMENT_LABELS, SignupForm, TariffForm
+from blueprints.ebook.forms import (
+    COUNTRY_LABELS,
+    IDENTITY_DOCUMENT_LABELS,
+    SignupForm,
+    TariffForm,
+)
 from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
 from common import audit
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
 from common.views import format_money, render_form
+from extensions import db
 
 TABS = ("customer", "address", "subscription", "other")
 

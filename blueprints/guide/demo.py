@@ -3,11 +3,19 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app import db
 from blueprints.accounts.models import User
 from blueprints.guide import service
-from blueprints.guide.models import GuidanceSession, ItemGroup, LimitMet, Outcome, Referral, SessionTick, SessionTopic
+from blueprints.guide.models import (
+    GuidanceSession,
+    ItemGroup,
+    LimitMet,
+    Outcome,
+    Referral,
+    SessionTick,
+    SessionTopic,
+)
 from common.clock import utcnow
+from extensions import db
 
 
 def seed(units):

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
 from common.clock import utcnow
+from extensions import db
 
 CONTENT_LANGUAGES = ("fi", "sv", "en", "nl")
 

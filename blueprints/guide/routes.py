@@ -8,12 +8,12 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import db
 from blueprints.guide import bp, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
 from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
 from common.views import render_form
+from extensions import db
 
 
 def _language():

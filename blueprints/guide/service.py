@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app import db
 from blueprints.guide import checklist_data
 from blueprints.guide.models import (
     CONTENT_LANGUAGES,
@@ -23,6 +22,7 @@ from blueprints.guide.models import (
 from common import audit, live
 from common.access import Role
 from common.clock import utcnow
+from extensions import db
 
 NOTE_MAX_LENGTH = 500
 MAX_DURATION_MINUTES = 24 * 60

@@ -8,9 +8,16 @@ Codes to try as the demo registrar of HKI-LIB (rekisteroija):
 """
 from datetime import date, timedelta
 
-from app import db
 from blueprints.registration import service
-from blueprints.registration.models import Basis, Channel, Customer, CustomerStatus, RegisteredBy, ServiceForm
+from blueprints.registration.models import (
+    Basis,
+    Channel,
+    Customer,
+    CustomerStatus,
+    RegisteredBy,
+    ServiceForm,
+)
+from extensions import db
 
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 

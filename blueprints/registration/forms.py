@@ -1,9 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from app import LANGUAGES
 from blueprints.registration.models import (
     BASIS_LABELS,
     CHANNEL_LABELS,
@@ -12,6 +19,7 @@ from blueprints.registration.models import (
     RegisteredBy,
 )
 from blueprints.registration.service import ASK_WHO_REGISTERS, GUARDIAN_REQUIRED
+from extensions import LANGUAGES
 
 REQUIRED = _l("This field is required.")
 GUARDIAN_FIELDS = ("registered_by", "guardian_name", "guardian_email", "guardian_phone",

@@ -5,7 +5,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import db
 from blueprints.accounts.forms import ResetPasswordForm
 from blueprints.accounts.models import Unit
 from blueprints.registration import bp, service
@@ -13,6 +12,7 @@ from blueprints.registration.forms import CustomerForm, NewCustomerForm, Without
 from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
 from common.views import page_of, render_form
+from extensions import db
 
 STAFF = (Role.REGISTRAR, Role.MAIN_USER)
 

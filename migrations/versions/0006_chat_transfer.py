@@ -5,9 +5,8 @@ Revises: 0005_guide
 Create Date: 2026-11-23 11:42:13.591225
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_chat_transfer'

@@ -5,9 +5,8 @@ Revises: 0005_guide
 Create Date: 2026-11-23 11:43:51.963016
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_chat_internal'

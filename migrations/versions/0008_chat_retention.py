@@ -5,9 +5,8 @@ Revises: 0007_chat_internal
 Create Date: 2026-11-23 11:41:29
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_chat_retention'

@@ -1,7 +1,7 @@
-from app import db
 from blueprints.accounts.models import RoleAssignment, Unit, User
 from common.access import Role
 from common.mail import OutboxMail
+from extensions import db
 
 
 def test_admin_creates_a_unit_and_bad_input_keeps_values(app, client, auth, make_user):

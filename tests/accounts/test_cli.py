@@ -1,5 +1,5 @@
-from app import db
 from blueprints.accounts.models import Unit, User
+from extensions import db
 
 
 def test_units_and_users_are_created_from_the_command_line(app, runner):

@@ -1,5 +1,5 @@
-from app import db
 from blueprints.accounts.models import User
+from extensions import db
 
 
 def test_anonymous_language_choice_sticks_in_the_session(client):

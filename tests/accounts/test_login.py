@@ -1,11 +1,11 @@
 from datetime import timedelta
 
-from app import db, limiter
 from blueprints.accounts import service
 from blueprints.accounts.models import User
 from common.access import Role
 from common.audit import AuditEvent
 from common.clock import utcnow
+from extensions import db, limiter
 
 
 def audit_actions(app):

@@ -1,6 +1,6 @@
-from app import db
 from common import mail
 from common.mail import OutboxMail
+from extensions import db
 from tests.conftest import eventually, free_port
 
 

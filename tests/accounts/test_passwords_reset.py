@@ -1,9 +1,9 @@
 import re
 from datetime import timedelta
 
-from app import db
 from blueprints.accounts.models import PasswordResetToken
 from common.mail import OutboxMail
+from extensions import db
 
 
 def reset_link(mailbox_message):

@@ -1,9 +1,9 @@
 """The chat end to end in real browsers: a customer, the serving agent and a reading colleague."""
 from playwright.sync_api import expect
 
-from app import db
 from blueprints.chat.models import ChatQueue
 from common.access import Role
+from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 
 

@@ -4,9 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
-from app import db
 from blueprints.chat.models import ChatQueue
 from common.access import Role
+from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 from tests.browser.test_several_processes import needs_redis, two_servers  # noqa: F401 (a fixture)
 

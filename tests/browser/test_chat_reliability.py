@@ -4,10 +4,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app import db
 from blueprints.chat.models import ChatMessage, ChatQueue
 from common.access import Role
 from common.mail import OutboxMail
+from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 from tests.browser.test_several_processes import needs_redis, start_server
 from tests.conftest import eventually, free_port

@@ -3,9 +3,9 @@ specialist queue with a note, a specialist logged in to that queue picks them up
 chat, and the customer is told."""
 from playwright.sync_api import expect
 
-from app import db
 from blueprints.chat.models import ChatQueue
 from common.access import Role
+from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 
 

@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app import db
 from blueprints.chat.models import ChatQueue
 from common.access import Role
+from extensions import db
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_chat_desk import agent_page
 

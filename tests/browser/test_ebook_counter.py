@@ -7,11 +7,11 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 from stdnum import luhn
 
-from app import db
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import service
 from common.access import Role
 from common.clock import utcnow
+from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 
 

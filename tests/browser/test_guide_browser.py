@@ -6,9 +6,9 @@ import unicodedata
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from app import db
 from blueprints.guide import checklist_data, service
 from common.access import Role
+from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 
 

@@ -4,12 +4,12 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from app import db
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.registration import service
 from blueprints.registration.demo import make_hetu
 from blueprints.registration.models import Customer, CustomerStatus
 from common.access import Role
+from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 from tests.registration.conftest import customer_fields
 

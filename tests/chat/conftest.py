@@ -1,9 +1,9 @@
 import pytest
 from flask.testing import FlaskClient
 
-from app import db
 from blueprints.chat.models import ChatQueue
 from common.access import Role
+from extensions import db
 
 
 @pytest.fixture

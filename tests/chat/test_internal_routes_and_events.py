@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from app import db, socketio
 from blueprints.accounts.models import RoleAssignment
 from blueprints.chat.models import InternalConversation, InternalMessage, StaffPresence
+from extensions import db, socketio
 from tests.conftest import PASSWORD, needs_local_socketio
 
 

@@ -4,13 +4,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import db
 from blueprints.accounts.models import RoleAssignment, User
 from blueprints.chat import internal, service
 from blueprints.chat.internal import Presence
-from blueprints.chat.models import ChatQueue, InternalConversation, InternalMessage, StaffPresence
+from blueprints.chat.models import (
+    ChatQueue,
+    InternalConversation,
+    InternalMessage,
+    StaffPresence,
+)
 from common.access import Role
 from common.clock import utcnow
+from extensions import db
 
 
 def user(user_id):

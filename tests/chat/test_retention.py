@@ -6,14 +6,21 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app import db
 from blueprints.chat import retention
 from blueprints.chat.models import (
-    ChatMessage, ChatQueue, Conversation, ConversationState, InternalConversation, InternalMessage, QueueTransfer, Sender,
+    ChatMessage,
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    InternalConversation,
+    InternalMessage,
+    QueueTransfer,
+    Sender,
 )
 from common.access import Role
 from common.audit import AuditEvent
 from common.clock import utcnow
+from extensions import db
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)
 SECOND = timedelta(seconds=1)

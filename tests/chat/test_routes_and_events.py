@@ -1,9 +1,7 @@
 """HTTP routes and Socket.IO events of the chat: who gets in, who hears what."""
 
-from app import db, socketio
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
-
-
+from extensions import db, socketio
 from tests.conftest import needs_local_socketio
 
 
@@ -244,7 +242,7 @@ def test_waiting_message_change_by_agent(app, client, desk):
 
 
 def test_joining_and_messages_are_rate_limited(app, client, desk):
-    from app import limiter
+    from extensions import limiter
 
     limiter.reset()
     limiter.enabled = True

@@ -4,10 +4,15 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from app import db
 from blueprints.accounts.models import User
 from blueprints.chat import service
-from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState
+from blueprints.chat.models import (
+    ChatMessage,
+    ChatQueue,
+    Conversation,
+    ConversationState,
+)
+from extensions import db
 
 
 def user(user_id):

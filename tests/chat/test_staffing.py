@@ -9,12 +9,19 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import db, socketio
 from blueprints.accounts.models import User
 from blueprints.chat import service, staffing
-from blueprints.chat.models import AgentSession, ChatMessage, ChatQueue, Conversation, ConversationState, StaffPresence
+from blueprints.chat.models import (
+    AgentSession,
+    ChatMessage,
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    StaffPresence,
+)
 from common.audit import AuditEvent
 from common.mail import OutboxMail
+from extensions import db, socketio
 from tests.conftest import PASSWORD, needs_local_socketio
 
 T0 = datetime(2026, 3, 10, 9, 0, 0)

@@ -6,10 +6,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app import db
 from blueprints.chat import statistics
-from blueprints.chat.models import ChatQueue, Conversation, ConversationState, QueueTransfer
+from blueprints.chat.models import (
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    QueueTransfer,
+)
 from common.access import Role
+from extensions import db
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

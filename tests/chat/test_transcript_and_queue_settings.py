@@ -3,11 +3,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import db
 from blueprints.chat.models import ChatMessage, ChatQueue, Conversation
-from common.audit import AuditEvent
 from common.access import Role
+from common.audit import AuditEvent
 from common.mail import OutboxMail
+from extensions import db
 from tests.conftest import PASSWORD, eventually
 
 

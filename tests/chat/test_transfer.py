@@ -2,12 +2,18 @@
 import pytest
 from sqlalchemy import select
 
-from app import db, socketio
 from blueprints.accounts.models import User
 from blueprints.chat import service
-from blueprints.chat.models import ChatQueue, Conversation, ConversationState, QueueTransfer, Sender
+from blueprints.chat.models import (
+    ChatQueue,
+    Conversation,
+    ConversationState,
+    QueueTransfer,
+    Sender,
+)
 from common.access import Role
 from common.audit import AuditEvent
+from extensions import db, socketio
 from tests.conftest import PASSWORD, needs_local_socketio
 
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from app import db, socketio
 from blueprints.chat.models import Conversation, ConversationState
 from common.audit import AuditEvent
+from extensions import db, socketio
 from tests.conftest import PASSWORD, needs_local_socketio
 
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
@@ -206,12 +206,12 @@ def test_accept_decline_and_end_are_audited_without_media(app, call):
 
 
 def test_no_ice_servers_by_default_and_the_setting_reaches_both_pages(app, client, desk, monkeypatch):
-    from app import _environment_settings
+    from config import environment_settings
 
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
     assert "data-ice-servers='[]'" in client.get("/chat/customer/").get_data(as_text=True)
     monkeypatch.setenv("CHAT_ICE_SERVERS", '[{"urls": "turn:turn.example.org", "username": "u", "credential": "p"}]')
-    servers = _environment_settings()["CHAT_ICE_SERVERS"]
+    servers = environment_settings()["CHAT_ICE_SERVERS"]
     monkeypatch.setitem(app.config, "CHAT_ICE_SERVERS", servers)
     expected = '[{"credential": "p", "urls": "turn:turn.example.org", "username": "u"}]'
     assert f"data-ice-servers='{expected}'" in client.get("/chat/customer/").get_data(as_text=True)

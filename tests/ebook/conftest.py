@@ -1,9 +1,9 @@
 import pytest
 
-from app import db
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import service
 from common.access import Role
+from extensions import db
 
 
 @pytest.fixture

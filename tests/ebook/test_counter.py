@@ -1,9 +1,9 @@
 """The counter flow over HTTP: signup, bad input, duplicates, receipt, overview, live updates."""
 from sqlalchemy import func, select
 
-from app import db
 from blueprints.ebook import service
 from blueprints.ebook.models import EbookCustomer, NumberSequence
+from extensions import db
 from tests.ebook.conftest import signup_data, tariff_id
 
 

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from stdnum import luhn
 
-from app import db
 from blueprints.accounts.models import Unit
 from blueprints.ebook import service
-from common.views import format_money
 from blueprints.ebook.models import EbookCustomer, NumberSequence, Tariff
+from common.views import format_money
+from extensions import db
 
 
 def test_the_seed_card_number_is_valid_and_is_rebuilt_from_its_parts():

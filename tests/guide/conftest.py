@@ -1,8 +1,8 @@
 import pytest
 
-from app import db
 from blueprints.guide import service
 from common.access import Role
+from extensions import db
 
 
 @pytest.fixture

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from app import db
 from blueprints.accounts.models import User
 from blueprints.guide import service
 from blueprints.guide.models import ChecklistVersion, GuidanceSession, ItemGroup
+from extensions import db
 
-SEED = next((Path("/work/shared/seeds")).glob("004_*.txt"), None)
+# The seeds lie in shared/ beside the repository (as in CI's clone and every checkout).
+SEED = next((Path(__file__).resolve().parents[2].parent / "shared" / "seeds").glob("004_*.txt"), None)
 SEED_TEXT = SEED.read_text() if SEED else None
 
 

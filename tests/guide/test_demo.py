@@ -2,11 +2,11 @@
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from app import db
-from blueprints.accounts.cli import seed_demo_data
 from blueprints.accounts.models import Unit
 from blueprints.guide import service
 from blueprints.guide.models import GuidanceSession
+from cli import seed_demo_data
+from extensions import db
 
 
 def test_demo_data_has_version_1_and_finished_sessions(app_context):

@@ -1,10 +1,10 @@
 """Guidance sessions through the pages: start, tick, limits, end, and the bad input cases."""
 from datetime import timedelta
 
-from app import db
 from blueprints.guide import service
 from blueprints.guide.models import GuidanceSession, ItemGroup, Outcome
 from common.access import Role
+from extensions import db
 
 
 def _items(app, group):

@@ -6,10 +6,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app import db
 from blueprints.guide import service
-from blueprints.guide.models import GuidanceSession, ItemGroup, LimitMet, Outcome, Referral, SessionTopic
+from blueprints.guide.models import (
+    GuidanceSession,
+    ItemGroup,
+    LimitMet,
+    Outcome,
+    Referral,
+    SessionTopic,
+)
 from common.access import Role
+from extensions import db
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

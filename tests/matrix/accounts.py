@@ -5,8 +5,8 @@ MAIN_USERS = frozenset({ADMIN, MAIN_USER})
 
 
 def prepare(world):
-    from app import db
     from blueprints.accounts.models import Notice
+    from extensions import db
 
     world.extra["registrar_assignment"] = world.users["registrar"].role_assignments[0].id
     notice = Notice(text="Maintenance tonight")

@@ -11,8 +11,8 @@ STATISTICS = frozenset({ADMIN, MAIN_USER, AGENT, AGENT_OTHER})
 
 
 def prepare(world):
-    from app import db
     from blueprints.chat.models import ChatQueue, Conversation
+    from extensions import db
 
     queue = ChatQueue(unit_id=world.units["L"].id, name="Neuvonta", is_open=True, waiting_message="Odota")
     db.session.add(queue)

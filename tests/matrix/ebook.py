@@ -11,9 +11,9 @@ def prepare(world):
 
     from sqlalchemy import select
 
-    from app import db
     from blueprints.ebook import service
     from blueprints.ebook.models import Tariff
+    from extensions import db
 
     branch = world.units["B"]
     service.seed_tariffs(branch)

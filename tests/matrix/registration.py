@@ -18,7 +18,7 @@ def prepare(world):
     _customer(units["L2"], elsewhere_code, "Toinen", "Yksikkö")
     marked_code = make_hetu(date(1983, 1, 2), 104)
     marked = _customer(units["L"], marked_code, "Pekka", "Poistettava", status=CustomerStatus.MARKED_FOR_DELETION)
-    from app import db
+    from extensions import db
 
     db.session.flush()
     world.extra.update(customer=mine.id, ended=ended.id, marked=marked.id, elsewhere_code=elsewhere_code, marked_code=marked_code)

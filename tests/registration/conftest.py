@@ -2,11 +2,11 @@ from datetime import date
 
 import pytest
 
-from app import db
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.registration import service
 from blueprints.registration.demo import make_hetu
 from common.access import Role
+from extensions import db
 
 ADULT = make_hetu(date(1980, 2, 3), 345)
 

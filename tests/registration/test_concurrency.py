@@ -4,10 +4,10 @@ import threading
 
 from sqlalchemy import func, select
 
-from app import db
 from blueprints.accounts.models import Unit
 from blueprints.registration import service
 from blueprints.registration.models import Customer
+from extensions import db
 from tests.registration.conftest import ADULT, customer_fields
 
 

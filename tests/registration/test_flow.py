@@ -4,11 +4,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app import db
 from blueprints.registration.demo import make_hetu
 from blueprints.registration.models import CredentialLink, Customer, CustomerStatus
 from common.access import Role
 from common.audit import AuditEvent
+from extensions import db
 from tests.registration.conftest import ADULT, customer_fields
 
 
@@ -258,9 +258,10 @@ def test_expired_credential_link_is_gone(client, auth, world, add_customer, app)
     cid = add_customer(world["L"])
     auth.login("reg")
     with app.test_request_context():
-        from blueprints.registration import service
         from flask_login import login_user
+
         from blueprints.accounts.models import User
+        from blueprints.registration import service
 
         login_user(db.session.scalar(select(User).where(User.username == "reg")))
         service.send_credentials(db.session.get(Customer, cid), "customer")

@@ -1,0 +1,81 @@
+"""App-wide commands: serving the site, demo data and the mail outbox.
+
+Each area's own commands (units, users, chat purge) live in its blueprint's cli.py.
+"""
+import importlib
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+from werkzeug.serving import run_simple
+
+from blueprints.accounts import demo as accounts_demo
+from blueprints.accounts.models import User
+from common import mail
+from extensions import AREAS, db, socketio
+
+
+def seed_demo_data():
+    """Create the demo units and staff, then each area's demo records. Returns the passwords."""
+    units, passwords = accounts_demo.seed_staff()
+    for area in AREAS:
+        if area == "accounts":
+            continue
+        try:
+            demo = importlib.import_module(f"blueprints.{area}.demo")
+        except ModuleNotFoundError:
+            continue
+        demo.seed(units)
+    db.session.commit()
+    return passwords
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Do nothing when there are staff accounts already.")
+def seed_demo_command(if_empty):
+    """Fill an empty database with demo units, staff and records; prints the passwords once."""
+    if db.session.scalar(select(User.id).limit(1)) is not None:
+        if if_empty:
+            click.echo("Demo data: the database has accounts already; nothing added.")
+            return
+        raise click.UsageError("the database has accounts already")
+    passwords = seed_demo_data()
+    click.echo("Demo accounts (the passwords are shown only now):")
+    for username, _display_name, _language, roles in accounts_demo.DEMO_STAFF:
+        role_names = ", ".join(f"{r.value}@{c}" if c else r.value for r, c in roles)
+        click.echo(f"  {username:<14} {passwords[username]:<22} {role_names}")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve_command(host, port):
+    """Serve the site with Socket.IO; deliver queued mail and watch for chat agents whose
+    connection dropped, in the background."""
+    from blueprints.chat import staffing
+
+    app = current_app._get_current_object()
+    mail.start_retry_loop(app, socketio)
+    staffing.start_sweep_loop(app, socketio)
+    click.echo(f"Serving on http://{host}:{port}")
+    # Flask's CLI refuses app.run() inside a command, so serve through Werkzeug directly;
+    # Socket.IO rides on it in threading mode (simple-websocket for WebSocket).
+    run_simple(host, port, app, threaded=True)
+
+
+mail_cli = AppGroup("mail", help="The mail outbox.")
+
+
+@mail_cli.command("deliver")
+def deliver_command():
+    """Send every mail that is due now (safe to run from cron)."""
+    sent = mail.deliver_due()
+    click.echo(f"Sent {sent} mail(s).")
+
+
+def init_app(app):
+    for command in (seed_demo_command, serve_command, mail_cli):
+        app.cli.add_command(command)
