@@ -101,6 +101,7 @@ def create_app(test_config=None):
     app.register_blueprint(registration.bp, url_prefix="/registration")
     app.register_blueprint(ebook.bp, url_prefix="/ebook")
     app.register_blueprint(chat.bp, url_prefix="/chat")
+    app.register_blueprint(chat.customer.bp, url_prefix="/chat/customer")
     app.register_blueprint(guide.bp, url_prefix="/guide")
     cli.init_app(app)
 

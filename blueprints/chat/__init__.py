@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("chat", __name__)
 
-from blueprints.chat import cli, events, routes  # noqa: E402,F401
+from blueprints.chat import cli, customer, events, filters, routes, statistics_routes  # noqa: E402,F401

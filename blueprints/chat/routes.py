@@ -1,154 +1,33 @@
-"""Chat routes: the public customer page, the agents' four-column page, queue admin.
+"""Chat routes: the agents' four-column page, queue admin.
 
-Routes are thin; the rules live in blueprints/chat/service.py.
+The public customer page is in customer.py, the statistics pages in statistics_routes.py and
+the template filters in filters.py. Routes are thin; the rules live in blueprints/chat/service.py.
 """
-import csv
-import io
 import json
 
-from babel.dates import format_skeleton
-from flask import (
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_babel import format_date, get_locale, ngettext
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.accounts.models import Unit, User
-from blueprints.chat import bp, internal, service, staffing, statistics
+from blueprints.chat import bp, internal, service, staffing
 from blueprints.chat import video as chat_video
 from blueprints.chat.forms import (
-    JoinForm,
-    QuestionForm,
     QueueForm,
     ServiceLoginForm,
-    StatisticsForm,
     TranscriptForm,
     TransferForm,
     WaitingMessageForm,
 )
-from blueprints.chat.models import (
-    ChatQueue,
-    Conversation,
-    ConversationState,
-    InternalConversation,
-)
+from blueprints.chat.models import ChatQueue, Conversation, InternalConversation
 from common.access import Role, require_unit, roles_required
-from common.clock import utcnow
 from common.views import render_form
-from extensions import db, limiter
-
-JOIN_RATE_LIMIT = "5 per minute"
-MESSAGE_RATE_LIMIT = "30 per minute"
+from extensions import db
 
 
 def _status(error):
     return 403 if isinstance(error, service.NotAllowed) else 409
-
-
-# ---- customers (public, no staff login) ------------------------------------------------------
-
-def _my_conversation():
-    """The conversation named by the signed token in this browser's session, if any."""
-    return service.conversation_for_token(session.get("chat_customer"))
-
-
-@bp.route("/customer/", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("CHAT_JOIN_RATE_LIMIT", JOIN_RATE_LIMIT), methods=["POST"])
-def customer():
-    conversation = _my_conversation()
-    if conversation is not None and conversation.is_open:
-        return render_template("chat/customer.html", conversation=conversation, **_customer_context(conversation))
-    form = JoinForm()
-    queues = service.open_queues()
-    form.queue.choices = [(q.id, q.name) for q in queues]
-    if form.validate_on_submit():
-        queue = db.session.get(ChatQueue, form.queue.data)
-        try:
-            conversation = service.join(queue, form.name.data, form.question.data)
-        except service.ChatError as refusal:
-            form.queue.errors.append(str(refusal))
-        else:
-            session["chat_customer"] = service.customer_token(conversation)
-            return redirect(url_for("chat.customer"))
-    return render_form("chat/customer_join.html", form, queues=queues, ended=conversation)
-
-
-def _customer_context(conversation, question_form=None):
-    # Nobody serves the queue: the waiting customer is told so, and may leave the question by
-    # email when the queue has a contact address.
-    unstaffed = conversation.state == ConversationState.WAITING and not staffing.is_staffed(conversation.queue)
-    if question_form is None and unstaffed and conversation.queue.contact_email:
-        question_form = QuestionForm(formdata=None)
-    return {
-        "ahead": service.ahead_of(conversation),
-        "token": session.get("chat_customer"),
-        "unstaffed": unstaffed,
-        "question_form": question_form,
-    }
-
-
-@bp.route("/customer/conversation")
-def customer_conversation():
-    """The customer's own conversation as a partial (re-fetched on every live event)."""
-    conversation = _my_conversation()
-    if conversation is None:
-        return render_template("chat/_customer_gone.html")
-    service.mark_read_by_customer(conversation)
-    return render_template("chat/_customer_conversation.html", conversation=conversation, **_customer_context(conversation))
-
-
-@bp.route("/customer/message", methods=["POST"])
-@limiter.limit(lambda: current_app.config.get("CHAT_MESSAGE_RATE_LIMIT", MESSAGE_RATE_LIMIT))
-def customer_message():
-    conversation = _my_conversation()
-    if conversation is None:
-        return render_template("chat/_customer_gone.html")
-    error = None
-    try:
-        service.send_as_customer(conversation, request.form.get("body"))
-    except service.ChatError as refusal:
-        error = str(refusal)
-    return render_template("chat/_customer_conversation.html", conversation=conversation, error=error,
-                           draft=request.form.get("body") if error else "",
-                           **_customer_context(conversation)), (422 if error else 200)
-
-
-@bp.route("/customer/question", methods=["POST"])
-def customer_question():
-    """A waiting customer of an unstaffed queue leaves the question by email instead."""
-    conversation = _my_conversation()
-    if conversation is None:
-        return render_template("chat/_customer_gone.html")
-    if not staffing.may_leave_question(conversation):
-        # An agent logged in meanwhile, or the visit ended: the page shows the chat as it is now.
-        return render_template("chat/_customer_conversation.html", conversation=conversation,
-                               **_customer_context(conversation)), 409
-    form = QuestionForm()
-    if form.validate_on_submit():
-        staffing.leave_question_by_email(conversation, form.email.data.strip(), form.question.data)
-        return render_template("chat/_customer_conversation.html", conversation=conversation,
-                               **_customer_context(conversation))
-    return render_template("chat/_customer_conversation.html", conversation=conversation,
-                           **_customer_context(conversation, question_form=form)), 422
-
-
-@bp.route("/customer/leave", methods=["POST"])
-def customer_leave():
-    conversation = _my_conversation()
-    if conversation is not None:
-        service.leave(conversation)
-    session.pop("chat_customer", None)
-    flash(_("You have left the chat."), "info")
-    return redirect(url_for("chat.customer"))
 
 
 # ---- agents ---------------------------------------------------------------------------------
@@ -508,120 +387,3 @@ def admin_queue(queue_id=None):
         flash(_("The queue has been saved."), "success")
         return redirect(url_for("chat.admin_queues"))
     return render_form("chat/admin_queue.html", form, queue=queue)
-
-
-@bp.context_processor
-def video_settings():
-    """The STUN/TURN servers for the video chat panel (none by default: a local network needs none)."""
-    return {"video_ice_servers": chat_video.ice_servers()}
-
-
-# ---- statistics (service admins: all units; chat agents and main users: their own) ------------------
-
-def _statistics_request():
-    """The validated period and queues asked for, or the form with its errors."""
-    queues = statistics.visible_queues(current_user)
-    start, end = statistics.default_period()
-    form = StatisticsForm(formdata=request.args, start=start, end=end)
-    form.queue.choices = [("", _("All my queues"))] + [(q.id, f"{q.name} ({q.unit.name})") for q in queues]
-    valid = form.validate()
-    chosen = [q for q in queues if q.id == form.queue.data] if form.queue.data else queues
-    return form, valid, chosen
-
-
-@bp.route("/statistics", endpoint="statistics")
-@roles_required(Role.CHAT_AGENT, Role.MAIN_USER)
-def statistics_page():
-    form, valid, queues = _statistics_request()
-    if not valid:
-        return render_form("chat/statistics.html", form, refused=True, figures=None)
-    figures = statistics.figures(queues, form.start.data, form.end.data)
-    csv_args = {"start": figures.start.isoformat(), "end": figures.end.isoformat()}
-    if form.queue.data:
-        csv_args["queue"] = form.queue.data
-    return render_form("chat/statistics.html", form, figures=figures, bars=statistics.chart_bars(figures.days),
-                       chart=statistics, csv_args=csv_args)
-
-
-@bp.route("/statistics.csv")
-@roles_required(Role.CHAT_AGENT, Role.MAIN_USER)
-def statistics_csv():
-    form, valid, queues = _statistics_request()
-    if not valid:
-        return " ".join(str(e) for errors in form.errors.values() for e in errors), 422, {"Content-Type": "text/plain; charset=utf-8"}
-    figures = statistics.figures(queues, form.start.data, form.end.data)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["day", "queue", "unit", "chats", "median_wait_seconds", "p90_wait_seconds",
-                     "median_chat_seconds", "left_before_served", "transfers_out"])
-    for r in figures.rows:
-        writer.writerow([r.day.isoformat(), r.queue.name, r.queue.unit.name, r.chats, _csv_number(r.median_wait),
-                         _csv_number(r.p90_wait), _csv_number(r.median_length), r.left_unserved, r.transfers_out])
-    filename = f"chat-statistics-{figures.start.isoformat()}-{figures.end.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _csv_number(value):
-    """Seconds as written in the CSV: whole seconds, a half where a median falls between two."""
-    if value is None:
-        return ""
-    return int(value) if value == int(value) else round(value, 1)
-
-
-@bp.app_template_filter("chat_duration")
-def chat_duration(seconds):
-    """Seconds as minutes and seconds (2:05); a dash when there is nothing to show."""
-    if seconds is None:
-        return "–"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-@bp.app_template_filter("chat_day")
-def chat_day(day, short=False):
-    """A date the user's way: day and month under a chart bar, the full short date in tables."""
-    return format_skeleton("Md", day, locale=get_locale()) if short else format_date(day, "short")
-
-
-@bp.app_template_filter("chat_system")
-def chat_system_notice(code):
-    return service.SYSTEM_NOTICES.get(code, code)
-
-
-@bp.app_template_filter("chat_waited")
-def chat_waited(since):
-    """Whole minutes since a time (a customer's waiting time)."""
-    minutes = max(0, int((utcnow() - since).total_seconds() // 60))
-    return ngettext("waited %(num)d min", "waited %(num)d min", minutes)
-
-
-@bp.app_template_filter("chat_state")
-def chat_state_label(state):
-    return {
-        ConversationState.WAITING: _("waiting"),
-        ConversationState.SERVED: _("being served"),
-        ConversationState.ENDED: _("ended"),
-        ConversationState.REMOVED: _("removed"),
-    }[state]
-
-
-@bp.app_template_filter("chat_presence")
-def chat_presence_label(presence, serving=0):
-    """A colleague's presence in words (the dot beside it is only decoration)."""
-    if serving:
-        if presence == internal.Presence.ONLINE:
-            return ngettext("online, serving %(num)d customer", "online, serving %(num)d customers", serving)
-        if presence == internal.Presence.AWAY:
-            return ngettext("away, serving %(num)d customer", "away, serving %(num)d customers", serving)
-    return {
-        internal.Presence.ONLINE: _("online"),
-        internal.Presence.AWAY: _("away"),
-        internal.Presence.OFFLINE: _("offline"),
-    }[presence]
-
-
-@bp.app_template_global("chat_presence_of")
-def chat_presence_of(user):
-    """(presence, customers served) of one colleague, for the internal chat's heading."""
-    return internal.presence_of([user.id])[user.id]

@@ -49,12 +49,12 @@ def _conversation(w):
 
 
 ROUTES = {
-    "chat.customer": Access(PUBLIC),
-    "chat.customer_conversation": Access(PUBLIC),
-    "chat.customer_message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}),
-    "chat.customer_leave": Access(PUBLIC, method="POST"),
+    "chat_customer.index": Access(PUBLIC),
+    "chat_customer.conversation": Access(PUBLIC),
+    "chat_customer.message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}),
+    "chat_customer.leave": Access(PUBLIC, method="POST"),
     # Reaches only the browser's own conversation; without one it answers "no chat open".
-    "chat.customer_question": Access(PUBLIC, method="POST", data=lambda w: {"email": "toni@example.org", "question": "Hei"}),
+    "chat_customer.question": Access(PUBLIC, method="POST", data=lambda w: {"email": "toni@example.org", "question": "Hei"}),
     "chat.index": Access(AGENTS),
     "chat.service_login": Access(AGENTS, method="POST"),
     "chat.service_logout": Access(AGENTS, method="POST"),

@@ -1,0 +1,123 @@
+"""The chat's public customer page (/chat/customer/): no staff login; a browser reaches only the
+conversation named by the signed token kept in its own session.
+
+A blueprint of its own: another audience and another way of telling who is asking than the
+agents' desk in routes.py. Routes are thin; the rules live in blueprints/chat/service.py.
+"""
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from blueprints.chat import service, staffing
+from blueprints.chat.forms import JoinForm, QuestionForm
+from blueprints.chat.models import ChatQueue, ConversationState
+from common.views import render_form
+from extensions import db, limiter
+
+bp = Blueprint("chat_customer", __name__)
+
+JOIN_RATE_LIMIT = "5 per minute"
+MESSAGE_RATE_LIMIT = "30 per minute"
+
+
+def _my_conversation():
+    """The conversation named by the signed token in this browser's session, if any."""
+    return service.conversation_for_token(session.get("chat_customer"))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("CHAT_JOIN_RATE_LIMIT", JOIN_RATE_LIMIT), methods=["POST"])
+def index():
+    conversation = _my_conversation()
+    if conversation is not None and conversation.is_open:
+        return render_template("chat/customer.html", conversation=conversation, **_customer_context(conversation))
+    form = JoinForm()
+    queues = service.open_queues()
+    form.queue.choices = [(q.id, q.name) for q in queues]
+    if form.validate_on_submit():
+        queue = db.session.get(ChatQueue, form.queue.data)
+        try:
+            conversation = service.join(queue, form.name.data, form.question.data)
+        except service.ChatError as refusal:
+            form.queue.errors.append(str(refusal))
+        else:
+            session["chat_customer"] = service.customer_token(conversation)
+            return redirect(url_for("chat_customer.index"))
+    return render_form("chat/customer_join.html", form, queues=queues, ended=conversation)
+
+
+def _customer_context(conversation, question_form=None):
+    # Nobody serves the queue: the waiting customer is told so, and may leave the question by
+    # email when the queue has a contact address.
+    unstaffed = conversation.state == ConversationState.WAITING and not staffing.is_staffed(conversation.queue)
+    if question_form is None and unstaffed and conversation.queue.contact_email:
+        question_form = QuestionForm(formdata=None)
+    return {
+        "ahead": service.ahead_of(conversation),
+        "token": session.get("chat_customer"),
+        "unstaffed": unstaffed,
+        "question_form": question_form,
+    }
+
+
+@bp.route("/conversation", endpoint="conversation")
+def conversation_partial():
+    """The customer's own conversation as a partial (re-fetched on every live event)."""
+    conversation = _my_conversation()
+    if conversation is None:
+        return render_template("chat/_customer_gone.html")
+    service.mark_read_by_customer(conversation)
+    return render_template("chat/_customer_conversation.html", conversation=conversation, **_customer_context(conversation))
+
+
+@bp.route("/message", methods=["POST"])
+@limiter.limit(lambda: current_app.config.get("CHAT_MESSAGE_RATE_LIMIT", MESSAGE_RATE_LIMIT))
+def message():
+    conversation = _my_conversation()
+    if conversation is None:
+        return render_template("chat/_customer_gone.html")
+    error = None
+    try:
+        service.send_as_customer(conversation, request.form.get("body"))
+    except service.ChatError as refusal:
+        error = str(refusal)
+    return render_template("chat/_customer_conversation.html", conversation=conversation, error=error,
+                           draft=request.form.get("body") if error else "",
+                           **_customer_context(conversation)), (422 if error else 200)
+
+
+@bp.route("/question", methods=["POST"])
+def question():
+    """A waiting customer of an unstaffed queue leaves the question by email instead."""
+    conversation = _my_conversation()
+    if conversation is None:
+        return render_template("chat/_customer_gone.html")
+    if not staffing.may_leave_question(conversation):
+        # An agent logged in meanwhile, or the visit ended: the page shows the chat as it is now.
+        return render_template("chat/_customer_conversation.html", conversation=conversation,
+                               **_customer_context(conversation)), 409
+    form = QuestionForm()
+    if form.validate_on_submit():
+        staffing.leave_question_by_email(conversation, form.email.data.strip(), form.question.data)
+        return render_template("chat/_customer_conversation.html", conversation=conversation,
+                               **_customer_context(conversation))
+    return render_template("chat/_customer_conversation.html", conversation=conversation,
+                           **_customer_context(conversation, question_form=form)), 422
+
+
+@bp.route("/leave", methods=["POST"])
+def leave():
+    conversation = _my_conversation()
+    if conversation is not None:
+        service.leave(conversation)
+    session.pop("chat_customer", None)
+    flash(_("You have left the chat."), "info")
+    return redirect(url_for("chat_customer.index"))

@@ -1,0 +1,77 @@
+"""Template filters and globals of the chat pages, the agents' desk and the customer page alike."""
+from babel.dates import format_skeleton
+from flask_babel import format_date, get_locale, ngettext
+from flask_babel import gettext as _
+
+from blueprints.chat import bp, customer, internal, service
+from blueprints.chat import video as chat_video
+from blueprints.chat.models import ConversationState
+from common.clock import utcnow
+
+
+@bp.app_template_filter("chat_duration")
+def chat_duration(seconds):
+    """Seconds as minutes and seconds (2:05); a dash when there is nothing to show."""
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@bp.app_template_filter("chat_day")
+def chat_day(day, short=False):
+    """A date the user's way: day and month under a chart bar, the full short date in tables."""
+    return format_skeleton("Md", day, locale=get_locale()) if short else format_date(day, "short")
+
+
+@bp.app_template_filter("chat_system")
+def chat_system_notice(code):
+    return service.SYSTEM_NOTICES.get(code, code)
+
+
+@bp.app_template_filter("chat_waited")
+def chat_waited(since):
+    """Whole minutes since a time (a customer's waiting time)."""
+    minutes = max(0, int((utcnow() - since).total_seconds() // 60))
+    return ngettext("waited %(num)d min", "waited %(num)d min", minutes)
+
+
+@bp.app_template_filter("chat_state")
+def chat_state_label(state):
+    return {
+        ConversationState.WAITING: _("waiting"),
+        ConversationState.SERVED: _("being served"),
+        ConversationState.ENDED: _("ended"),
+        ConversationState.REMOVED: _("removed"),
+    }[state]
+
+
+@bp.app_template_filter("chat_presence")
+def chat_presence_label(presence, serving=0):
+    """A colleague's presence in words (the dot beside it is only decoration)."""
+    if serving:
+        if presence == internal.Presence.ONLINE:
+            return ngettext("online, serving %(num)d customer", "online, serving %(num)d customers", serving)
+        if presence == internal.Presence.AWAY:
+            return ngettext("away, serving %(num)d customer", "away, serving %(num)d customers", serving)
+    return {
+        internal.Presence.ONLINE: _("online"),
+        internal.Presence.AWAY: _("away"),
+        internal.Presence.OFFLINE: _("offline"),
+    }[presence]
+
+
+@bp.app_template_global("chat_presence_of")
+def chat_presence_of(user):
+    """(presence, customers served) of one colleague, for the internal chat's heading."""
+    return internal.presence_of([user.id])[user.id]
+
+
+def video_settings():
+    """The STUN/TURN servers for the video chat panel (none by default: a local network needs none)."""
+    return {"video_ice_servers": chat_video.ice_servers()}
+
+
+# The video chat panel is on both the desk and the customer page.
+bp.context_processor(video_settings)
+customer.bp.context_processor(video_settings)
