@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from blueprints.chat import service, staffing
+from blueprints.chat import queues, service, staffing
 from blueprints.chat.forms import JoinForm, QuestionForm
 from blueprints.chat.models import ChatQueue, ConversationState
 from common.views import render_form
@@ -40,8 +40,8 @@ def index():
     if conversation is not None and conversation.is_open:
         return render_template("chat/customer.html", conversation=conversation, **_customer_context(conversation))
     form = JoinForm()
-    queues = service.open_queues()
-    form.queue.choices = [(q.id, q.name) for q in queues]
+    open_queues = queues.open_queues()
+    form.queue.choices = [(q.id, q.name) for q in open_queues]
     if form.validate_on_submit():
         queue = db.session.get(ChatQueue, form.queue.data)
         try:
@@ -51,7 +51,7 @@ def index():
         else:
             session["chat_customer"] = service.customer_token(conversation)
             return redirect(url_for("chat_customer.index"))
-    return render_form("chat/customer_join.html", form, queues=queues, ended=conversation)
+    return render_form("chat/customer_join.html", form, queues=open_queues, ended=conversation)
 
 
 def _customer_context(conversation, question_form=None):

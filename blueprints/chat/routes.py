@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.accounts.models import Unit, User
-from blueprints.chat import bp, internal, service, staffing
+from blueprints.chat import bp, internal, queues, service, staffing
 from blueprints.chat import video as chat_video
 from blueprints.chat.forms import (
     QueueForm,
@@ -113,7 +113,7 @@ def service_login():
     form = _login_form()
     if form.validate_on_submit():
         try:
-            service.log_in_to_service(current_user, form.queues.data, form.display_name.data)
+            queues.log_in_to_service(current_user, form.queues.data, form.display_name.data)
         except service.NotAllowed:
             abort(403)
         except service.ChatError as refusal:
@@ -132,7 +132,7 @@ def service_logout():
     warning = staffing.queues_left_unstaffed(current_user)
     if warning and request.form.get("confirm") != "yes":
         return render_template("chat/index.html", login_form=_login_form(), logout_warning=warning, **_agent_context())
-    service.log_out_of_service(current_user)
+    queues.log_out_of_service(current_user)
     return redirect(url_for("chat.index"))
 
 
@@ -316,10 +316,10 @@ def queue_settings(queue_id):
     form = WaitingMessageForm(obj=queue)
     saved = False
     if form.validate_on_submit():
-        service.change_waiting_message(queue, form.waiting_message.data, current_user)
+        queues.change_waiting_message(queue, form.waiting_message.data, current_user)
         saved = True
     html, status = render_form("chat/_settings.html", form, queue=queue, saved=saved,
-                               agents=service.active_agents(queue.id))
+                               agents=queues.active_agents(queue.id))
     return html, status
 
 
@@ -381,7 +381,7 @@ def admin_queue(queue_id=None):
         form.unit.data = queue.unit_id
     form.unit.choices = [(u.id, u.name) for u in db.session.scalars(db.select(Unit).where(Unit.active).order_by(Unit.name))]
     if form.validate_on_submit():
-        service.save_queue(queue, form.name.data.strip(), form.unit.data, form.is_open.data, form.waiting_message.data,
+        queues.save_queue(queue, form.name.data.strip(), form.unit.data, form.is_open.data, form.waiting_message.data,
                            keep_days=form.keep_days.data, anonymise_after_days=form.anonymise_after_days.data,
                            contact_email=form.contact_email.data)
         flash(_("The queue has been saved."), "success")

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blueprints.accounts.models import RoleAssignment, User
-from blueprints.chat import internal, service
+from blueprints.chat import internal, queues, service
 from blueprints.chat.internal import Presence
 from blueprints.chat.models import (
     ChatQueue,
@@ -73,14 +73,14 @@ def test_a_connected_agent_out_of_customer_service_is_away_and_online_once_in(in
     erja = user(desk["erja"])
     internal.socket_connected(erja)
     assert presence(erja.id) == (Presence.AWAY, 0)
-    service.log_in_to_service(erja, [desk["queue"]], "Erja")
+    queues.log_in_to_service(erja, [desk["queue"]], "Erja")
     assert presence(erja.id) == (Presence.ONLINE, 0)
 
 
 def test_an_online_agent_serving_customers_shows_how_many(in_request, desk):
     erja = user(desk["erja"])
     internal.socket_connected(erja)
-    service.log_in_to_service(erja, [desk["queue"]], "Erja")
+    queues.log_in_to_service(erja, [desk["queue"]], "Erja")
     queue = db.session.get(ChatQueue, desk["queue"])
     for name in ("Toni", "Sara"):
         service.claim(service.join(queue, name).id, erja)
@@ -91,7 +91,7 @@ def test_an_online_agent_serving_customers_shows_how_many(in_request, desk):
 
 def test_sockets_are_counted_so_one_closed_tab_of_two_keeps_the_agent_online(in_request, desk):
     erja = user(desk["erja"])
-    service.log_in_to_service(erja, [desk["queue"]], "Erja")
+    queues.log_in_to_service(erja, [desk["queue"]], "Erja")
     internal.socket_connected(erja)
     internal.socket_connected(erja)
     internal.socket_disconnected(erja)
@@ -114,7 +114,7 @@ def test_without_a_socket_one_stays_away_for_a_while_then_is_offline(in_request,
 
 def test_a_socket_count_not_heard_of_for_long_is_not_live_and_starts_again(in_request, desk):
     erja = user(desk["erja"])
-    service.log_in_to_service(erja, [desk["queue"]], "Erja")
+    queues.log_in_to_service(erja, [desk["queue"]], "Erja")
     # Left behind by a server process that stopped without its disconnects.
     seen(erja.id, 3, internal.LIVE_TIMEOUT + timedelta(seconds=30))
     assert presence(erja.id)[0] == Presence.AWAY
@@ -126,7 +126,7 @@ def test_a_socket_count_not_heard_of_for_long_is_not_live_and_starts_again(in_re
 
 def test_the_desk_heartbeat_keeps_an_agent_online(in_request, desk):
     erja = user(desk["erja"])
-    service.log_in_to_service(erja, [desk["queue"]], "Erja")
+    queues.log_in_to_service(erja, [desk["queue"]], "Erja")
     seen(erja.id, 1, internal.LIVE_TIMEOUT + timedelta(seconds=30))
     assert presence(erja.id)[0] == Presence.AWAY
     internal.heard_from(erja)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from blueprints.accounts.models import User
-from blueprints.chat import service
+from blueprints.chat import queues, service
 from blueprints.chat.models import (
     ChatMessage,
     ChatQueue,
@@ -114,10 +114,10 @@ def test_remove_takes_the_customer_out_and_tells_them(in_request, desk):
 
 
 def test_changing_the_waiting_message(in_request, desk):
-    service.change_waiting_message(queue(desk["queue"]), "  Palaamme pian  ", user(desk["aino"]))
+    queues.change_waiting_message(queue(desk["queue"]), "  Palaamme pian  ", user(desk["aino"]))
     assert queue(desk["queue"]).waiting_message == "Palaamme pian"
     with pytest.raises(service.NotAllowed):
-        service.change_waiting_message(queue(desk["queue"]), "x", user(desk["olli"]))
+        queues.change_waiting_message(queue(desk["queue"]), "x", user(desk["olli"]))
 
 
 def test_a_colleague_reads_but_cannot_write(in_request, desk):
@@ -159,16 +159,16 @@ def test_messages_are_length_limited_and_not_empty(in_request, desk):
 
 def test_service_login_takes_only_queues_of_my_units(in_request, desk):
     with pytest.raises(service.NotAllowed):
-        service.log_in_to_service(user(desk["olli"]), [desk["queue"]], "Olli")
-    session = service.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino A.")
-    assert [a.display_name for a in service.active_agents(desk["queue"])] == ["Aino A."]
+        queues.log_in_to_service(user(desk["olli"]), [desk["queue"]], "Olli")
+    session = queues.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino A.")
+    assert [a.display_name for a in queues.active_agents(desk["queue"])] == ["Aino A."]
     with pytest.raises(service.ChatError):
-        service.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Again")
+        queues.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Again")
     c = service.join(queue(desk["queue"]), "Toni")
     service.claim(c.id, user(desk["aino"]))
     assert c.agent_name == session.display_name == "Aino A."
-    service.log_out_of_service(user(desk["aino"]))
-    assert service.active_agents(desk["queue"]) == []
+    queues.log_out_of_service(user(desk["aino"]))
+    assert queues.active_agents(desk["queue"]) == []
 
 
 def test_a_forged_customer_token_names_no_conversation(in_request, desk):

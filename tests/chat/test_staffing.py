@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blueprints.accounts.models import User
-from blueprints.chat import service, staffing
+from blueprints.chat import queues, service, staffing
 from blueprints.chat.models import (
     AgentSession,
     ChatMessage,
@@ -63,7 +63,7 @@ def agent_lost_lines():
 @pytest.fixture
 def served(in_request, desk):
     """Aino is logged in to customer service and serves Toni, with one page open since T0."""
-    service.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino")
+    queues.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino")
     toni = service.join(queue(desk["queue"]), "Toni")
     service.claim(toni.id, user(desk["aino"]))
     sockets(desk["aino"], 1, T0)
@@ -230,14 +230,14 @@ def login(app, username):
 
 def test_the_last_agent_is_warned_only_while_customers_wait_and_nobody_else_serves(in_request, desk):
     aino = user(desk["aino"])
-    service.log_in_to_service(aino, [desk["queue"]], "Aino")
+    queues.log_in_to_service(aino, [desk["queue"]], "Aino")
     assert staffing.queues_left_unstaffed(aino) == []  # nobody waits
 
     service.join(queue(desk["queue"]), "Toni")
     service.join(queue(desk["queue"]), "Sara")
     assert staffing.queues_left_unstaffed(aino) == [(queue(desk["queue"]), 2)]
 
-    service.log_in_to_service(user(desk["erja"]), [desk["queue"]], "Erja")
+    queues.log_in_to_service(user(desk["erja"]), [desk["queue"]], "Erja")
     assert staffing.queues_left_unstaffed(aino) == []  # Erja stays
 
 

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from blueprints.accounts.models import User
-from blueprints.chat import service
+from blueprints.chat import queues, service
 from blueprints.chat.models import (
     ChatQueue,
     Conversation,
@@ -81,7 +81,7 @@ def test_a_customer_in_a_closed_queue_is_served_by_an_agent_logged_in_to_it(in_r
     # Customers cannot join the closed queue themselves; agents can log in to it.
     with pytest.raises(service.ChatError):
         service.join(queue(specialist), "Sara")
-    service.log_in_to_service(user(desk["erja"]), [specialist], "Erja E.")
+    queues.log_in_to_service(user(desk["erja"]), [specialist], "Erja E.")
     service.claim(conversation.id, user(desk["erja"]))
     assert conversation.state == ConversationState.SERVED and conversation.agent_name == "Erja E."
     said = [m.body for m in conversation.messages if m.sender != Sender.SYSTEM]
