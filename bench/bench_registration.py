@@ -54,7 +54,7 @@ def fill(unit_ids):
         code = code_for(i)
         first, last = rng.choice(FIRST), rng.choice(LAST) + ("" if i % 3 else f"-{rng.choice(LAST)}")
         rows.append({
-            "hetu_hash": service.hetu_hash(code), "hetu_encrypted": service.encrypt_hetu(code), "hetu_masked": service.mask_hetu(code),
+            **service.stored_hetu(code),
             "birth_date": BASE + timedelta(days=i % DAYS), "unit_id": unit_ids[i % len(unit_ids)],
             "first_name": first, "last_name": last, "first_name_key": service.name_key(first), "last_name_key": service.name_key(last),
             "language": "fi", "status": "active", "service_form": "net", "basis": "reading_disability", "channel": "face_to_face",

@@ -8,7 +8,7 @@ Codes to try as the demo registrar of HKI-LIB (rekisteroija):
 """
 from datetime import date, timedelta
 
-from blueprints.registration import service
+from blueprints.registration import hetu, service
 from blueprints.registration.models import (
     Basis,
     Channel,
@@ -31,10 +31,9 @@ def make_hetu(born, individual, sign=None):
 
 
 def _customer(unit, code, first, last, **fields):
-    code, born = service.parse_hetu(code)
+    code, born = hetu.parse(code)
     customer = Customer(
-        hetu_hash=service.hetu_hash(code), hetu_encrypted=service.encrypt_hetu(code), hetu_masked=service.mask_hetu(code),
-        birth_date=born, unit_id=unit.id, first_name=first, last_name=last,
+        **service.stored_hetu(code), birth_date=born, unit_id=unit.id, first_name=first, last_name=last,
         first_name_key=service.name_key(first), last_name_key=service.name_key(last),
         language="fi", basis=fields.pop("basis", Basis.READING_DISABILITY), service_form=fields.pop("service_form", ServiceForm.NET),
         channel=fields.pop("channel", Channel.FACE_TO_FACE), **fields,

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from blueprints.accounts.forms import ResetPasswordForm
 from blueprints.accounts.models import Unit
-from blueprints.registration import bp, service
+from blueprints.registration import bp, hetu, service
 from blueprints.registration.forms import CustomerForm, NewCustomerForm, WithoutHetuForm
 from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
@@ -38,8 +38,8 @@ def _customer(customer_id):
 def _check_target(unit):
     """The customer a transfer or reactivation request is about, found by code again."""
     try:
-        code, _born = service.parse_hetu(request.form.get("hetu"))
-    except service.HetuError:
+        code, _born = hetu.parse(request.form.get("hetu"))
+    except hetu.HetuError:
         abort(400)
     customer = service.find_by_hetu(code)
     if customer is None:
@@ -120,8 +120,8 @@ def new_customer(unit_id):
     unit = _unit(unit_id)
     raw = request.values.get("hetu", "")
     try:
-        code, born = service.parse_hetu(raw)
-    except service.HetuError as error:
+        code, born = hetu.parse(raw)
+    except hetu.HetuError as error:
         flash(str(error), "error")
         return redirect(url_for("registration.unit", unit_id=unit.id))
     form = _customer_form(NewCustomerForm, unit, born)
@@ -135,7 +135,7 @@ def new_customer(unit_id):
         flash(_("The customer is registered. Check the details below."), "success")
         return redirect(url_for("registration.customer", customer_id=customer.id))
     return render_form("registration/new_customer.html", form, unit=unit, code=code, born=born,
-                       masked=service.mask_hetu(code))
+                       masked=hetu.mask(code))
 
 
 @bp.route("/customers/<int:customer_id>")

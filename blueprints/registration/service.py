@@ -1,12 +1,10 @@
 """The rules of Celia registration: identity codes, ages, who may see which customer."""
 import hashlib
-import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cryptography.fernet import Fernet
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -15,15 +13,9 @@ from flask_login import current_user
 from sqlalchemy import false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from stdnum.exceptions import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidFormat,
-    InvalidLength,
-)
-from stdnum.fi import hetu as stdnum_hetu
 
 from blueprints.accounts.models import CELIA_UNIT_KINDS, Unit, UnitKind
+from blueprints.registration import hetu
 from blueprints.registration.models import (
     Basis,
     CredentialLink,
@@ -38,14 +30,8 @@ from common.clock import utcnow
 from common.security import hash_password
 from extensions import db
 
-CENTURIES = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
-             "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
 CREDENTIAL_LINK_DAYS = 14
 CUSTOMER_ROLES = (Role.REGISTRAR, Role.MAIN_USER)
-
-
-class HetuError(ValueError):
-    """An identity code that is not valid; str() is the reason shown at the field."""
 
 
 class AlreadyRegistered(Exception):
@@ -56,59 +42,22 @@ class RuleError(ValueError):
     """A request that breaks a rule; str() says which."""
 
 
-# --- identity codes -----------------------------------------------------------------
-
-
-def parse_hetu(code, today=None):
-    """Validate a Finnish identity code and return (code, birth date).
-
-    The rule: python-stdnum's fi.hetu (format, real date, check character; every
-    century sign + - Y X W V U A-F) and the birth date is not in the future. All 11
-    characters are kept, upper-cased: Y is never turned into -, since 010190-123M and
-    010190Y123M are two people. Individual numbers 900-999 are temporary or test codes.
-    """
-    code = (code or "").strip().upper()
-    if not code:
-        raise HetuError(_("Enter an identity code."))
-    if len(code) != 11:
-        raise HetuError(_("An identity code has 11 characters (DDMMYYCNNNX), for example 131052-308T."))
-    try:
-        code = stdnum_hetu.validate(code)
-    except (InvalidFormat, InvalidLength):
-        raise HetuError(_("The format is wrong: six digits of the birth date, the century sign, three digits and the check character."))
-    except InvalidChecksum:
-        raise HetuError(_("The check character does not match: check the code for typing errors."))
-    except InvalidComponent:
-        if code[7:10].isdigit() and int(code[7:10]) >= 900:
-            raise HetuError(_("Individual numbers 900-999 are temporary or test codes and cannot be registered."))
-        raise HetuError(_("The birth date in the code does not exist."))
-    born = date(CENTURIES[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
-    if born > (today or date.today()):
-        raise HetuError(_("The birth date in the code is in the future."))
-    return code, born
+# --- identity codes (parsing, hashing, encryption and masking: hetu.py) ---------------------
 
 
 def hetu_hash(code):
-    """The keyed hash (HMAC-SHA256) used to find a customer by code without storing it."""
-    key = bytes.fromhex(current_app.config["IDENTITY_HMAC_KEY"])
-    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+    """The keyed hash with the application's key: how a customer is found by code."""
+    return hetu.keyed_hash(code, current_app.config["IDENTITY_HMAC_KEY"])
 
 
-def _fernet():
-    return Fernet(current_app.config["IDENTITY_ENCRYPTION_KEY"].encode())
-
-
-def encrypt_hetu(code):
-    return _fernet().encrypt(code.encode()).decode()
-
-
-def decrypt_hetu(token):
-    return _fernet().decrypt(token.encode()).decode()
-
-
-def mask_hetu(code):
-    """Lists show the birth date, century sign and check character only: 131052-***T."""
-    return code[:7] + "***" + code[10]
+def stored_hetu(code):
+    """The columns a customer's identity code is kept in: never the code itself, but its keyed
+    hash (to find the customer), the code encrypted (to show it on request) and the masked form."""
+    return {
+        "hetu_hash": hetu_hash(code),
+        "hetu_encrypted": hetu.encrypt(code, current_app.config["IDENTITY_ENCRYPTION_KEY"]),
+        "hetu_masked": hetu.mask(code),
+    }
 
 
 # --- ages -----------------------------------------------------------------------------
@@ -204,8 +153,8 @@ def check_hetu(raw, unit):
     rendering, so the commit does not expire what the answer shows). Another unit's customer
     reveals only that unit's name."""
     try:
-        code, born = parse_hetu(raw)
-    except HetuError as error:
+        code, born = hetu.parse(raw)
+    except hetu.HetuError as error:
         return CheckResult("invalid", code=(raw or "").strip().upper(), reason=str(error))
     customer = find_by_hetu(code)
     if customer is None:
@@ -220,7 +169,7 @@ def check_hetu(raw, unit):
     if customer is not None:
         result.customer_id, result.customer_name = customer.id, customer.full_name
         result.customer_status, result.unit_name = customer.status, customer.unit.name
-    audit.record("customer.hetu_checked", obj=customer, object_type="Customer", unit=unit.id, outcome=outcome, masked=mask_hetu(code))
+    audit.record("customer.hetu_checked", obj=customer, object_type="Customer", unit=unit.id, outcome=outcome, masked=hetu.mask(code))
     return result
 
 
@@ -247,10 +196,9 @@ def _apply(customer, fields):
 def register_customer(unit, code, fields):
     """Create a customer in the unit. The unique keyed hash makes a second registration of
     the same code fail even when two registrars save at the same moment."""
-    code, born = parse_hetu(code)
+    code, born = hetu.parse(code)
     customer = Customer(
-        hetu_hash=hetu_hash(code), hetu_encrypted=encrypt_hetu(code), hetu_masked=mask_hetu(code),
-        birth_date=born, unit_id=unit.id, status=CustomerStatus.ACTIVE,
+        **stored_hetu(code), birth_date=born, unit_id=unit.id, status=CustomerStatus.ACTIVE,
     )
     _apply(customer, fields)
     db.session.add(customer)
@@ -297,7 +245,9 @@ def reveal_hetu(customer):
     """The full code, shown only on request; every showing is audited."""
     audit.record("customer.hetu_shown", obj=customer, unit=customer.unit_id)
     db.session.commit()
-    return decrypt_hetu(customer.hetu_encrypted) if customer.hetu_encrypted else customer.service_identifier
+    if not customer.hetu_encrypted:
+        return customer.service_identifier
+    return hetu.decrypt(customer.hetu_encrypted, current_app.config["IDENTITY_ENCRYPTION_KEY"])
 
 
 def record_view(customer):
