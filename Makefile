@@ -8,6 +8,7 @@ FLASK := $(BIN)/flask --app app
 HTMX_VERSION := 2.0.11
 SOCKETIO_VERSION := 4.8.4
 AXE_VERSION := 4.11.0
+IDIOMORPH_VERSION := 0.8.0
 
 .PHONY: run test bench vendor translations catalogs setup browser clean
 
@@ -34,7 +35,7 @@ catalogs: $(VENV)/.installed
 		$(BIN)/pybabel -q extract -F $$dir/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $$dir/messages.pot . || exit 1; \
 		for lang in fi sv en nl; do \
 			if [ -f $$dir/$$lang/LC_MESSAGES/messages.po ]; then \
-				$(BIN)/pybabel -q update -N -i $$dir/messages.pot -d $$dir -l $$lang || exit 1; \
+				$(BIN)/pybabel -q update -N --ignore-obsolete -i $$dir/messages.pot -d $$dir -l $$lang || exit 1; \
 			else \
 				$(BIN)/pybabel -q init -i $$dir/messages.pot -d $$dir -l $$lang || exit 1; \
 			fi; \
@@ -68,10 +69,11 @@ bench: setup $(VENV)/.bench-installed
 # Refresh the vendored front-end files from the npm registry.
 vendor:
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
-	cd .vendor-tmp && npm pack -q htmx.org@$(HTMX_VERSION) socket.io-client@$(SOCKETIO_VERSION) axe-core@$(AXE_VERSION) >/dev/null
+	cd .vendor-tmp && npm pack -q htmx.org@$(HTMX_VERSION) socket.io-client@$(SOCKETIO_VERSION) axe-core@$(AXE_VERSION) idiomorph@$(IDIOMORPH_VERSION) >/dev/null
 	cd .vendor-tmp && for f in *.tgz; do mkdir $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
 	cp .vendor-tmp/htmx.org-$(HTMX_VERSION)/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
 	cp .vendor-tmp/socket.io-client-$(SOCKETIO_VERSION)/package/dist/socket.io.min.js static/vendor/socket.io-$(SOCKETIO_VERSION).min.js
+	cp .vendor-tmp/idiomorph-$(IDIOMORPH_VERSION)/package/dist/idiomorph-ext.min.js static/vendor/idiomorph-ext-$(IDIOMORPH_VERSION).min.js
 	cp .vendor-tmp/axe-core-$(AXE_VERSION)/package/axe.min.js tests/vendor/axe-core-$(AXE_VERSION).min.js
 	rm -rf .vendor-tmp
 

@@ -18,7 +18,8 @@ from blueprints.accounts.models import (
     Unit,
     User,
 )
-from common import audit, live, mail
+from blueprints.accounts import live as accounts_live
+from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
 from common.security import hash_password
@@ -233,7 +234,7 @@ def grant_role(user, role, unit=None, commit=True):
         raise AccountError(_("The user already has this role in this unit."))
     user.role_assignments.append(RoleAssignment(role=role, unit_id=unit_id))
     audit.record("role.granted", obj=user, unit=unit_id, role=str(role))
-    live.announce("roles-changed", room=live.user_room(user.id))
+    accounts_live.announce_roles_changed(user)
     if commit:
         db.session.commit()
 
@@ -242,7 +243,7 @@ def revoke_role(assignment):
     user = assignment.user
     audit.record("role.revoked", obj=user, unit=assignment.unit_id, role=str(assignment.role))
     user.role_assignments.remove(assignment)
-    live.announce("roles-changed", room=live.user_room(user.id))
+    accounts_live.announce_roles_changed(user)
     db.session.commit()
 
 
@@ -282,7 +283,7 @@ def publish_notice(text, ends_at, author):
     db.session.add(notice)
     db.session.flush()
     audit.record("notice.published", obj=notice)
-    live.announce("notice-changed")
+    accounts_live.announce_notice_changed()
     db.session.commit()
     return notice
 
@@ -290,5 +291,5 @@ def publish_notice(text, ends_at, author):
 def end_notice(notice):
     notice.ended_at = utcnow()
     audit.record("notice.ended", obj=notice)
-    live.announce("notice-changed")
+    accounts_live.announce_notice_changed()
     db.session.commit()

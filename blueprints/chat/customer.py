@@ -86,7 +86,7 @@ def message():
         return render_template("chat/_customer_gone.html")
     error = None
     try:
-        service.send_as_customer(conversation, request.form.get("body"))
+        service.send_as_customer(conversation, request.form.get("body"), request.form.get("key"))
     except service.ChatError as refusal:
         error = str(refusal)
     return render_template("chat/_customer_conversation.html", conversation=conversation, error=error,

@@ -17,18 +17,19 @@ from flask_login import current_user, user_logged_out
 from flask_socketio import join_room, leave_room, rooms
 
 from blueprints.chat import internal, service, staffing, video
+from blueprints.chat import live as chat_live
 from blueprints.chat.models import Conversation
 from common import live
 from extensions import db, socketio
 
 
-@socketio.on("connect", namespace=service.CUSTOMER_NAMESPACE)
+@socketio.on("connect", namespace=chat_live.CUSTOMER_NAMESPACE)
 def connect_customer(auth=None):
     conversation = service.conversation_for_token(session.get("chat_customer"))
     if conversation is None or not conversation.is_open:
         return False
-    join_room(service.conversation_room(conversation.id))
-    join_room(service.queue_room(conversation.queue_id))
+    join_room(chat_live.conversation_room(conversation.id))
+    join_room(chat_live.queue_room(conversation.queue_id))
     return True
 
 
@@ -66,14 +67,14 @@ def watch_chat(conversation_id=None):
     if not current_user.is_authenticated or not current_user.active:
         return {"ok": False}
     for room in rooms():
-        if room.startswith(service.watch_room("")):
+        if room.startswith(chat_live.watch_room("")):
             leave_room(room)
     if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
         return {"ok": False}
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None or not service.may_read(current_user, conversation):
         return {"ok": False}
-    join_room(service.watch_room(conversation.id))
+    join_room(chat_live.watch_room(conversation.id))
     return {"ok": True, "lines": service.line_count(conversation)}
 
 
@@ -89,7 +90,7 @@ def agent_video_signal(message):
     return {"ok": True}
 
 
-@socketio.on("video", namespace=service.CUSTOMER_NAMESPACE)
+@socketio.on("video", namespace=chat_live.CUSTOMER_NAMESPACE)
 def customer_video_signal(message):
     """A video signal from a customer's socket: only for the conversation of their own token."""
     try:

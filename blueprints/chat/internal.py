@@ -27,8 +27,8 @@ from blueprints.chat.models import (
     InternalMessage,
     StaffPresence,
 )
-from blueprints.chat.service import NotAllowed, clean_body
-from common import live
+from blueprints.chat.service import NotAllowed, clean_body, stored_once
+from blueprints.chat import live as chat_live
 from common.access import Role
 from common.clock import utcnow
 from extensions import db
@@ -114,13 +114,6 @@ def _tracked(user):
     return user.is_authenticated and user.has_any_role(Role.CHAT_AGENT)
 
 
-def _announce_presence(user):
-    """Tell the colleagues' desks (the rooms of my chat units, and service admins) to re-read."""
-    for unit_id in user.unit_ids(Role.CHAT_AGENT):
-        live.announce("presence-changed", room=live.unit_room(unit_id), user=user.id)
-    live.announce("presence-changed", room=live.role_room(Role.SERVICE_ADMIN), user=user.id)
-
-
 def _ensure_presence_row(user_id):
     if db.session.get(StaffPresence, user_id) is None:
         db.session.add(StaffPresence(user_id=user_id, sockets=0, last_seen=utcnow()))
@@ -146,7 +139,7 @@ def socket_connected(user):
     _ensure_presence_row(user.id)
     stale = StaffPresence.last_seen < utcnow() - LIVE_TIMEOUT
     _update_presence(user, case((stale, 1), else_=StaffPresence.sockets + 1))
-    _announce_presence(user)
+    chat_live.announce_presence(user)
     db.session.commit()
 
 
@@ -154,7 +147,7 @@ def socket_disconnected(user):
     if not _tracked(user):
         return
     _update_presence(user, case((StaffPresence.sockets > 1, StaffPresence.sockets - 1), else_=0))
-    _announce_presence(user)
+    chat_live.announce_presence(user)
     db.session.commit()
 
 
@@ -168,7 +161,7 @@ def heard_from(user):
     was_live = row.sockets > 0 and row.last_seen >= utcnow() - LIVE_TIMEOUT
     _update_presence(user, case((StaffPresence.sockets < 1, 1), else_=StaffPresence.sockets))
     if not was_live:
-        _announce_presence(user)
+        chat_live.announce_presence(user)
     db.session.commit()
 
 
@@ -177,7 +170,7 @@ def logged_out(user):
     if not _tracked(user):
         return
     db.session.execute(delete(StaffPresence).where(StaffPresence.user_id == user.id))
-    _announce_presence(user)
+    chat_live.announce_presence(user)
     db.session.commit()
 
 
@@ -191,11 +184,6 @@ def may_take_part(user, conversation):
 def _pair(first_id, second_id):
     return db.session.scalar(select(InternalConversation).where(
         InternalConversation.first_id == first_id, InternalConversation.second_id == second_id))
-
-
-def announce(conversation):
-    for user_id in (conversation.first_id, conversation.second_id):
-        live.announce("internal-changed", room=live.user_room(user_id), conversation=conversation.id)
 
 
 def start_chat(user, other):
@@ -215,7 +203,7 @@ def start_chat(user, other):
             conversation = _pair(first_id, second_id)
     if not conversation.listed_for(user):
         conversation.set_listed(user, True)
-        live.announce("internal-changed", room=live.user_room(user.id), conversation=conversation.id)
+        chat_live.announce_internal(conversation, [user.id])
         db.session.commit()
     return conversation
 
@@ -231,18 +219,23 @@ def conversations_of(user):
     return [c for c in listed if may_take_part(user, c)]
 
 
-def send(conversation, user, body):
-    """A participant writes; the other gets "New messages!" and both desks hear of it."""
+def send(conversation, user, body, key=None):
+    """A participant writes; the other gets "New messages!" and both desks hear of it. A message
+    whose `key` the chat has already is not stored again."""
     if not may_take_part(user, conversation):
         raise NotAllowed()
-    message = InternalMessage(conversation=conversation, author_id=user.id, author_name=user.display_name,
-                              body=clean_body(body))
-    db.session.add(message)
-    conversation.listed_by_first = conversation.listed_by_second = True
-    conversation.set_unread(conversation.other(user), True)
-    announce(conversation)
-    db.session.commit()  # committed before either browser hears of it
-    return message
+    body = clean_body(body)
+
+    def add(key):
+        message = InternalMessage(conversation_id=conversation.id, author_id=user.id, author_name=user.display_name,
+                                  body=body, client_key=key)
+        db.session.add(message)
+        conversation.listed_by_first = conversation.listed_by_second = True
+        conversation.set_unread(conversation.other(user), True)
+        chat_live.announce_internal(conversation)
+        return message
+
+    return stored_once(InternalMessage, conversation.id, key, add)
 
 
 def mark_read(conversation, user):

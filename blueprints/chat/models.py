@@ -141,8 +141,11 @@ class ChatMessage(db.Model):
     author_name: Mapped[str] = mapped_column(String(60), default="")
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sending page's own key for the message: sent again after a lost answer, it is stored once.
+    client_key: Mapped[str | None] = mapped_column(String(40))
 
     conversation = relationship(Conversation, back_populates="messages")
+    __table_args__ = (UniqueConstraint("conversation_id", "client_key", name="uq_chat_message_client_key"),)
 
 
 class StaffPresence(db.Model):
@@ -216,8 +219,10 @@ class InternalMessage(db.Model):
     author_name: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    client_key: Mapped[str | None] = mapped_column(String(40))  # as ChatMessage.client_key
 
     conversation = relationship(InternalConversation, back_populates="messages")
+    __table_args__ = (UniqueConstraint("conversation_id", "client_key", name="uq_chat_internal_message_client_key"),)
 
 
 class QueueTransfer(db.Model):

@@ -7,6 +7,7 @@ agent's queues) are answered in service.py, which this module builds on.
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from blueprints.chat import live as chat_live
 from blueprints.chat import service
 from blueprints.chat.models import AgentSession, ChatQueue
 from common import audit
@@ -28,7 +29,7 @@ def save_queue(queue, name, unit_id, is_open, waiting_message, keep_days=0, anon
     db.session.flush()
     audit.record("chat.queue_saved", obj=queue, unit=unit_id, name=name, open=is_open,
                  keep_days=keep_days, anonymise_after_days=anonymise_after_days)
-    service.announce(queue=queue)
+    chat_live.announce_chat_changed(queue=queue)
     db.session.commit()
     return queue
 
@@ -39,7 +40,7 @@ def change_waiting_message(queue, text, user):
         raise service.NotAllowed()
     queue.waiting_message = (text or "").strip()[:service.WAITING_MESSAGE_MAX_LENGTH]
     audit.record("chat.waiting_message_changed", obj=queue, unit=queue.unit_id)
-    service.announce(queue=queue)
+    chat_live.announce_chat_changed(queue=queue)
     db.session.commit()
 
 
@@ -64,7 +65,7 @@ def log_in_to_service(user, queue_ids, display_name):
     db.session.add(session)
     audit.record("chat.service_login", unit=queues[0].unit_id, queues=[q.id for q in queues])
     for queue in queues:
-        service.announce(queue=queue)
+        chat_live.announce_chat_changed(queue=queue)
     db.session.commit()
     return session
 
@@ -74,7 +75,7 @@ def log_out_of_service(user):
     if session is None:
         return
     for queue in session.queues:
-        service.announce(queue=queue)
+        chat_live.announce_chat_changed(queue=queue)
     audit.record("chat.service_logout")
     db.session.delete(session)
     db.session.commit()

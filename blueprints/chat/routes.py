@@ -22,8 +22,11 @@ from blueprints.chat.forms import (
 )
 from blueprints.chat.models import ChatQueue, Conversation, InternalConversation
 from common.access import Role, require_unit, roles_required
-from common.views import render_form
+from common.views import page_of, render_form
 from extensions import db
+
+
+CUSTOMERS_PAGE_SIZE = 50  # of the queue's list; the longest waits first
 
 
 def _status(error):
@@ -51,17 +54,17 @@ def _internal_or_403(conversation_id):
     return conversation
 
 
-def _agent_context():
-    """What the four columns need: my service login, my queues, the chosen queue and chat;
-    or, with `colleagues`, the internal-chat colleagues in the second column and, with
-    `internal`, one internal chat in the third."""
-    agent = service.agent_session(current_user)
-    queues = agent.queues if agent else []
+def _desk_state():
+    """What the desk shows, from its address: the chosen queue and chat, or, with `colleagues`,
+    the internal-chat colleagues in the second column and, with `internal`, one internal chat
+    in the third; and the page of the customer list. Every region's route reads it, so a live
+    refresh shows what the page showed."""
     queue = conversation = internal_chat = None
     queue_id = request.args.get("queue", type=int)
     conversation_id = request.args.get("conversation", type=int)
     internal_id = request.args.get("internal", type=int)
     colleagues_view = request.args.get("colleagues", type=int) == 1
+    page = max(1, request.args.get("page", 1, type=int))
     if queue_id:
         queue = _queue_or_403(queue_id)
     if conversation_id:
@@ -69,25 +72,47 @@ def _agent_context():
         queue = queue or conversation.queue
     if internal_id:
         internal_chat = _internal_or_403(internal_id)
-    counts = service.waiting_counts([q.id for q in queues])
     state = (("queue", queue and queue.id), ("conversation", conversation_id),
-             ("colleagues", 1 if colleagues_view else None), ("internal", internal_id))
+             ("colleagues", 1 if colleagues_view else None), ("internal", internal_id),
+             ("page", page if page > 1 else None))
     return {
-        "agent": agent,
-        "queues": queues,
-        "counts": counts,
-        "waiting_total": sum(counts.values()),
         "queue": queue,
         "conversation": conversation,
-        "customers": service.customers_of(queue.id) if queue else [],
-        "served": service.served_by(current_user),
         "colleagues_view": colleagues_view,
-        "colleagues": internal.colleagues_of(current_user) if colleagues_view else [],
         "internal_chat": internal_chat,
-        "internal_chats": internal.conversations_of(current_user),
-        "transcript_form": TranscriptForm(formdata=None, prefix="transcript", language=str(get_locale())),
         "state_args": {k: v for k, v in state if v},
     }
+
+
+# Each region of the desk has its own small context: a live event re-fetches only the regions
+# it concerns, and none of them builds the other columns.
+
+def _queues_context():
+    agent = service.agent_session(current_user)
+    queues = agent.queues if agent else []
+    counts = service.waiting_counts([q.id for q in queues])
+    return {"agent": agent, "queues": queues, "counts": counts, "waiting_total": sum(counts.values())}
+
+
+def _customers_context(state):
+    queue = state["queue"]
+    return {"customers": page_of(service.customers_query(queue.id), CUSTOMERS_PAGE_SIZE) if queue else None}
+
+
+def _active_context():
+    return {"served": service.served_by(current_user), "internal_chats": internal.conversations_of(current_user)}
+
+
+def _chat_context():
+    return {"transcript_form": TranscriptForm(formdata=None, prefix="transcript", language=str(get_locale()))}
+
+
+def _agent_context():
+    """The whole desk: every region's context."""
+    state = _desk_state()
+    colleagues = internal.colleagues_of(current_user) if state["colleagues_view"] else []
+    return {**state, **_queues_context(), **_customers_context(state), **_active_context(), **_chat_context(),
+            "colleagues": colleagues}
 
 
 def _login_form():
@@ -139,35 +164,34 @@ def service_logout():
 @bp.route("/partials/queues")
 @roles_required(Role.CHAT_AGENT)
 def queue_list():
-    return render_template("chat/_queues.html", **_agent_context())
+    return render_template("chat/_queues.html", **_desk_state(), **_queues_context())
 
 
 @bp.route("/partials/customers")
 @roles_required(Role.CHAT_AGENT)
 def customer_list():
-    return render_template("chat/_customers.html", **_agent_context())
+    state = _desk_state()
+    return render_template("chat/_customers.html", **state, **_customers_context(state))
 
 
 @bp.route("/partials/chat")
 @roles_required(Role.CHAT_AGENT)
 def chat_view():
-    context = _agent_context()
-    if context["conversation"] is not None:
-        service.mark_read_by_agent(context["conversation"], current_user)
-    return render_template("chat/_chat.html", **context)
+    state = _desk_state()
+    if state["conversation"] is not None:
+        service.mark_read_by_agent(state["conversation"], current_user)
+    return render_template("chat/_chat.html", **state, **_chat_context())
 
 
 @bp.route("/partials/active")
 @roles_required(Role.CHAT_AGENT)
 def active_list():
-    return render_template("chat/_active.html", **_agent_context())
+    return render_template("chat/_active.html", **_desk_state(), **_active_context())
 
 
 def _answer_chat(conversation, error=None, status=200, draft=""):
     """Re-render the chat column after an action, with the refusal if there was one."""
-    context = _agent_context()
-    context["conversation"] = conversation
-    context["queue"] = conversation.queue
+    context = {**_desk_state(), **_chat_context(), "conversation": conversation, "queue": conversation.queue}
     return render_template("chat/_chat.html", error=error, draft=draft, **context), status
 
 
@@ -234,7 +258,7 @@ def send(conversation_id):
     if not service.may_write(current_user, conversation):
         abort(403)  # a reading colleague cannot write, whatever the page shows
     try:
-        service.send_as_agent(conversation, current_user, request.form.get("body"))
+        service.send_as_agent(conversation, current_user, request.form.get("body"), request.form.get("key"))
     except service.ChatError as refusal:
         return _answer_chat(conversation, error=str(refusal), status=422, draft=request.form.get("body", ""))
     return _answer_chat(conversation)
@@ -255,9 +279,9 @@ def email_transcript(conversation_id):
             service.email_transcript(conversation, current_user, form.email.data.strip(), form.language.data)
         except service.ChatError as refusal:
             error = str(refusal)
-    context = _agent_context()
-    context.update(conversation=conversation, queue=conversation.queue,
-                   transcript_form=form if form.errors else context["transcript_form"])
+    context = {**_desk_state(), **_chat_context(), "conversation": conversation, "queue": conversation.queue}
+    if form.errors:
+        context["transcript_form"] = form
     status = 422 if form.errors else 409 if error else 200
     # The answer replaces the form (the live refreshes keep it as typed).
     return render_template("chat/_chat.html", error=error, transcript_answer=True, **context), status
@@ -306,7 +330,7 @@ def transfer(conversation_id):
     db.session.refresh(conversation)
     html, status = _answer_chat(conversation)
     # Done: the whole chat column shows the customer in the new queue, the box goes with it.
-    return html, status, {"HX-Retarget": "#chat-view", "HX-Reswap": "innerHTML"}
+    return html, status, {"HX-Retarget": "#chat-view", "HX-Reswap": "morph:innerHTML"}
 
 
 @bp.route("/queues/<int:queue_id>/settings", methods=["GET", "POST"])
@@ -328,7 +352,7 @@ def queue_settings(queue_id):
 @bp.route("/partials/colleagues")
 @roles_required(Role.CHAT_AGENT)
 def colleague_list():
-    return render_template("chat/_colleagues.html", **_agent_context())
+    return render_template("chat/_colleagues.html", **_desk_state(), colleagues=internal.colleagues_of(current_user))
 
 
 @bp.route("/colleagues/<int:user_id>/chat", methods=["POST"])
@@ -355,7 +379,7 @@ def internal_chat(conversation_id):
 def internal_send(conversation_id):
     conversation = _internal_or_403(conversation_id)
     try:
-        internal.send(conversation, current_user, request.form.get("body"))
+        internal.send(conversation, current_user, request.form.get("body"), request.form.get("key"))
     except service.ChatError as refusal:
         return render_template("chat/_internal_send.html", internal_chat=conversation, error=str(refusal),
                                draft=request.form.get("body", "")), 422

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from blueprints.chat.models import (
@@ -23,7 +24,8 @@ from blueprints.chat.models import (
     QueueTransfer,
     Sender,
 )
-from common import audit, live, mail
+from blueprints.chat.live import announce_chat_changed, announce_line, announce_moved_away
+from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
 from extensions import db
@@ -32,7 +34,6 @@ MESSAGE_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 60
 WAITING_MESSAGE_MAX_LENGTH = 1000
 TRANSFER_NOTE_MAX_LENGTH = 1000
-CUSTOMER_NAMESPACE = "/customer"
 
 # System lines are stored as codes and translated for whoever reads them.
 SYSTEM_NOTICES = {
@@ -57,45 +58,6 @@ class NotAllowed(ChatError):
 
 
 # ---- live events -------------------------------------------------------------------------
-
-def conversation_room(conversation_id):
-    return f"conversation:{conversation_id}"
-
-
-def queue_room(queue_id):
-    return f"queue:{queue_id}"
-
-
-def watch_room(conversation_id):
-    """The staff sockets of the desks that show this chat (events.watch_chat)."""
-    return f"watch:{conversation_id}"
-
-
-def announce(conversation=None, queue=None, line_changed=True):
-    """Tell the unit's agents and the customers concerned that something changed.
-
-    Waiting customers of the queue hear only changes to their place in the line (claims,
-    releases, removals, the waiting message), not a join behind them nor other customers' chats."""
-    queue = queue or conversation.queue
-    live.announce("chat-changed", room=live.unit_room(queue.unit_id), queue=queue.id,
-                  conversation=conversation.id if conversation else None)
-    # Waiting customers of the queue recount their position; this customer re-reads the chat.
-    if line_changed:
-        live.announce("customer-changed", room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
-    if conversation is not None:
-        live.announce("customer-changed", room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
-
-
-def _announce_line(conversation):
-    """A new line in a chat is news only to the desks that show it (the serving agent, for the
-    "New messages!" badge, and whoever has the chat open) and to the customer. Told to the whole
-    unit, every message would make each of twenty desks re-fetch its columns."""
-    staff = [watch_room(conversation.id)]
-    if conversation.agent_id is not None:
-        staff.append(live.user_room(conversation.agent_id))
-    live.announce("chat-message", room=staff, conversation=conversation.id)
-    live.announce("customer-changed", room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
-
 
 # ---- customer token -----------------------------------------------------------------------
 
@@ -146,15 +108,19 @@ def waiting(queue_id):
     ).all()
 
 
-def customers_of(queue_id):
+def customers_query(queue_id):
     """The queue's customers still present: waiting first (longest wait first), then served."""
-    return db.session.scalars(
+    return (
         select(Conversation)
         .where(Conversation.queue_id == queue_id,
                Conversation.state.in_([ConversationState.WAITING, ConversationState.SERVED]))
         .order_by(Conversation.state.desc(), Conversation.joined_at, Conversation.id)
         .options(selectinload(Conversation.transfers))  # the note of a transfer shows in the list
-    ).all()
+    )
+
+
+def customers_of(queue_id):
+    return db.session.scalars(customers_query(queue_id)).all()
 
 
 def waiting_counts(queue_ids):
@@ -198,7 +164,7 @@ def join(queue, customer_name, first_question=None):
                                                  body=first_question.strip()[:MESSAGE_MAX_LENGTH]))
         conversation.unread_by_agent = True
     db.session.flush()
-    announce(conversation, line_changed=False)  # a join at the end moves nobody's place
+    announce_chat_changed(conversation, line_changed=False)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation
 
@@ -240,7 +206,7 @@ def claim(conversation_id, user):
     db.session.refresh(conversation)
     system_line(conversation, "served")
     audit.record("chat.claimed", obj=conversation, unit=conversation.queue.unit_id)
-    announce(conversation)
+    announce_chat_changed(conversation)
     db.session.commit()
     return conversation
 
@@ -255,7 +221,7 @@ def release(conversation, user):
     db.session.refresh(conversation)
     system_line(conversation, "released")
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id)
-    announce(conversation)
+    announce_chat_changed(conversation)
     db.session.commit()
 
 
@@ -268,7 +234,7 @@ def remove(conversation, user):
     conversation.ended_at = utcnow()
     system_line(conversation, "removed")
     audit.record("chat.removed", obj=conversation, unit=conversation.queue.unit_id)
-    announce(conversation)
+    announce_chat_changed(conversation)
     db.session.commit()
 
 
@@ -280,7 +246,7 @@ def end(conversation, user):
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
     system_line(conversation, "ended")
-    announce(conversation)
+    announce_chat_changed(conversation)
     db.session.commit()
 
 
@@ -291,7 +257,7 @@ def leave(conversation):
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
     system_line(conversation, "left")
-    announce(conversation)
+    announce_chat_changed(conversation)
     db.session.commit()
 
 
@@ -308,20 +274,41 @@ def line_count(conversation):
     return db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation.id))
 
 
-def send_as_agent(conversation, user, body):
-    """The serving agent writes; anyone else (a reading colleague) is refused."""
+def send_as_agent(conversation, user, body, key=None):
+    """The serving agent writes; anyone else (a reading colleague) is refused. A message whose
+    `key` the chat has already is not stored again (a page resending after a lost answer)."""
     _may_act(user, conversation)
     if not may_write(user, conversation):
         raise NotAllowed()
-    return _send(conversation, Sender.AGENT, conversation.agent_name or user.display_name, body,
+    return _send(conversation, Sender.AGENT, conversation.agent_name or user.display_name, body, key,
                  unread_by_customer=True)
 
 
-def send_as_customer(conversation, body):
-    """The customer writes in their own open conversation (also while waiting)."""
+def send_as_customer(conversation, body, key=None):
+    """The customer writes in their own open conversation (also while waiting); `key` as above."""
     if not conversation.is_open:
         raise ChatError(_l("The chat has ended."))
-    return _send(conversation, Sender.CUSTOMER, conversation.customer_name, body, unread_by_agent=True)
+    return _send(conversation, Sender.CUSTOMER, conversation.customer_name, body, key, unread_by_agent=True)
+
+
+def stored_once(model, conversation_id, key, add):
+    """Store the message that `add()` makes unless one with the page's `key` is there already;
+    two copies sent at once meet the unique key, and the second answers with the first."""
+    key = (key or "").strip()[:40] or None
+    if key is not None:
+        found = db.session.scalar(select(model).where(model.conversation_id == conversation_id, model.client_key == key))
+        if found is not None:
+            return found
+    message = add(key)
+    try:
+        db.session.commit()  # committed before any browser hears of it
+    except IntegrityError:
+        db.session.rollback()
+        found = db.session.scalar(select(model).where(model.conversation_id == conversation_id, model.client_key == key))
+        if key is None or found is None:
+            raise
+        return found
+    return message
 
 
 def clean_body(body):
@@ -333,15 +320,20 @@ def clean_body(body):
     return body
 
 
-def _send(conversation, sender, author, body, **unread):
-    # By id, not by relationship: appending to conversation.messages would load every earlier line.
-    message = ChatMessage(conversation_id=conversation.id, sender=sender, author_name=author, body=clean_body(body))
-    db.session.add(message)
-    for flag, value in unread.items():
-        setattr(conversation, flag, value)
-    _announce_line(conversation)
-    db.session.commit()  # committed before any browser hears of it
-    return message
+def _send(conversation, sender, author, body, key, **unread):
+    body = clean_body(body)
+
+    def add(key):
+        # By id, not by relationship: appending to conversation.messages would load every earlier line.
+        message = ChatMessage(conversation_id=conversation.id, sender=sender, author_name=author, body=body,
+                              client_key=key)
+        db.session.add(message)
+        for flag, value in unread.items():
+            setattr(conversation, flag, value)
+        announce_line(conversation)
+        return message
+
+    return stored_once(ChatMessage, conversation.id, key, add)
 
 
 def mark_read_by_agent(conversation, user):
@@ -388,7 +380,7 @@ def email_transcript(conversation, user, address, language):
     system_line(conversation, "transcript_sent")
     conversation.unread_by_customer = True
     audit.record("chat.transcript_sent", obj=conversation, unit=conversation.queue.unit_id, recipient=address)
-    _announce_line(conversation)
+    announce_line(conversation)
     db.session.commit()
 
 
@@ -434,9 +426,8 @@ def transfer(conversation, target_queue_id, note, user):
     db.session.flush()
     audit.record("chat.transferred", obj=conversation, unit=source.unit_id, actor=user, from_queue=source.id,
                  to_queue=target.id, transfer=record.id, with_note=bool(record.note))
-    announce(conversation)  # the target queue's agents and waiting customers, and this customer
+    announce_chat_changed(conversation)  # the target queue's agents and waiting customers, and this customer
     if source.unit_id != target.unit_id:
-        live.announce("chat-changed", room=live.unit_room(source.unit_id), queue=source.id,
-                      conversation=conversation.id)
+        announce_moved_away(conversation, source)
     db.session.commit()
     return record

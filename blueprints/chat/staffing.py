@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
 
 from blueprints.chat import internal, service
+from blueprints.chat import live as chat_live
 from blueprints.chat.models import (
     AgentSession,
     ChatQueue,
@@ -132,7 +133,7 @@ def release_agent(agent, now):
     released = [c for c in customers if release_to_queue(c, user_id)]
     audit.record("chat.service_logout", object_type="User", object_id=user_id, reason="connection lost", released=released)
     for queue in db.session.scalars(select(ChatQueue).where(ChatQueue.id.in_(queue_ids))):
-        service.announce(queue=queue)
+        chat_live.announce_chat_changed(queue=queue)
     db.session.commit()
     return released
 
@@ -148,7 +149,7 @@ def release_to_queue(conversation_id, agent_id):
     service.system_line(conversation, "agent_lost")
     conversation.unread_by_customer = True
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id, agent=agent_id, reason="connection lost")
-    service.announce(conversation)
+    chat_live.announce_chat_changed(conversation)
     return True
 
 
@@ -231,5 +232,5 @@ def leave_question_by_email(conversation, address, question):
     conversation.ended_at = utcnow()
     service.system_line(conversation, "question_emailed")
     audit.record("chat.question_emailed", obj=conversation, unit=queue.unit_id)
-    service.announce(conversation)
+    chat_live.announce_chat_changed(conversation)
     db.session.commit()

@@ -11,12 +11,12 @@ import secrets
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from blueprints.chat import live as chat_live
 from blueprints.chat import service
 from blueprints.chat.models import Conversation, ConversationState
-from common import audit, live
+from common import audit
 from extensions import db
 
-SIGNAL_EVENT = "video-signal"  # the live event both pages listen for (static/js/chat-video.js)
 CALL_ID_MAX_LENGTH = 40
 SDP_MAX_LENGTH = 20_000
 CANDIDATE_MAX_LENGTH = 1_000
@@ -59,8 +59,7 @@ def start(conversation, user):
         raise service.ChatError(_l("Only the serving agent can start a video chat."))
     call = secrets.token_urlsafe(12)
     audit.record("chat.video_started", obj=conversation, unit=conversation.queue.unit_id, call=call)
-    live.announce(SIGNAL_EVENT, room=service.conversation_room(conversation.id), namespace=service.CUSTOMER_NAMESPACE,
-                  conversation=conversation.id, call=call, kind="invite")
+    chat_live.announce_video_signal(conversation, call=call, kind="invite")
     db.session.commit()
     return call
 
@@ -112,8 +111,7 @@ def signal_from_agent(user, message):
         raise SignalRefused()
     signal = _clean(message, AGENT_SIGNALS)
     _audit(conversation, signal, "agent", actor=user)
-    live.emit_now(SIGNAL_EVENT, room=service.conversation_room(conversation.id), namespace=service.CUSTOMER_NAMESPACE,
-                  conversation=conversation.id, **signal)
+    chat_live.relay_video_signal(True, conversation, **signal)
 
 
 def signal_from_customer(conversation, message):
@@ -127,4 +125,4 @@ def signal_from_customer(conversation, message):
         raise SignalRefused()
     signal = _clean(message, CUSTOMER_SIGNALS)
     _audit(conversation, signal, "customer")
-    live.emit_now(SIGNAL_EVENT, room=live.user_room(conversation.agent_id), conversation=conversation.id, **signal)
+    chat_live.relay_video_signal(False, conversation, **signal)

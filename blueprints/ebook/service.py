@@ -27,14 +27,14 @@ from blueprints.ebook.models import (
     Tariff,
     TariffKind,
 )
-from common import audit, live
+from blueprints.ebook import live as ebook_live
+from common import audit
 from common.clock import utcnow
 from common.security import hash_password
 from extensions import db
 
 CARD_NUMBER_LENGTH = 14
 GENERATE_PLACEHOLDER = "V" * CARD_NUMBER_LENGTH  # what the field shows until the save assigns the number
-SIGNUPS_CHANGED = "ebook-signups-changed"
 
 # The branch price list of seed 002 (April 2024): code, name, price in cents, period in months,
 # age range, kind, needs monthly direct debit, digital only, trial.
@@ -421,7 +421,7 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
     db.session.add(customer)
     db.session.flush()
     audit.record("ebook.customer_signed_up", obj=customer, unit=unit.id, tariff=tariff.code)
-    live.announce(SIGNUPS_CHANGED, room=live.unit_room(unit.id))
+    ebook_live.announce_signups_changed(unit.id)
     return customer
 
 

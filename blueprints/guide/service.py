@@ -19,7 +19,8 @@ from blueprints.guide.models import (
     SessionTick,
     SessionTopic,
 )
-from common import audit, live
+from blueprints.guide import live as guide_live
+from common import audit
 from common.access import Role
 from common.clock import utcnow
 from extensions import db
@@ -191,7 +192,6 @@ def _new_version(editor, change, items):
     db.session.add(version)
     db.session.flush()
     audit.record("guide.checklist_changed", obj=version, number=version.number, change=change)
-    live.announce("guide-checklist-changed")
     return version
 
 
@@ -299,16 +299,8 @@ def start_session(guide, unit_id, topics, device, customer_language):
     db.session.add(session)
     db.session.flush()
     audit.record("guide.session_started", obj=session, unit=unit_id, topics=topics)
-    _announce(session, lists=True)
+    guide_live.announce_session_changed(session, lists=True)
     return session
-
-
-def _announce(session, lists=False):
-    # Everyone who may view the session: the unit's staff sockets and the service admins.
-    for room in (live.unit_room(session.unit_id), live.role_room(Role.SERVICE_ADMIN)):
-        live.announce(f"guide-session-{session.id}", room=room, session_id=session.id)
-        if lists:
-            live.announce("guide-sessions-changed", room=room, unit_id=session.unit_id)
 
 
 def _require_open(session):
@@ -331,7 +323,7 @@ def set_tick(user, session, item_id, ticked):
         db.session.delete(existing)
     db.session.flush()
     db.session.expire(session, ["ticks"])
-    _announce(session)
+    guide_live.announce_session_changed(session)
 
 
 def record_limit(user, session, item_id, referred_to):
@@ -348,7 +340,7 @@ def record_limit(user, session, item_id, referred_to):
     db.session.flush()
     db.session.expire(session, ["limits_met"])
     audit.record("guide.limit_met", obj=session, unit=session.unit_id, rule=item.key, referred_to=referral.value)
-    _announce(session)
+    guide_live.announce_session_changed(session)
 
 
 def measured_minutes(session, now=None):
@@ -375,7 +367,7 @@ def end_session(user, session, outcome, duration_minutes, note):
     session.ended_at = utcnow()
     db.session.flush()
     audit.record("guide.session_ended", obj=session, unit=session.unit_id, outcome=outcome.value)
-    _announce(session, lists=True)
+    guide_live.announce_session_changed(session, lists=True)
     return session
 
 

@@ -263,6 +263,12 @@ def admin():
     return render_template("registration/admin.html", requests=service.open_reactivation_requests(), marked=marked, cd=cd)
 
 
+@bp.route("/admin/requests")
+@roles_required(Role.SERVICE_ADMIN)
+def reactivation_requests():
+    return render_template("registration/_reactivation_requests.html", requests=service.open_reactivation_requests())
+
+
 @bp.route("/admin/customers/<int:customer_id>/reactivate", methods=["POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def reactivate(customer_id):

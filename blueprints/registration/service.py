@@ -24,7 +24,8 @@ from blueprints.registration.models import (
     ReactivationRequest,
     ServiceForm,
 )
-from common import audit, live, mail
+from blueprints.registration import live as registration_live
+from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
 from common.security import hash_password
@@ -180,10 +181,6 @@ FIELDS = ("first_name", "last_name", "email", "phone", "language", "basis", "ser
           "consent_given_by", "consent_date", "consent_method", "additional_info")
 
 
-def _announce(unit_id, customer_id=None):
-    live.announce("customers-changed", room=live.unit_room(unit_id), unit=unit_id)
-
-
 def _apply(customer, fields):
     for name in FIELDS:
         if name in fields:
@@ -208,7 +205,7 @@ def register_customer(unit, code, fields):
         db.session.rollback()
         raise AlreadyRegistered(code)
     audit.record("customer.registered", obj=customer, unit=unit.id, service_form=str(customer.service_form))
-    _announce(unit.id)
+    registration_live.announce_customers_changed(unit.id)
     db.session.commit()
     return customer
 
@@ -218,7 +215,7 @@ def update_customer(customer, fields):
     changed = [n for n in FIELDS if n in fields and (getattr(customer, n) or None) != (fields[n] or None)]
     _apply(customer, fields)
     audit.record("customer.updated", obj=customer, unit=customer.unit_id, fields=changed)
-    _announce(customer.unit_id)
+    registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
     return changed
 
@@ -235,8 +232,8 @@ def transfer_customer(customer, to_unit):
         customer.status, customer.ended_at = CustomerStatus.ACTIVE, None
     audit.record("customer.transferred", obj=customer, unit=to_unit.id, from_unit=from_unit)
     audit.record("customer.transferred_away", obj=customer, unit=from_unit, to_unit=to_unit.id)
-    _announce(from_unit)
-    _announce(to_unit.id)
+    registration_live.announce_customers_changed(from_unit)
+    registration_live.announce_customers_changed(to_unit.id)
     db.session.commit()
     return customer
 
@@ -259,14 +256,14 @@ def end_customership(customer):
     """The library ends a (temporary) customership when the customer says the need is over."""
     customer.status, customer.ended_at = CustomerStatus.ENDED, utcnow()
     audit.record("customer.ended", obj=customer, unit=customer.unit_id)
-    _announce(customer.unit_id)
+    registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
 
 
 def resume_customership(customer):
     customer.status, customer.ended_at = CustomerStatus.ACTIVE, None
     audit.record("customer.resumed", obj=customer, unit=customer.unit_id)
-    _announce(customer.unit_id)
+    registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
 
 
@@ -404,7 +401,7 @@ def request_reactivation(customer, unit):
         pending = ReactivationRequest(customer_id=customer.id, unit_id=unit.id, requested_by_id=current_user.id)
         db.session.add(pending)
         audit.record("customer.reactivation_requested", obj=customer, unit=unit.id)
-        live.announce("reactivation-requested", room=live.role_room(Role.SERVICE_ADMIN))
+        registration_live.announce_reactivation_requested()
         db.session.commit()
     return pending
 
@@ -430,14 +427,14 @@ def reactivate(customer, unit=None):
         customer.unit_id = unit.id
     customer.status = CustomerStatus.ACTIVE
     audit.record("customer.reactivated", obj=customer, unit=customer.unit_id, from_unit=old)
-    _announce(customer.unit_id)
+    registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
 
 
 def mark_for_deletion(customer):
     customer.status = CustomerStatus.MARKED_FOR_DELETION
     audit.record("customer.marked_for_deletion", obj=customer, unit=customer.unit_id)
-    _announce(customer.unit_id)
+    registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
 
 
@@ -447,7 +444,7 @@ def make_net_user(customer):
         raise RuleError(_("The customer is already a net user."))
     customer.service_form = ServiceForm.NET
     audit.record("customer.made_net_user", obj=customer, unit=customer.unit_id)
-    _announce(customer.unit_id)
+    registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
 
 
@@ -463,7 +460,7 @@ def register_without_hetu(unit, born, fields):
     db.session.add(customer)
     db.session.flush()
     audit.record("customer.registered_without_hetu", obj=customer, unit=unit.id)
-    _announce(unit.id)
+    registration_live.announce_customers_changed(unit.id)
     db.session.commit()
     return customer
 

@@ -10,7 +10,7 @@
   const first = document.getElementById("chat-video");
   if (!first) return;
   const side = first.dataset.videoSide; // "agent" or "customer"
-  const socket = side === "agent" ? window.liveSocket : window.customerSocket;
+  const socket = window.liveSocket;
   if (!socket) return;
 
   let call = null; // {id, conversation, accepted, media, peer, candidates}
@@ -222,7 +222,7 @@
 
   // ---- wiring -------------------------------------------------------------------------------------
 
-  document.body.addEventListener("video-signal", function (e) {
+  document.body.addEventListener("live:video-signal", function (e) {
     const signal = e.detail || {};
     if (side === "customer") { customerSignal(signal); return; }
     if (call && signal.call === call.id && signal.conversation === call.conversation) agentSignal(signal);

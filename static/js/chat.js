@@ -17,6 +17,102 @@
     }
   });
 
+  // ---- sending: every message stored once, in the order written --------------------------------
+  // The text leaves the box at once (the box is free for the next message) and waits in a list
+  // under it until the server has it. Each message has a key of its own, so sending it again
+  // after a lost answer stores it once. Refused (too long, the chat ended): the text comes back
+  // to the box with the reason. Not reachable: the message stays, marked as not sent, and goes
+  // when the connection returns. The new line itself arrives by re-reading the chat.
+  const outbox = [];
+  let sending = false;
+
+  function newKey() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+  }
+
+  document.addEventListener("submit", function (e) {
+    const form = e.target.closest("form[data-chat-send]");
+    if (!form) return;
+    // Handled here, never natively nor twice: the form may be new on the page (not yet htmx's).
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const box = form.querySelector("textarea[name=body]");
+    if (!box.value.trim()) return;
+    const item = { action: form.action, form: form, body: box.value, key: newKey(), node: document.createElement("li") };
+    item.node.className = "chat-pending-line";
+    item.node.textContent = box.value;
+    item.list = form.querySelector("[data-chat-pending]");
+    if (item.list) item.list.appendChild(item.node);
+    box.value = "";
+    box.defaultValue = "";
+    outbox.push(item);
+    pump();
+  }, true);
+
+  function token(form) {
+    const field = form.querySelector("input[name=csrf_token]");
+    return field ? field.value : "";
+  }
+
+  function pump() {
+    if (sending || !outbox.length) return;
+    const item = outbox[0];
+    sending = true;
+    item.node.dataset.state = "sending";
+    const data = new FormData(item.form);
+    data.set("body", item.body);
+    data.set("key", item.key);
+    fetch(item.action, { method: "POST", body: data, credentials: "same-origin",
+                         headers: { "HX-Request": "true", "X-CSRFToken": token(item.form) } })
+      .then(function (response) {
+        if (response.ok) return sent(item);
+        if (response.status >= 500) return failed(item);
+        return response.text().then(function (html) { refused(item, html); });
+      }, function () { failed(item); });
+  }
+
+  function next() {
+    sending = false;
+    pump();
+  }
+
+  function sent(item) {
+    outbox.shift();
+    document.body.dataset.chatSent = String(Number(document.body.dataset.chatSent || 0) + 1);
+    item.node.remove();
+    const region = item.form.closest("[data-live-region]");
+    if (region) htmx.trigger(region, "live-refresh");
+    next();
+  }
+
+  function refused(item, html) {
+    outbox.shift();
+    item.node.remove();
+    const reason = new DOMParser().parseFromString(html, "text/html").querySelector("#chat-error");
+    const form = document.querySelector('form[data-chat-send][action="' + item.form.getAttribute("action") + '"]');
+    if (form) {
+      const box = form.querySelector("textarea[name=body]");
+      box.value = box.value ? item.body + "\n" + box.value : item.body;
+      const error = form.querySelector("[data-chat-send-error]");
+      if (error) { error.textContent = reason ? reason.textContent.trim() : ""; error.hidden = !reason; }
+    }
+    next();
+  }
+
+  function failed(item) {
+    item.node.dataset.state = "unsent";
+    if (!item.note && item.list) {
+      item.note = document.createElement("span");
+      item.note.className = "chat-pending-note";
+      item.note.textContent = item.list.dataset.textUnsent;
+      item.node.appendChild(item.note);
+    }
+    sending = false;
+    // Again when the connection is back, or in a few seconds if it never dropped.
+    setTimeout(pump, 3000);
+  }
+  document.body.addEventListener("live:connected", pump);
+
   function beep() {
     if (!audio) return;
     const osc = audio.createOscillator();
@@ -45,34 +141,13 @@
     beep();
   });
 
-  // A live refresh re-renders the chat while someone may be typing: carry the unsent text over
-  // to the new message box of the same chat (htmx itself restores the focus and the caret).
-  // The answer to a send is left alone: it clears the box, or keeps the text with the error.
-  const drafts = new WeakMap();
-  document.body.addEventListener("htmx:beforeSwap", function (e) {
-    const box = e.detail.target.querySelector("form[data-chat-send] textarea");
-    if (e.detail.requestConfig.verb === "get" && box && box.value) {
-      drafts.set(e.detail.target, { form: box.form.getAttribute("hx-post"), text: box.value });
-    }
-  });
-  document.body.addEventListener("htmx:afterSwap", function (e) {
-    const draft = drafts.get(e.detail.target);
-    if (!draft) return;
-    drafts.delete(e.detail.target);
-    const box = e.detail.target.querySelector("form[data-chat-send] textarea");
-    if (box && !box.value && box.form.getAttribute("hx-post") === draft.form) {
-      const focused = document.activeElement === box;
-      box.value = draft.text;
-      if (focused) box.setSelectionRange(box.value.length, box.value.length);
-    }
-  });
-
   // The transfer box: Cancel empties it and gives the focus back to the button that opened it.
   document.body.addEventListener("click", function (e) {
     const cancel = e.target.closest("[data-chat-transfer-cancel]");
     const box = cancel && cancel.closest("[data-chat-transfer]");
     if (!box) return;
     box.replaceChildren();
+    box.removeAttribute("data-opened");
     const opener = document.querySelector('[aria-controls="' + box.id + '"]');
     if (opener) opener.focus();
   });
@@ -145,10 +220,10 @@
     socket.emit("chat-watch", shown, function (answer) {
       const now = document.querySelector("#chat-view [data-conversation]");
       if (!answer || !answer.ok || !now || Number(now.dataset.conversation) !== shown) return;
-      if (answer.lines !== Number(now.dataset.messages)) htmx.trigger(document.body, "chat-watched");
+      if (answer.lines !== Number(now.dataset.messages)) htmx.trigger(document.getElementById("chat-view"), "live-refresh");
     });
   }
-  if (window.liveSocket) window.liveSocket.on("connect", function () { watchOpenChat(true); });
+  document.body.addEventListener("live:connected", function () { watchOpenChat(true); });
   document.body.addEventListener("htmx:afterSettle", function () { watchOpenChat(false); });
 
   // The agent desk tells the server it is still open, so colleagues see this agent online
@@ -158,4 +233,14 @@
       window.liveSocket.emit("chat-presence");
     }
   }, 60000);
+
+  // A transfer moves a customer to another queue: the page asks for a new socket, so that the
+  // server admits it to the new queue's room and the place in that line stays current.
+  let customerQueue = (document.querySelector(".customer-chat[data-queue]") || { dataset: {} }).dataset.queue;
+  document.body.addEventListener("htmx:afterSettle", function () {
+    const section = document.querySelector(".customer-chat[data-queue]");
+    if (!section || section.dataset.queue === customerQueue) return;
+    customerQueue = section.dataset.queue;
+    document.body.dispatchEvent(new CustomEvent("live:reconnect"));
+  });
 })();

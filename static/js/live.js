@@ -1,33 +1,144 @@
-// Live updates for staff pages: the server names what changed ("notice-changed"),
-// this script fires that name as an htmx event on <body>, and every partial listening
-// with hx-trigger="notice-changed from:body" re-fetches itself from its own route.
+// Live updates for every page, staff and customer alike.
+//
+// The server names what changed ("chat-changed", with the queue and chat it concerns). Each
+// live region (templates/_macros.html: live_region) says which events it listens to and which
+// of their data concern it; this script re-fetches exactly those regions. A region is swapped
+// by morphing (idiomorph), under rules that keep what the person is doing: the field with the
+// focus, text typed and not yet sent, a box the person opened, an open <details>.
 (function () {
   "use strict";
-  if (typeof io === "undefined" || typeof htmx === "undefined") return;
+  if (typeof htmx === "undefined") return;
 
-  const status = document.getElementById("connection-status");
+  // ---- morphing that keeps what the person holds ----------------------------------------------
+  // The request being swapped: a region's own re-fetch, or a person's action (the form they sent).
+  let swapping = null;
+
+  function edited(node) {
+    if (node.nodeType !== 1) return false;
+    if (node.matches("textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio])")) {
+      return node.value !== node.defaultValue;
+    }
+    if (node.matches("input[type=checkbox], input[type=radio]")) return node.checked !== node.defaultChecked;
+    if (node.matches("select")) return Array.from(node.options).some(function (o) { return o.selected !== o.defaultSelected; });
+    return false;
+  }
+
+  function sentByThisAction(node) {
+    return swapping && !swapping.live && swapping.elt && swapping.elt.contains(node);
+  }
+
+  if (typeof Idiomorph !== "undefined") {
+    Idiomorph.defaults.ignoreActiveValue = true;
+    Idiomorph.defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
+      if (oldNode.nodeType !== 1 || (swapping && swapping.boosted)) return true;
+      // What the page's own script keeps there (messages on their way) is the script's.
+      if (oldNode.hasAttribute("data-live-keep")) return false;
+      // A box the person opened (a transfer form, the queue settings) stays until they close it.
+      if (oldNode.hasAttribute("data-opened") && !sentByThisAction(oldNode)) return false;
+      // Text typed and not sent is the person's, unless this answer is to the form that sent it.
+      if (edited(oldNode) && !sentByThisAction(oldNode)) return false;
+      return true;
+    };
+    Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name, node) {
+      // Open or closed is the person's choice, except in the answer to their own action.
+      if (name === "open" && swapping && swapping.live) return false;
+      return true;
+    };
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    const elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    // A boosted link goes to another page of the desk: nothing of the old one is kept.
+    swapping = { live: !!(elt && elt.hasAttribute("data-live-region")), boosted: !!e.detail.boosted, elt: elt };
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    // Content loaded into a box by the person's own request is theirs until they close it.
+    const target = e.detail.target;
+    if (swapping && !swapping.live && target && target.hasAttribute("data-openable")) {
+      if (target.childElementCount) target.setAttribute("data-opened", "");
+      else target.removeAttribute("data-opened");
+    }
+    swapping = null;
+  });
+
+  // ---- no native fallback ---------------------------------------------------------------------
+  // A form put on the page a moment ago may not be processed by htmx yet: a submit then would go
+  // out natively and the page would leave. Process it first and submit it again through htmx.
+  document.addEventListener("submit", function (e) {
+    const form = e.target;
+    if (!form.matches("[hx-post]")) return;
+    const data = form["htmx-internal-data"];
+    if (data && data.initHash) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    htmx.process(form);
+    const submitter = e.submitter;
+    setTimeout(function () { form.requestSubmit(submitter && submitter.form === form ? submitter : undefined); }, 0);
+  }, true);
+
+  // ---- which regions an event concerns --------------------------------------------------------
+  function agrees(expected, actual) {
+    if (Array.isArray(expected)) return expected.map(String).indexOf(String(actual)) !== -1;
+    return String(expected) === String(actual);
+  }
+
+  // A region's data-live-match is one condition or a list of alternatives; a condition holds
+  // when every key it names that the event also names agrees.
+  function concerns(region, data) {
+    const match = JSON.parse(region.dataset.liveMatch || "{}");
+    const alternatives = Array.isArray(match) ? match : [match];
+    return alternatives.some(function (condition) {
+      return Object.keys(condition).every(function (key) {
+        return !(key in data) || agrees(condition[key], data[key]);
+      });
+    });
+  }
+
+  function refresh(name, data) {
+    document.querySelectorAll("[data-live-region]").forEach(function (region) {
+      const events = region.dataset.liveEvents.split(" ");
+      if (name === null || (events.indexOf(name) !== -1 && concerns(region, data))) {
+        htmx.trigger(region, "live-refresh");
+      }
+    });
+  }
+  window.liveRefresh = refresh;
+
+  // ---- the socket -----------------------------------------------------------------------------
+  if (typeof io === "undefined" || !document.body.dataset.liveNamespace) return;
+  const banner = document.getElementById("connection-status");
   // WebSocket only: a page left mid-long-poll is not noticed by the server until its ping
   // timeout, which would keep a colleague "online"; and with several server processes,
   // polling would need sticky sessions. The TLS proxy forwards WebSocket upgrades (README).
-  const socket = io({ withCredentials: true, transports: ["websocket"] });
+  const socket = io(document.body.dataset.liveNamespace, { withCredentials: true, transports: ["websocket"] });
   let connectedBefore = false;
 
+  function shown(connected) {
+    if (banner) banner.hidden = connected;
+    document.body.dataset.live = connected ? "connected" : "disconnected";
+  }
   socket.on("connect", function () {
-    if (status) status.hidden = true;
-    document.body.dataset.live = "connected";
-    // After a drop, events may have been missed: every live partial refreshes itself.
-    if (connectedBefore) htmx.trigger(document.body, "live-resync");
+    shown(true);
+    // After a drop, events may have been missed: every live region reads itself again.
+    if (connectedBefore) refresh(null, {});
     connectedBefore = true;
+    document.body.dispatchEvent(new CustomEvent("live:connected"));
   });
-
-  socket.on("disconnect", function () {
-    if (status) status.hidden = false;
-    document.body.dataset.live = "disconnected";
+  socket.on("disconnect", function (reason) {
+    if (reason === "io client disconnect") return;  // our own reconnect (live:reconnect below)
+    shown(false);
+    document.body.dispatchEvent(new CustomEvent("live:disconnected"));
   });
-
+  socket.on("connect_error", function () { shown(false); });
   socket.on("live", function (message) {
-    htmx.trigger(document.body, message.event, message.data || {});
+    const data = message.data || {};
+    // My roles changed: a new socket joins the rooms they now give (and reads every region again).
+    if (message.event === "roles-changed") { socket.disconnect(); socket.connect(); return; }
+    refresh(message.event, data);
+    // Page scripts (sound, video) hear the event too.
+    document.body.dispatchEvent(new CustomEvent("live:" + message.event, { detail: data }));
   });
-
+  // A page asks for a new socket when the server must admit it to other rooms (a transfer).
+  document.body.addEventListener("live:reconnect", function () { socket.disconnect(); socket.connect(); });
   window.liveSocket = socket;
 })();

@@ -157,9 +157,9 @@ def test_the_customer_sees_a_banner_while_disconnected(app, make_unit, new_page)
     customer.get_by_label("Your name").fill("Toni")
     customer.get_by_role("button", name="Join the queue").click()
     customer.wait_for_selector("body[data-live=connected]")
-    customer.evaluate("window.customerSocket.io.engine.close()")
-    expect(customer.locator("#customer-connection")).to_be_visible()
-    expect(customer.locator("#customer-connection")).to_be_hidden(timeout=15000)
+    customer.evaluate("window.liveSocket.io.engine.close()")
+    expect(customer.locator("#connection-status")).to_be_visible()
+    expect(customer.locator("#connection-status")).to_be_hidden(timeout=15000)
 
 
 def test_the_pages_speak_finnish_with_the_seed_texts(app, make_unit, make_user, new_page):

@@ -219,10 +219,10 @@ def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, cl
     answer = ville.post(f"/chat/conversations/{conversation_id}/transfer", data={"transfer-target": target_id})
 
     assert answer.status_code == 200
-    change = {"event": "chat-changed", "data": {"queue": target_id, "conversation": conversation_id}}
+    change = {"event": "chat-changed", "data": {"queue": target_id, "conversation": conversation_id, "agent": None}}
     assert change in events(saara_socket)
     # The queue left behind re-reads its list too: the customer is gone from it.
-    assert {"event": "chat-changed", "data": {"queue": desk["queue"], "conversation": conversation_id}} in events(aino_socket)
+    assert {"event": "chat-changed", "data": {"queue": desk["queue"], "conversation": conversation_id, "agent": None}} in events(aino_socket)
     assert any(e["event"] == "customer-changed" for e in events(customer_socket, "/customer"))
     saara_socket.disconnect()
     aino_socket.disconnect()

@@ -1,6 +1,7 @@
 """The counter flow over HTTP: signup, bad input, duplicates, receipt, overview, live updates."""
 from sqlalchemy import func, select
 
+from blueprints.ebook import live as ebook_live
 from blueprints.ebook import service
 from blueprints.ebook.models import EbookCustomer, NumberSequence
 from extensions import db
@@ -223,7 +224,7 @@ def test_todays_signups_are_announced_to_colleagues_of_the_branch(client, auth, 
     monkeypatch.setattr(live, "emit_now", lambda name, room, namespace="/", **data: emitted.append((name, room)))
     auth.login("balie")
     sign_up(client, app, branches)
-    assert (service.SIGNUPS_CHANGED, live.unit_room(branches["gieten"])) in emitted
+    assert (ebook_live.SIGNUPS_CHANGED, live.unit_room(branches["gieten"])) in emitted
     assert not [e for e in emitted if e[1] == live.unit_room(branches["annen"])]
     # A failed save announces nothing.
     emitted.clear()

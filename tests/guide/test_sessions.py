@@ -202,8 +202,8 @@ def test_a_tick_is_announced_after_commit_to_everyone_who_may_view_the_session(a
     client.post(f"/guide/sessions/{sid}/items/{item}", data={"ticked": "1"})
     with app.app_context():
         unit_id = db.session.get(GuidanceSession, sid).unit_id
-    assert (f"guide-session-{sid}", f"unit:{unit_id}", {"session_id": sid}) in emitted
-    assert (f"guide-session-{sid}", "role:service_admin", {"session_id": sid}) in emitted
+    assert ("guide-session-changed", f"unit:{unit_id}", {"session": sid}) in emitted
+    assert ("guide-session-changed", "role:service_admin", {"session": sid}) in emitted
     emitted.clear()
     other = _items(app, ItemGroup.NEVER)[0]
     client.post(f"/guide/sessions/{sid}/items/{other}", data={"ticked": "1"})

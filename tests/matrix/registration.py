@@ -51,6 +51,7 @@ ROUTES = {
     "registration.resume_customership": Access(UNIT_L, method="POST", args=lambda w: {"customer_id": w.extra["ended"]}),
     "registration.set_customer_password": Access(PUBLIC, args=lambda w: {"token": "no-such-link"}, notes="410 for an unknown link"),
     "registration.admin": Access(ONLY_ADMIN),
+    "registration.reactivation_requests": Access(ONLY_ADMIN),
     "registration.reactivate": Access(ONLY_ADMIN, method="POST", args=lambda w: {"customer_id": w.extra["marked"]}),
     "registration.make_net_user": Access(ONLY_ADMIN, method="POST", args=customer),
     "registration.mark_for_deletion": Access(ONLY_ADMIN, method="POST", args=customer),

@@ -1,0 +1,94 @@
+"""The chat's live contract: its events, the rooms they go to, and who is told what.
+
+Every event is emitted after the commit (common.live.announce). Pages subscribe to them only
+through the live_region macro (templates/_macros.html); an event's data say which chat, queue,
+agent or internal chat it concerns, so each desk re-reads only the regions that show it.
+"""
+from common import live
+from common.access import Role
+
+CUSTOMER_NAMESPACE = "/customer"  # the customers' sockets, admitted by the signed token
+
+CHAT_CHANGED = "chat-changed"  # a queue's line or a chat's state (queue, conversation, agent)
+CHAT_MESSAGE = "chat-message"  # a new line in a chat (conversation, queue, agent)
+CUSTOMER_CHANGED = "customer-changed"  # to a customer's page: re-read your conversation
+INTERNAL_CHANGED = "internal-changed"  # an internal chat between colleagues (internal)
+PRESENCE_CHANGED = "presence-changed"  # a colleague came, went or changed their service login (user)
+VIDEO_SIGNAL = "video-signal"  # a video call's signal, relayed between the two pages (static/js/chat-video.js)
+
+EVENTS = (CHAT_CHANGED, CHAT_MESSAGE, CUSTOMER_CHANGED, INTERNAL_CHANGED, PRESENCE_CHANGED, VIDEO_SIGNAL)
+
+
+def conversation_room(conversation_id):
+    return f"conversation:{conversation_id}"
+
+
+def queue_room(queue_id):
+    return f"queue:{queue_id}"
+
+
+def watch_room(conversation_id):
+    """The staff sockets of the desks that show this chat (events.watch_chat)."""
+    return f"watch:{conversation_id}"
+
+
+def announce_chat_changed(conversation=None, queue=None, line_changed=True):
+    """Tell the unit's agents and the customers concerned that something changed.
+
+    Waiting customers of the queue hear only changes to their place in the line (claims,
+    releases, removals, the waiting message), not a join behind them nor other customers' chats."""
+    queue = queue or conversation.queue
+    live.announce(CHAT_CHANGED, room=live.unit_room(queue.unit_id), queue=queue.id,
+                  conversation=conversation.id if conversation else None,
+                  agent=conversation.agent_id if conversation else None)
+    # Waiting customers of the queue recount their position; this customer re-reads the chat.
+    if line_changed:
+        live.announce(CUSTOMER_CHANGED, room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
+    if conversation is not None:
+        live.announce(CUSTOMER_CHANGED, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
+
+
+def announce_moved_away(conversation, source):
+    """A chat transferred to another unit's queue leaves the source unit's lists."""
+    live.announce(CHAT_CHANGED, room=live.unit_room(source.unit_id), queue=source.id,
+                  conversation=conversation.id, agent=None)
+
+
+def announce_line(conversation):
+    """A new line in a chat is news only to the desks that show it (the serving agent, for the
+    "New messages!" badge, and whoever has the chat open) and to the customer. Told to the whole
+    unit, every message would make each of twenty desks re-fetch its columns."""
+    staff = [watch_room(conversation.id)]
+    if conversation.agent_id is not None:
+        staff.append(live.user_room(conversation.agent_id))
+    live.announce(CHAT_MESSAGE, room=staff, conversation=conversation.id, queue=conversation.queue_id,
+                  agent=conversation.agent_id)
+    live.announce(CUSTOMER_CHANGED, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
+
+
+def announce_internal(conversation, user_ids=None):
+    """An internal chat changed: its two people (or only `user_ids`) re-read it and their lists."""
+    for user_id in user_ids or (conversation.first_id, conversation.second_id):
+        live.announce(INTERNAL_CHANGED, room=live.user_room(user_id), internal=conversation.id)
+
+
+def announce_presence(user):
+    """Tell the colleagues' desks (the rooms of my chat units, and service admins) to re-read."""
+    for unit_id in user.unit_ids(Role.CHAT_AGENT):
+        live.announce(PRESENCE_CHANGED, room=live.unit_room(unit_id), user=user.id)
+    live.announce(PRESENCE_CHANGED, room=live.role_room(Role.SERVICE_ADMIN), user=user.id)
+
+
+def announce_video_signal(conversation, **signal):
+    """A signal from the agent to the customer's page, after the commit."""
+    live.announce(VIDEO_SIGNAL, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE,
+                  conversation=conversation.id, **signal)
+
+
+def relay_video_signal(to_customer, conversation, **signal):
+    """A signal that changes nothing stored goes at once, to the other side of the call."""
+    if to_customer:
+        live.emit_now(VIDEO_SIGNAL, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE,
+                      conversation=conversation.id, **signal)
+    else:
+        live.emit_now(VIDEO_SIGNAL, room=live.user_room(conversation.agent_id), conversation=conversation.id, **signal)
