@@ -9,7 +9,8 @@ from common.access import Role
 
 CUSTOMER_NAMESPACE = "/customer"  # the customers' sockets, admitted by the signed token
 
-CHAT_CHANGED = "chat-changed"  # a queue's line or a chat's state (queue, conversation, agent)
+CHAT_CHANGED = "chat-changed"  # a queue's line or a chat's state (queue, conversation, and agent:
+                               # whose own chats changed, the serving one or the one who let go)
 CHAT_MESSAGE = "chat-message"  # a new line in a chat (conversation, queue, agent)
 CUSTOMER_CHANGED = "customer-changed"  # to a customer's page: re-read your conversation
 INTERNAL_CHANGED = "internal-changed"  # an internal chat between colleagues (internal)
@@ -32,15 +33,18 @@ def watch_room(conversation_id):
     return f"watch:{conversation_id}"
 
 
-def announce_chat_changed(conversation=None, queue=None, line_changed=True):
-    """Tell the unit's agents and the customers concerned that something changed.
+def announce_chat_changed(conversation=None, queue=None, line_changed=True, agent_id=None):
+    """Tell the unit's agents and the customers concerned that something changed; `agent_id`
+    names the agent who just stopped serving the chat (a release, a transfer), whose list of
+    active chats changes too.
 
     Waiting customers of the queue hear only changes to their place in the line (claims,
     releases, removals, the waiting message), not a join behind them nor other customers' chats."""
     queue = queue or conversation.queue
+    if agent_id is None and conversation is not None:
+        agent_id = conversation.agent_id
     live.announce(CHAT_CHANGED, room=live.unit_room(queue.unit_id), queue=queue.id,
-                  conversation=conversation.id if conversation else None,
-                  agent=conversation.agent_id if conversation else None)
+                  conversation=conversation.id if conversation else None, agent=agent_id)
     # Waiting customers of the queue recount their position; this customer re-reads the chat.
     if line_changed:
         live.announce(CUSTOMER_CHANGED, room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
@@ -48,10 +52,10 @@ def announce_chat_changed(conversation=None, queue=None, line_changed=True):
         live.announce(CUSTOMER_CHANGED, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
 
 
-def announce_moved_away(conversation, source):
+def announce_moved_away(conversation, source, agent_id):
     """A chat transferred to another unit's queue leaves the source unit's lists."""
     live.announce(CHAT_CHANGED, room=live.unit_room(source.unit_id), queue=source.id,
-                  conversation=conversation.id, agent=None)
+                  conversation=conversation.id, agent=agent_id)
 
 
 def announce_line(conversation):

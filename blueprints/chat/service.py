@@ -215,13 +215,14 @@ def release(conversation, user):
     """Put a served customer back to the queue (keeping their place by join time).
     Refused when nobody serves the customer."""
     _may_act(user, conversation)
+    serving = conversation.agent_id
     if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, **BACK_TO_WAITING):
         db.session.rollback()
         raise ChatError(_l("Nobody is serving this customer, so there is nothing to release."))
     db.session.refresh(conversation)
     system_line(conversation, "released")
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id)
-    announce_chat_changed(conversation)
+    announce_chat_changed(conversation, agent_id=serving)
     db.session.commit()
 
 
@@ -426,8 +427,9 @@ def transfer(conversation, target_queue_id, note, user):
     db.session.flush()
     audit.record("chat.transferred", obj=conversation, unit=source.unit_id, actor=user, from_queue=source.id,
                  to_queue=target.id, transfer=record.id, with_note=bool(record.note))
-    announce_chat_changed(conversation)  # the target queue's agents and waiting customers, and this customer
+    # The target queue's agents and waiting customers, this customer, and my list of chats.
+    announce_chat_changed(conversation, agent_id=user.id)
     if source.unit_id != target.unit_id:
-        announce_moved_away(conversation, source)
+        announce_moved_away(conversation, source, user.id)
     db.session.commit()
     return record

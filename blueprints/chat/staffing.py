@@ -149,7 +149,7 @@ def release_to_queue(conversation_id, agent_id):
     service.system_line(conversation, "agent_lost")
     conversation.unread_by_customer = True
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id, agent=agent_id, reason="connection lost")
-    chat_live.announce_chat_changed(conversation)
+    chat_live.announce_chat_changed(conversation, agent_id=agent_id)
     return True
 
 

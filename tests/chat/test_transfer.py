@@ -196,7 +196,7 @@ def events(socket_client, namespace="/"):
 @needs_local_socketio
 def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, client, desk, make_unit, make_user):
     specialists = make_unit()
-    make_user("ville", (Role.CHAT_AGENT, desk["library"]), (Role.CHAT_AGENT, specialists))  # serves both
+    ville_id = make_user("ville", (Role.CHAT_AGENT, desk["library"]), (Role.CHAT_AGENT, specialists))  # serves both
     make_user("saara", (Role.CHAT_AGENT, specialists))
     with app.app_context():
         target = ChatQueue(unit_id=specialists, name="Erikoiskirjasto", is_open=False)
@@ -219,10 +219,10 @@ def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, cl
     answer = ville.post(f"/chat/conversations/{conversation_id}/transfer", data={"transfer-target": target_id})
 
     assert answer.status_code == 200
-    change = {"event": "chat-changed", "data": {"queue": target_id, "conversation": conversation_id, "agent": None}}
+    change = {"event": "chat-changed", "data": {"queue": target_id, "conversation": conversation_id, "agent": ville_id}}
     assert change in events(saara_socket)
     # The queue left behind re-reads its list too: the customer is gone from it.
-    assert {"event": "chat-changed", "data": {"queue": desk["queue"], "conversation": conversation_id, "agent": None}} in events(aino_socket)
+    assert {"event": "chat-changed", "data": {"queue": desk["queue"], "conversation": conversation_id, "agent": ville_id}} in events(aino_socket)
     assert any(e["event"] == "customer-changed" for e in events(customer_socket, "/customer"))
     saara_socket.disconnect()
     aino_socket.disconnect()

@@ -1,0 +1,272 @@
+"""Live regions never take what a person is doing: a message sent right after (or during) a
+live redraw is stored exactly once and nothing typed reaches a URL; a draft, the focus, an
+opened box and the page number survive the redraws; a tick right after a redraw counts."""
+import http.cookiejar
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from blueprints.accounts.models import Unit, User
+from blueprints.chat import service as chat_service
+from blueprints.chat.models import ChatMessage, ChatQueue, InternalMessage
+from blueprints.guide import service as guide_service
+from blueprints.guide.models import SessionTick
+from blueprints.registration import service as registration_service
+from blueprints.registration.demo import make_hetu
+from common.access import Role
+from extensions import db
+from tests.browser.conftest import log_in, wait_until_live
+from tests.browser.test_chat_desk import agent_page
+
+# Redraw a live region as an event would, and resolve `delay` ms after its swap (or at once,
+# with the refresh still in flight, for a delay of None).
+REDRAW = """([selector, delay]) => new Promise(resolve => {
+  const region = document.querySelector(selector);
+  if (delay === null) { htmx.trigger(region, "live-refresh"); resolve(); return; }
+  region.addEventListener("htmx:afterSwap", () => setTimeout(resolve, delay), {once: true});
+  htmx.trigger(region, "live-refresh");
+})"""
+DELAYS = (None, 0, 5, 15, 30)
+
+
+def redraw(page, selector, delay):
+    page.evaluate(REDRAW, [selector, delay])
+
+
+def stored(app, model, body):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(model.body == body))
+
+
+def served_chat(app, make_unit, make_user, new_page):
+    """Aino at her desk serving Toni, whose page is open too."""
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True))
+        db.session.commit()
+    aino = agent_page(new_page, "aino", "Neuvonta")
+    toni = new_page()
+    toni.goto("/chat/customer/")
+    toni.get_by_label("Your name").fill("Toni")
+    toni.get_by_role("button", name="Join the queue").click()
+    wait_until_live(toni)
+    aino.get_by_role("link", name="Neuvonta").click()
+    aino.locator(".chat-customer", has_text="Toni").get_by_role("link", name="Toni").click()
+    aino.get_by_role("button", name="Start text chat").click()
+    expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
+    return aino, toni, library
+
+
+def test_enter_right_after_or_during_a_redraw_stores_each_message_once(app, make_unit, make_user, new_page):
+    aino, toni, _ = served_chat(app, make_unit, make_user, new_page)
+    desk_url, customer_url = aino.url, toni.url
+    sent = []
+    for page, region, who in ((aino, "#chat-view", "agent"), (toni, "#customer-conversation", "customer")):
+        for delay in DELAYS:
+            text = f"{who} after {delay} ms"
+            box = page.locator("#chat-body")
+            box.fill(text)
+            redraw(page, region, delay)
+            box.press("Enter")
+            sent.append(text)
+            expect(box).to_have_value("")
+            expect(box).to_be_focused()
+    for text in sent:
+        expect(aino.locator(".chat-line", has_text=text)).to_have_count(1)
+        expect(toni.locator(".chat-line", has_text=text)).to_have_count(1)
+        assert stored(app, ChatMessage, text) == 1, text
+    assert aino.url == desk_url and toni.url == customer_url
+    assert "body=" not in aino.url + toni.url
+
+
+def test_a_draft_keeps_its_text_and_focus_through_live_redraws_and_is_sent_once(app, make_unit, make_user, new_page):
+    aino, toni, _ = served_chat(app, make_unit, make_user, new_page)
+    box = aino.locator("#chat-body")
+    box.click()
+    box.press_sequentially("Hetkinen, katson")
+    for n in range(3):  # the customer's lines redraw the agent's chat column
+        toni.locator("#chat-body").fill(f"Kysymys {n}")
+        toni.locator("#chat-body").press("Enter")
+        expect(aino.locator(".chat-line-customer", has_text=f"Kysymys {n}")).to_have_count(1)
+    expect(box).to_have_value("Hetkinen, katson")
+    expect(box).to_be_focused()
+    box.press_sequentially(" heti.")
+    box.press("Enter")
+    expect(toni.locator(".chat-line-agent", has_text="Hetkinen, katson heti.")).to_have_count(1)
+    assert stored(app, ChatMessage, "Hetkinen, katson heti.") == 1
+
+
+def test_a_message_sent_while_the_connection_is_down_waits_and_goes_once(app, make_unit, make_user, new_page):
+    aino, toni, _ = served_chat(app, make_unit, make_user, new_page)
+    toni.context.set_offline(True)
+    box = toni.locator("#chat-body")
+    box.fill("Oletteko siellä?")
+    box.press("Enter")
+    expect(toni.locator(".chat-pending-line[data-state=unsent]")).to_contain_text("Not sent")
+    assert stored(app, ChatMessage, "Oletteko siellä?") == 0
+    toni.context.set_offline(False)
+    expect(aino.locator(".chat-line-customer", has_text="Oletteko siellä?")).to_have_count(1, timeout=15000)
+    expect(toni.locator(".chat-pending-line")).to_have_count(0)
+    assert stored(app, ChatMessage, "Oletteko siellä?") == 1
+
+
+def test_the_queue_settings_keep_a_half_typed_waiting_message_through_live_updates(app, make_unit, make_user, new_page):
+    aino, toni, _ = served_chat(app, make_unit, make_user, new_page)
+    aino.get_by_role("link", name="Queue settings").click()
+    message = aino.get_by_label("Waiting message")
+    message.fill("Palvelemme noin")
+    redraw(aino, "#chat-customers", 0)
+    toni.locator("#chat-body").fill("Hei")  # a real event too
+    toni.locator("#chat-body").press("Enter")
+    expect(aino.locator(".chat-line-customer", has_text="Hei")).to_have_count(1)
+    expect(message).to_have_value("Palvelemme noin")
+    message.press_sequentially(" 5 minuutissa.")
+    aino.get_by_role("button", name="Save waiting message").click()
+    saved = aino.get_by_text("The waiting message has been changed.")
+    expect(saved).to_be_visible()
+    redraw(aino, "#chat-customers", 0)
+    expect(saved).to_be_visible()  # stays until the agent closes the box or leaves
+    with app.app_context():
+        assert db.session.scalar(select(ChatQueue.waiting_message)) == "Palvelemme noin 5 minuutissa."
+
+
+def test_internal_chat_messages_after_a_redraw_are_stored_once(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    make_user("erja", (Role.CHAT_AGENT, library))
+    aino = new_page()
+    log_in(aino, "aino")
+    aino.goto("/chat/?colleagues=1")
+    wait_until_live(aino)
+    aino.get_by_role("button", name="Erja").click()
+    box = aino.locator("#chat-body")
+    for delay in DELAYS:
+        box.fill(f"sisäinen {delay}")
+        redraw(aino, "#chat-view", delay)
+        box.press("Enter")
+        expect(box).to_have_value("")
+    for delay in DELAYS:
+        expect(aino.locator(".chat-line", has_text=f"sisäinen {delay}")).to_have_count(1)
+        assert stored(app, InternalMessage, f"sisäinen {delay}") == 1
+    assert "body=" not in aino.url
+
+
+def test_a_tick_right_after_a_redraw_counts_once(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("opastaja", (Role.GUIDE, library))
+    with app.app_context():
+        guide_service.ensure_first_version()
+        db.session.commit()
+    page = new_page()
+    log_in(page, "opastaja")
+    page.goto("/guide/")
+    page.get_by_label("Online banking and strong identification").check()
+    page.select_option("#device", "phone")
+    page.select_option("#customer_language", "fi")
+    page.get_by_role("button", name="Start the session").click()
+    page.wait_for_url(re.compile(r"/guide/sessions/\d+$"))
+    wait_until_live(page)
+    boxes = page.locator(".guide-always input[type=checkbox]")
+    for n, delay in enumerate(DELAYS):
+        redraw(page, "#session-checklist", delay)
+        boxes.nth(n).check()
+    for n in range(len(DELAYS)):
+        expect(boxes.nth(n)).to_be_checked()
+    page.reload()
+    for n in range(len(DELAYS)):
+        expect(boxes.nth(n)).to_be_checked()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SessionTick)) == len(DELAYS)
+
+
+def test_a_live_refresh_keeps_the_page_of_the_customer_list(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("riikka", (Role.REGISTRAR, library))
+    with app.test_request_context():
+        unit = db.session.get(Unit, library)
+        for n in range(120):
+            registration_service.register_customer(unit, make_hetu(date(1960, 1, 1) + timedelta(days=n), 200 + n), {
+                "first_name": "Aino", "last_name": f"Virtanen{n:03d}", "email": f"a{n}@example.fi", "phone": "",
+                "language": "fi", "basis": "reading_disability", "service_form": "net", "channel": "face_to_face"})
+    page = new_page()
+    log_in(page, "riikka")
+    page.goto(f"/registration/units/{library}?page=3")
+    wait_until_live(page)
+    pager = page.locator("#customer-list .pager")
+    expect(pager).to_contain_text("Page 3 of 3")
+    first_row = page.locator("#customer-list tbody tr").first.inner_text()
+    redraw(page, "#customer-list", 0)
+    expect(pager).to_contain_text("Page 3 of 3")
+    assert page.locator("#customer-list tbody tr").first.inner_text() == first_row
+
+
+class Customer:
+    """A customer's browser reduced to its cookies: joins a queue and writes, over HTTP."""
+
+    def __init__(self, base_url, queue_id, name):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.post("/chat/customer/", {"queue": queue_id, "name": name})
+
+    def token(self, path):
+        html = self.opener.open(self.base_url + path).read().decode()
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def post(self, path, fields):
+        fields = dict(fields, csrf_token=self.token("/chat/customer/"))
+        self.opener.open(self.base_url + path, urllib.parse.urlencode(fields).encode()).read()
+
+    def write(self, body):
+        self.post("/chat/customer/message", {"body": body})
+
+
+def test_an_agent_with_twelve_customers_writing_types_one_long_answer_without_losing_a_word(
+        app, live_server, make_unit, make_user, new_page):
+    library = make_unit()
+    aino_id = make_user("aino", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
+        db.session.add(queue)
+        db.session.commit()
+        queue_id = queue.id
+    aino = agent_page(new_page, "aino", "Neuvonta")
+    customers = [Customer(live_server.url, queue_id, f"Asiakas {n:02d}") for n in range(12)]
+    with app.app_context():
+        aino_user = db.session.get(User, aino_id)
+        chats = [c.id for c in chat_service.customers_of(queue_id)]
+        for chat in chats:
+            chat_service.claim(chat, aino_user)
+    aino.goto(f"/chat/?queue={queue_id}&conversation={chats[0]}")
+    wait_until_live(aino)
+    expect(aino.locator(".chat-active li")).to_have_count(12)
+
+    def write_all():
+        for round_ in range(2):
+            for n, customer in enumerate(customers):
+                customer.write(f"Asiakas {n:02d} kirjoittaa {round_}")
+                time.sleep(0.05)
+
+    writers = threading.Thread(target=write_all)
+    writers.start()
+    answer = ("Hyvä kysymys. Lainat voi uusia verkkokirjastossa kohdasta Omat tiedot, "
+              "jos kukaan ei ole varannut niitä. Uusia voi viisi kertaa peräkkäin.")
+    box = aino.locator("#chat-body")
+    box.click()
+    box.press_sequentially(answer, delay=15)
+    writers.join()
+    expect(box).to_have_value(answer)
+    box.press("Enter")
+    expect(aino.locator(".chat-line-agent", has_text="Uusia voi viisi kertaa")).to_have_count(1)
+    assert stored(app, ChatMessage, answer) == 1
+    for round_ in range(2):
+        for n in range(12):
+            assert stored(app, ChatMessage, f"Asiakas {n:02d} kirjoittaa {round_}") == 1
+    expect(aino.locator(".chat-line-customer", has_text="Asiakas 00 kirjoittaa 1")).to_have_count(1)
+    expect(aino.locator(".chat-active .chat-badge")).to_have_count(11)  # every chat but the open one
