@@ -12,6 +12,7 @@ from blueprints.guide import bp, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
 from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
+from common.refusals import Refused, status_of
 from common.views import render_form
 from extensions import db
 
@@ -47,9 +48,7 @@ def index():
             session = service.start_session(
                 current_user, form.unit.data, form.topics.data, form.device.data, form.customer_language.data
             )
-        except service.GuideError as error:
-            if error.status == 403:
-                abort(403)
+        except Refused as error:
             getattr(form, error.field).errors.append(error.message)
         else:
             db.session.commit()
@@ -107,9 +106,9 @@ def tick(session_id, item_id):
     session = service.get_session(current_user, session_id)
     try:
         service.set_tick(current_user, session, item_id, request.form.get("ticked") == "1")
-    except service.GuideError as error:
+    except Refused as error:
         db.session.rollback()
-        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
+        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
     db.session.commit()
     return render_template("guide/_session_checklist.html", **_session_context(session))
 
@@ -124,10 +123,10 @@ def record_limit(session_id):
     if form.validate_on_submit():
         try:
             service.record_limit(current_user, session, form.limit.data, form.referred_to.data)
-        except service.GuideError as error:
+        except Refused as error:
             db.session.rollback()
             if error.field is None:
-                return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
+                return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
             getattr(form, error.field).errors.append(error.message)
             status = 422
         else:
@@ -151,7 +150,7 @@ def end_session(session_id):
     if form.validate_on_submit():
         try:
             service.end_session(current_user, session, form.outcome.data, form.duration_minutes.data, form.note.data)
-        except service.GuideError as error:
+        except Refused as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
@@ -229,7 +228,7 @@ def admin_retire_item(item_id):
 def _admin_change(change):
     try:
         new = change()
-    except service.GuideError as error:
+    except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")
     else:

@@ -4,6 +4,7 @@ from datetime import timedelta
 from blueprints.guide import service
 from blueprints.guide.models import GuidanceSession, ItemGroup, Outcome
 from common.access import Role
+from common.refusals import Refused, status_of
 from extensions import db
 
 
@@ -135,7 +136,7 @@ def test_end_session_service_rules(app_context, make_unit, make_user):
     for outcome, minutes, note in [("solved", -1, ""), ("solved", 24 * 60 + 1, ""), ("solved", 3, "n" * 501), ("x", 3, "")]:
         try:
             service.end_session(guide, session, outcome, minutes, note)
-        except service.GuideError:
+        except Refused:
             pass
         else:
             raise AssertionError((outcome, minutes))
@@ -143,8 +144,8 @@ def test_end_session_service_rules(app_context, make_unit, make_user):
     service.end_session(guide, session, "solved", 0, "")
     try:
         service.end_session(guide, session, "solved", 3, "")
-    except service.GuideError as error:
-        assert error.status == 409
+    except Refused as error:
+        assert status_of(error) == 409
     else:
         raise AssertionError("ended twice")
 
