@@ -21,6 +21,7 @@ from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
 from common import audit
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
+from common.refusals import Refused
 from common.views import format_money, render_form
 from extensions import db
 
@@ -93,7 +94,7 @@ def bank_account_for(form):
         return None
     try:
         number, bic = service.validate_iban(form.iban.data)
-    except service.SignupError as error:
+    except Refused as error:
         return None, None, error.message
     return service.format_iban(number), bic, None
 
@@ -141,7 +142,7 @@ def new_customer(unit_id):
             try:
                 customer = service.sign_up(unit, details, tariff, form.scanned_card_number(), staff=current_user)
                 db.session.commit()
-            except service.SignupError as error:
+            except Refused as error:
                 db.session.rollback()
                 getattr(form, error.field).errors.append(str(error.message))
             except IntegrityError:
@@ -181,7 +182,7 @@ def address_lookup(unit_id):
     if not form.address_manual.data and form.house_number.data:
         try:
             postcode = service.normalise_postcode(form.postcode.data, form.country.data)
-        except service.SignupError:
+        except Refused:
             postcode = None
         found = service.lookup_address(postcode, form.house_number.data) if postcode else None
         if found:

@@ -30,6 +30,7 @@ from blueprints.ebook.models import (
 from blueprints.ebook import live as ebook_live
 from common import audit
 from common.clock import utcnow
+from common.refusals import Refused
 from common.security import hash_password
 from extensions import db
 
@@ -82,15 +83,6 @@ PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PASSWORD_LENGTH = 8
 
 SURNAME_PREFIXES = ("van der", "van den", "van de", "van 't", "in 't", "op de", "van", "de", "den", "der", "het", "'t", "te", "ter", "ten")
-
-
-class SignupError(ValueError):
-    """A rule broken by the typed-in data, with the form field it belongs to."""
-
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 # --- card numbers -----------------------------------------------------------------------------
@@ -156,7 +148,7 @@ def normalise_postcode(value, country="NL"):
     try:
         return stdnum_postcode.validate(value)
     except ValidationError:
-        raise SignupError("postcode", _l("Enter a postcode like 9468 BG: 4 digits and 2 letters.")) from None
+        raise Refused(_l("Enter a postcode like 9468 BG: 4 digits and 2 letters."), field="postcode") from None
 
 
 def lookup_address(postcode, house_number):
@@ -192,12 +184,12 @@ def validate_iban(value):
     try:
         number = stdnum_iban.validate(value or "")
     except ValidationError:
-        raise SignupError("iban", _l("This IBAN is not valid: check the digits.")) from None
+        raise Refused(_l("This IBAN is not valid: check the digits."), field="iban") from None
     bic = ""
     if number.startswith("NL"):
         bic = DUTCH_BANKS.get(number[4:8], "")
         if not bic:
-            raise SignupError("iban", _l("This IBAN names an unknown Dutch bank code."))
+            raise Refused(_l("This IBAN names an unknown Dutch bank code."), field="iban")
     return number, bic
 
 
@@ -381,14 +373,14 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
     today = today or utcnow().date()
     age = age_on(details["birth_date"], today)
     if tariff.unit_id != unit.id or not tariff.active or not tariff_allows_age(tariff, age):
-        raise SignupError("tariff", _l("This subscription is not available at this age."))
+        raise Refused(_l("This subscription is not available at this age."), field="tariff")
     if tariff.needs_direct_debit and not details.get("iban"):
-        raise SignupError("iban", _l("Monthly direct debit needs the customer's IBAN."))
+        raise Refused(_l("Monthly direct debit needs the customer's IBAN."), field="iban")
     if card_number:
         if not is_valid_card_number(card_number):
-            raise SignupError("card_number", _l("This card number is not valid (14 digits, check digit)."))
+            raise Refused(_l("This card number is not valid (14 digits, check digit)."), field="card_number")
         if card_number_taken(card_number):
-            raise SignupError("card_number", _l("This card number belongs to another customer."))
+            raise Refused(_l("This card number belongs to another customer."), field="card_number")
     else:
         card_number = generate_card_number(unit)
     customer = EbookCustomer(

@@ -10,6 +10,7 @@ from stdnum import luhn
 from blueprints.accounts.models import Unit
 from blueprints.ebook import service
 from blueprints.ebook.models import EbookCustomer, NumberSequence, Tariff
+from common.refusals import Refused
 from common.views import format_money
 from extensions import db
 
@@ -106,7 +107,7 @@ def test_valid_postcodes_are_normalised(typed, stored):
 
 @pytest.mark.parametrize("typed", ["9468 SA", "9468 SD", "9468 SS", "0468 BG", "9468 B", "946 BG", "94688BG", "ABCD EF", ""])
 def test_broken_postcodes_are_refused(typed):
-    with pytest.raises(service.SignupError) as refused:
+    with pytest.raises(Refused) as refused:
         service.normalise_postcode(typed)
     assert refused.value.field == "postcode"
 
@@ -126,7 +127,7 @@ def test_valid_ibans_are_accepted_with_the_bic_of_a_dutch_bank(typed, iban, bic)
 
 @pytest.mark.parametrize("typed", ["NL92 ABNA 0417 1643 00", "NL91 ABNA 0417 1643 01", "NL91ABNA041716430", "NL12XXXX0123456789", "hello"])
 def test_broken_ibans_are_refused(typed):
-    with pytest.raises(service.SignupError) as refused:
+    with pytest.raises(Refused) as refused:
         service.validate_iban(typed)
     assert refused.value.field == "iban"
 
@@ -137,7 +138,7 @@ def test_an_iban_with_a_valid_checksum_but_unknown_dutch_bank_is_refused():
 
     body = "XXXX0123456789"
     digits = iban.calc_check_digits("NL00" + body)
-    with pytest.raises(service.SignupError):
+    with pytest.raises(Refused):
         service.validate_iban("NL" + digits + body)
 
 
