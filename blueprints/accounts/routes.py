@@ -36,6 +36,7 @@ from common.access import Role, roles_required
 from common.audit import AuditEvent
 from common.clock import utcnow
 from common.mail import OutboxMail
+from common.refusals import Refused
 from common.views import local_to_utc, page_of, render_form, safe_next
 from extensions import LANGUAGES, db, limiter, login_manager
 
@@ -97,7 +98,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.username.data, form.password.data)
-        except service.AccountError as refusal:
+        except Refused as refusal:
             error = str(refusal)
         else:
             session.clear()
@@ -308,7 +309,7 @@ def grant_role(user_id):
         unit = db.session.get(Unit, role_form.unit.data) if role_form.unit.data else None
         try:
             service.grant_role(user, Role(role_form.role.data), unit)
-        except service.AccountError as refusal:
+        except Refused as refusal:
             role_form.role.errors.append(str(refusal))
         else:
             flash(_("The role is granted."), "success")
@@ -373,10 +374,10 @@ def registrars():
                 )
             elif existing.email.lower() != form.email.data.lower():
                 # Attaching someone else's account by guessing a username is not allowed.
-                raise service.AccountError(_("This username is taken by another person."))
+                raise Refused(_("This username is taken by another person."))
             else:
                 service.grant_role(existing, Role.REGISTRAR, unit)
-        except service.AccountError as refusal:
+        except Refused as refusal:
             form.username.errors.append(str(refusal))
         else:
             flash(_("%(name)s is now a registrar of %(unit)s.", name=form.display_name.data, unit=unit.name), "success")

@@ -22,6 +22,7 @@ from blueprints.accounts import live as accounts_live
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
+from common.refusals import Refused
 from common.security import hash_password
 from extensions import db
 
@@ -29,10 +30,6 @@ MIN_PASSWORD_LENGTH = 12
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 # Roles whose holders must change their password every PASSWORD_MAX_AGE_MONTHS months.
 EXPIRING_ROLES = {Role.REGISTRAR, Role.MAIN_USER}
-
-
-class AccountError(Exception):
-    """A rule said no; the message is for the user."""
 
 
 # --- passwords -------------------------------------------------------------------------
@@ -77,12 +74,12 @@ def find_user(username):
 
 
 def authenticate(username, password):
-    """Check a login. Returns the user, or raises AccountError with a message for the page.
+    """Check a login. Returns the user, or raises Refused with a message for the page.
 
     LOCKOUT_THRESHOLD wrong passwords in a row lock the account until a service admin
     unlocks it. Unknown usernames get the same answer as wrong passwords."""
     user = find_user(username)
-    wrong = AccountError(_("Wrong username or password."))
+    wrong = Refused(_("Wrong username or password."))
     if user is None:
         audit.record("login.failed", object_type="User", username=username[:60], reason="unknown user")
         db.session.commit()
@@ -90,7 +87,7 @@ def authenticate(username, password):
     if user.is_locked:
         audit.record("login.refused", obj=user, actor=user, reason="locked")
         db.session.commit()
-        raise AccountError(locked_message())
+        raise Refused(locked_message())
     if not user.active:
         audit.record("login.refused", obj=user, actor=user, reason="inactive")
         db.session.commit()
@@ -102,7 +99,7 @@ def authenticate(username, password):
             user.locked_at = utcnow()
             audit.record("account.locked", obj=user, actor=user)
             db.session.commit()
-            raise AccountError(locked_message())
+            raise Refused(locked_message())
         db.session.commit()
         raise wrong
     user.failed_logins = 0
@@ -228,10 +225,10 @@ def grant_role(user, role, unit=None, commit=True):
     if role == Role.SERVICE_ADMIN:
         unit = None
     elif unit is None:
-        raise AccountError(_("This role is held in a unit: choose one."))
+        raise Refused(_("This role is held in a unit: choose one."))
     unit_id = getattr(unit, "id", None)
     if any(a.role == role and a.unit_id == unit_id for a in user.role_assignments):
-        raise AccountError(_("The user already has this role in this unit."))
+        raise Refused(_("The user already has this role in this unit."))
     user.role_assignments.append(RoleAssignment(role=role, unit_id=unit_id))
     audit.record("role.granted", obj=user, unit=unit_id, role=str(role))
     accounts_live.announce_roles_changed(user)
