@@ -51,7 +51,6 @@ def index():
         except Refused as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            db.session.commit()
             return redirect(url_for("guide.session_view", session_id=session.id))
     return render_form("guide/index.html", form, **_today_context())
 
@@ -107,9 +106,7 @@ def tick(session_id, item_id):
     try:
         service.set_tick(current_user, session, item_id, request.form.get("ticked") == "1")
     except Refused as error:
-        db.session.rollback()
         return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
-    db.session.commit()
     return render_template("guide/_session_checklist.html", **_session_context(session))
 
 
@@ -124,13 +121,11 @@ def record_limit(session_id):
         try:
             service.record_limit(current_user, session, form.limit.data, form.referred_to.data)
         except Refused as error:
-            db.session.rollback()
             if error.field is None:
                 return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
             getattr(form, error.field).errors.append(error.message)
             status = 422
         else:
-            db.session.commit()
             form = None
     else:
         status = 422
@@ -151,10 +146,8 @@ def end_session(session_id):
         try:
             service.end_session(current_user, session, form.outcome.data, form.duration_minutes.data, form.note.data)
         except Refused as error:
-            db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
-            db.session.commit()
             flash(_("Session ended."), "success")
             return redirect(url_for("guide.index"))
     return render_form("guide/end.html", form, s=session, topics=service.TOPICS)
@@ -173,7 +166,6 @@ def print_checklist():
             abort(404)
     else:
         version = service.ensure_first_version()
-        db.session.commit()
     return render_template("guide/print.html", version=version, language=_language(), ItemGroup=ItemGroup)
 
 
@@ -181,7 +173,6 @@ def print_checklist():
 @roles_required(Role.SERVICE_ADMIN)
 def admin_checklist():
     version = service.ensure_first_version(current_user)
-    db.session.commit()
     versions = db.session.scalars(db.select(ChecklistVersion).order_by(ChecklistVersion.number.desc()).limit(20)).all()
     return render_template(
         "guide/admin_checklist.html", version=version, versions=versions, language=_language(), ItemGroup=ItemGroup,
@@ -207,7 +198,6 @@ def admin_item(item_id=None):
             new = service.add_item(current_user, form.group.data, form.texts(), form.instead())
         else:
             new = service.edit_item(current_user, item.id, form.texts(), form.instead())
-        db.session.commit()
         flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
         return redirect(url_for("guide.admin_checklist"))
     return render_form("guide/admin_item.html", form, item=item)
@@ -229,10 +219,8 @@ def _admin_change(change):
     try:
         new = change()
     except Refused as error:
-        db.session.rollback()
         flash(str(error.message), "error")
     else:
-        db.session.commit()
         flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
     return redirect(url_for("guide.admin_checklist")), 303
 

@@ -1,4 +1,8 @@
-"""The rules of the guide checklist: versions of the guideline, sessions, ticks, statistics."""
+"""The rules of the guide checklist: versions of the guideline, sessions, ticks, statistics.
+
+A function that changes something commits it, and its live events go out after the commit; a
+refusal is raised before anything is changed.
+"""
 from collections import Counter, OrderedDict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -128,7 +132,7 @@ def current_version():
 
 
 def ensure_first_version(created_by=None):
-    """Version 1 is the guideline of seed 004; create it if there is no version yet."""
+    """Version 1 is the guideline of seed 004; create (and commit) it if there is no version yet."""
     version = current_version()
     if version is not None:
         return version
@@ -153,7 +157,7 @@ def ensure_first_version(created_by=None):
                 )
             )
     db.session.add(version)
-    db.session.flush()
+    db.session.commit()
     return version
 
 
@@ -183,6 +187,7 @@ def _new_version(editor, change, items):
     db.session.add(version)
     db.session.flush()
     audit.record("guide.checklist_changed", obj=version, number=version.number, change=change)
+    db.session.commit()
     return version
 
 
@@ -291,6 +296,7 @@ def start_session(guide, unit_id, topics, device, customer_language):
     db.session.flush()
     audit.record("guide.session_started", obj=session, unit=unit_id, topics=topics)
     guide_live.announce_session_changed(session, lists=True)
+    db.session.commit()
     return session
 
 
@@ -313,8 +319,8 @@ def set_tick(user, session, item_id, ticked):
     elif not ticked and existing is not None:
         db.session.delete(existing)
     db.session.flush()
-    db.session.expire(session, ["ticks"])
     guide_live.announce_session_changed(session)
+    db.session.commit()
 
 
 def record_limit(user, session, item_id, referred_to):
@@ -329,9 +335,9 @@ def record_limit(user, session, item_id, referred_to):
         raise Refused(_l("Choose where the customer was referred."), field="referred_to") from None
     db.session.add(LimitMet(session_id=session.id, item_id=item.id, referred_to=referral, recorded_by_id=user.id, recorded_at=utcnow()))
     db.session.flush()
-    db.session.expire(session, ["limits_met"])
     audit.record("guide.limit_met", obj=session, unit=session.unit_id, rule=item.key, referred_to=referral.value)
     guide_live.announce_session_changed(session)
+    db.session.commit()
 
 
 def measured_minutes(session, now=None):
@@ -359,6 +365,7 @@ def end_session(user, session, outcome, duration_minutes, note):
     db.session.flush()
     audit.record("guide.session_ended", obj=session, unit=session.unit_id, outcome=outcome.value)
     guide_live.announce_session_changed(session, lists=True)
+    db.session.commit()
     return session
 
 

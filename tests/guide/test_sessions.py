@@ -209,3 +209,20 @@ def test_a_tick_is_announced_after_commit_to_everyone_who_may_view_the_session(a
     other = _items(app, ItemGroup.NEVER)[0]
     client.post(f"/guide/sessions/{sid}/items/{other}", data={"ticked": "1"})
     assert emitted == []  # refused: nothing changed, nothing announced
+
+
+def test_the_service_commits_what_it_changes(app_context, make_unit, make_user):
+    """The transaction rule: the service function that changes state commits, so a rollback
+    by whoever called it cannot undo a started, ticked and ended session."""
+    from blueprints.accounts.models import User
+
+    unit = make_unit()
+    guide = db.session.get(User, make_user("g", (Role.GUIDE, unit)))
+    session = service.start_session(guide, unit, ["email"], "phone", "fi")
+    item = session.version.group(ItemGroup.ALWAYS)[0]
+    service.set_tick(guide, session, item.id, True)
+    service.end_session(guide, session, "solved", 5, "")
+    session_id = session.id
+    db.session.rollback()
+    stored = db.session.get(GuidanceSession, session_id)
+    assert stored.ended_at is not None and stored.ticked_item_ids == {item.id}
