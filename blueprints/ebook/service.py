@@ -1,4 +1,7 @@
-"""The rules of the e-book counter signup: card numbers, addresses, IBANs, tariffs, costs, passwords."""
+"""The rules of the e-book counter signup: card numbers, addresses, IBANs, tariffs, costs, passwords.
+
+A function that changes something commits it, and its live events go out after the commit.
+"""
 import json
 import secrets
 import unicodedata
@@ -14,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
@@ -81,6 +85,18 @@ DEMO_ADDRESSES = {
 # One-time passwords avoid characters that look alike on a receipt: no 0/O, no 1/I/L.
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PASSWORD_LENGTH = 8
+
+class LooksLikeDuplicate(Refused):
+    """The branch has a customer with the same surname, birth date and address (`duplicates`):
+    the signup is saved only when staff confirm that this is a different person."""
+
+    def __init__(self, duplicates):
+        super().__init__(
+            _l("A customer with the same surname, birth date and address exists. Check it, or tick this box to save anyway."),
+            field="confirm_duplicate",
+        )
+        self.duplicates = duplicates
+
 
 SURNAME_PREFIXES = ("van der", "van den", "van de", "van 't", "in 't", "op de", "van", "de", "den", "der", "het", "'t", "te", "ter", "ten")
 
@@ -167,6 +183,18 @@ def lookup_address(postcode, house_number):
     return None
 
 
+def settle_address(postcode, house_number):
+    """Street and city for an address that is looked up (not typed by hand); an unknown address
+    is refused at the house number, and staff may then enter it by hand."""
+    found = lookup_address(postcode, house_number)
+    if found is None:
+        raise Refused(
+            _l("No address is known for this postcode and house number: check them or enter the address by hand."),
+            field="house_number",
+        )
+    return found
+
+
 def _ask_address_service(service_url, postcode, house_number):
     query = urlencode({"q": f"postcode:{postcode} and huisnummer:{house_number}", "fq": "type:adres", "rows": 1})
     try:
@@ -218,6 +246,14 @@ def branch_tariffs(unit_id):
 def tariffs_for_age(unit_id, age):
     """The branch's active tariffs a customer of this age may take."""
     return [t for t in branch_tariffs(unit_id) if tariff_allows_age(t, age)]
+
+
+def ensure_tariffs(unit):
+    """Every branch starts with the standard tariff table: a branch without tariffs gets it
+    (committed) when its first signup form opens."""
+    if not branch_tariffs(unit.id):
+        seed_tariffs(unit)
+        db.session.commit()
 
 
 def seed_tariffs(unit):
@@ -360,16 +396,49 @@ def check_one_time_password(customer, password):
     return check_password_hash(customer.password_hash, password)
 
 
+def show_receipt(customer):
+    """A receipt is shown (audited); the one-time password is on the first one only."""
+    password = take_password_to_print(customer)
+    audit.record("ebook.receipt_shown", obj=customer, unit=customer.unit_id, with_password=password is not None)
+    db.session.commit()
+    return password
+
+
+def reissue_password(customer):
+    """A new one-time password, printed on the next receipt (audited)."""
+    issue_one_time_password(customer)
+    audit.record("ebook.password_reissued", obj=customer, unit=customer.unit_id)
+    db.session.commit()
+
+
+def record_view(customer):
+    audit.record("ebook.customer_viewed", obj=customer, unit=customer.unit_id)
+    db.session.commit()
+
+
+def save_tariff(tariff):
+    """A service admin's change to a tariff (filled in by the form), audited."""
+    audit.record("ebook.tariff_changed", obj=tariff, unit=tariff.unit_id, code=tariff.code)
+    db.session.commit()
+
+
 # --- signup -------------------------------------------------------------------------------------
 
 
-def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
-    """Create the customer and the subscription in one transaction and return the customer.
+def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, duplicate_confirmed=False):
+    """Create the customer and the subscription in one transaction, commit, and return the customer.
 
-    `card_number` is a scanned number or None to take the branch's next one. The number is
-    taken last, just before the insert, so a save that fails on anything gives it back.
-    No physical card is made. The caller commits.
+    A customer who looks like one the branch has is refused (LooksLikeDuplicate) unless staff
+    confirmed the duplicate. `card_number` is a scanned number or None to take the branch's
+    next one. The number is taken last, just before the insert, so a save that fails on
+    anything gives it back. No physical card is made.
     """
+    duplicates = find_duplicates(
+        unit.id, details["surname"], details.get("prefix", ""), details["birth_date"], details.get("postcode"),
+        details.get("house_number"),
+    )
+    if duplicates and not duplicate_confirmed:
+        raise LooksLikeDuplicate(duplicates)
     today = today or utcnow().date()
     age = age_on(details["birth_date"], today)
     if tariff.unit_id != unit.id or not tariff.active or not tariff_allows_age(tariff, age):
@@ -411,9 +480,14 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
         )
     )
     db.session.add(customer)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # a scanned number another save took at the same moment
+        db.session.rollback()
+        raise Refused(_l("This card number belongs to another customer."), field="card_number") from None
     audit.record("ebook.customer_signed_up", obj=customer, unit=unit.id, tariff=tariff.code)
     ebook_live.announce_signups_changed(unit.id)
+    db.session.commit()
     return customer
 
 
