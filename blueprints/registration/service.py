@@ -143,9 +143,9 @@ def find_by_hetu(code):
 
 
 def check_hetu(raw, unit):
-    """Is this person registered anywhere? Audited with the unit (the caller commits, after
-    rendering, so the commit does not expire what the answer shows). Another unit's customer
-    reveals only that unit's name."""
+    """Is this person registered anywhere? Audited with the unit and committed; the answer
+    carries what it shows as plain values, which the commit does not expire. Another unit's
+    customer reveals only that unit's name."""
     try:
         code, born = hetu.parse(raw)
     except Refused as error:
@@ -164,6 +164,7 @@ def check_hetu(raw, unit):
         result.customer_id, result.customer_name = customer.id, customer.full_name
         result.customer_status, result.unit_name = customer.status, customer.unit.name
     audit.record("customer.hetu_checked", obj=customer, object_type="Customer", unit=unit.id, outcome=outcome, masked=hetu.mask(code))
+    db.session.commit()
     return result
 
 
