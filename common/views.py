@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
 
 from common.access import ROLE_LABELS, Role
+from common.refusals import NotAllowed
 from extensions import LANGUAGES, db
 
 PAGE_SIZE = 50
@@ -156,6 +157,10 @@ def init_app(app):
     @app.errorhandler(403)
     def forbidden(error):
         return error_page(403, _l("Not allowed"), _l("Your roles do not give access to this page."))
+
+    @app.errorhandler(NotAllowed)
+    def not_allowed(error):
+        return forbidden(error)
 
     @app.errorhandler(404)
     def not_found(error):

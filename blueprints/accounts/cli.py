@@ -7,6 +7,7 @@ from sqlalchemy import select
 from blueprints.accounts import bp, service
 from blueprints.accounts.models import Unit, UnitKind
 from common.access import Role
+from common.refusals import Refused
 from extensions import LANGUAGES, db
 
 
@@ -30,9 +31,10 @@ def create_unit_command(code, name, kind, branch_code):
     """Create a unit: a library, school, higher-education institution or branch."""
     if kind == UnitKind.BRANCH and not (branch_code and branch_code.isdigit() and len(branch_code) == 4):
         raise click.UsageError("a branch needs --branch-code with four digits")
-    if db.session.scalar(select(Unit).where(Unit.code == code)):
-        raise click.UsageError(f"a unit with code {code} exists")
-    unit = service.create_unit(code, name, UnitKind(kind), branch_code)
+    try:
+        unit = service.create_unit(code, name, UnitKind(kind), branch_code)
+    except Refused as refusal:
+        raise click.UsageError(str(refusal)) from None
     click.echo(f"Created unit {unit.code} ({unit.name}, {unit.kind.value}).")
 
 
@@ -50,8 +52,10 @@ def users_cli():
 @click.option("--language", type=click.Choice(list(LANGUAGES)), default="fi")
 def create_user_command(username, display_name, email, roles, unit_codes, language):
     """Create a staff account; the password is read from a prompt, or from stdin."""
-    if service.find_user(username):
-        raise click.UsageError(f"user {username} exists")
+    try:
+        service.check_username_free(username)  # before the password is asked for
+    except Refused as refusal:
+        raise click.UsageError(str(refusal)) from None
     if unit_codes and len(unit_codes) not in (1, len(roles)):
         raise click.UsageError("give one --unit for all roles or one per --role")
     units = []

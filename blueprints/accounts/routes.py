@@ -36,6 +36,7 @@ from common.access import Role, roles_required
 from common.audit import AuditEvent
 from common.clock import utcnow
 from common.mail import OutboxMail
+from common.refusals import Refused
 from common.views import local_to_utc, page_of, render_form, safe_next
 from extensions import LANGUAGES, db, limiter, login_manager
 
@@ -97,7 +98,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.username.data, form.password.data)
-        except service.AccountError as refusal:
+        except Refused as refusal:
             error = str(refusal)
         else:
             session.clear()
@@ -224,18 +225,16 @@ def edit_unit(unit_id=None):
         fields = dict(
             code=form.code.data, name=form.name.data, kind=form.kind.data, branch_code=form.branch_code.data or None
         )
-        clash = db.session.scalar(
-            select(Unit).where((Unit.code == fields["code"]) | (Unit.branch_code == fields["branch_code"]))
-        )
-        if clash is not None and clash is not unit:
-            form.code.errors.append(_("Another unit has this code or branch code."))
-        elif unit is None:
-            service.create_unit(**fields)
-            flash(_("The unit is created."), "success")
-            return redirect(url_for("accounts.units"))
+        try:
+            if unit is None:
+                service.create_unit(**fields)
+                flash(_("The unit is created."), "success")
+            else:
+                service.update_unit(unit, active=form.active.data, **fields)
+                flash(_("The unit is saved."), "success")
+        except Refused as refusal:
+            getattr(form, refusal.field).errors.append(refusal.message)
         else:
-            service.update_unit(unit, active=form.active.data, **fields)
-            flash(_("The unit is saved."), "success")
             return redirect(url_for("accounts.units"))
     return render_form("accounts/unit_form.html", form, unit=unit)
 
@@ -259,12 +258,13 @@ def users():
 def new_user():
     form = UserForm()
     if form.validate_on_submit():
-        if service.find_user(form.username.data):
-            form.username.errors.append(_("This username is taken."))
-        else:
+        try:
             user = service.create_user(
                 form.username.data, form.display_name.data, form.email.data, form.language.data, send_link=True
             )
+        except Refused as refusal:
+            form.username.errors.append(refusal.message)
+        else:
             flash(_("The account is created and a link to set the password was mailed."), "success")
             return redirect(url_for("accounts.user_detail", user_id=user.id))
     return render_form("accounts/user_new.html", form)
@@ -282,10 +282,7 @@ def user_detail(user_id):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if form.validate_on_submit():
-        other = service.find_user(form.username.data)
-        if other is not None and other is not user:
-            form.username.errors.append(_("This username is taken."))
-        else:
+        try:
             service.update_user(
                 user,
                 username=form.username.data,
@@ -294,6 +291,9 @@ def user_detail(user_id):
                 language=form.language.data,
                 active=form.active.data,
             )
+        except Refused as refusal:
+            form.username.errors.append(refusal.message)
+        else:
             flash(_("The account is saved."), "success")
             return redirect(url_for("accounts.user_detail", user_id=user.id))
     return render_form("accounts/user_detail.html", form, user=user, role_form=_role_form())
@@ -308,7 +308,7 @@ def grant_role(user_id):
         unit = db.session.get(Unit, role_form.unit.data) if role_form.unit.data else None
         try:
             service.grant_role(user, Role(role_form.role.data), unit)
-        except service.AccountError as refusal:
+        except Refused as refusal:
             role_form.role.errors.append(str(refusal))
         else:
             flash(_("The role is granted."), "success")
@@ -339,8 +339,7 @@ def unlock_user(user_id):
 @roles_required(Role.SERVICE_ADMIN)
 def send_password_link(user_id):
     user = db.get_or_404(User, user_id)
-    service.issue_password_link(user)
-    db.session.commit()
+    service.send_password_link(user)
     flash(_("A link to set a new password was mailed to %(email)s.", email=user.email), "success")
     return redirect(url_for("accounts.user_detail", user_id=user_id))
 
@@ -360,23 +359,9 @@ def registrars():
     form.unit.choices = [(u.id, u.name) for u in units]
     if form.validate_on_submit():
         unit = next(u for u in units if u.id == form.unit.data)
-        existing = service.find_user(form.username.data)
         try:
-            if existing is None:
-                service.create_user(
-                    form.username.data,
-                    form.display_name.data,
-                    form.email.data,
-                    form.language.data,
-                    roles=[(Role.REGISTRAR, unit)],
-                    send_link=True,
-                )
-            elif existing.email.lower() != form.email.data.lower():
-                # Attaching someone else's account by guessing a username is not allowed.
-                raise service.AccountError(_("This username is taken by another person."))
-            else:
-                service.grant_role(existing, Role.REGISTRAR, unit)
-        except service.AccountError as refusal:
+            service.add_registrar(unit, form.username.data, form.display_name.data, form.email.data, form.language.data)
+        except Refused as refusal:
             form.username.errors.append(str(refusal))
         else:
             flash(_("%(name)s is now a registrar of %(unit)s.", name=form.display_name.data, unit=unit.name), "success")

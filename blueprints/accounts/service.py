@@ -22,6 +22,7 @@ from blueprints.accounts import live as accounts_live
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
+from common.refusals import Refused
 from common.security import hash_password
 from extensions import db
 
@@ -29,10 +30,6 @@ MIN_PASSWORD_LENGTH = 12
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 # Roles whose holders must change their password every PASSWORD_MAX_AGE_MONTHS months.
 EXPIRING_ROLES = {Role.REGISTRAR, Role.MAIN_USER}
-
-
-class AccountError(Exception):
-    """A rule said no; the message is for the user."""
 
 
 # --- passwords -------------------------------------------------------------------------
@@ -77,12 +74,12 @@ def find_user(username):
 
 
 def authenticate(username, password):
-    """Check a login. Returns the user, or raises AccountError with a message for the page.
+    """Check a login. Returns the user, or raises Refused with a message for the page.
 
     LOCKOUT_THRESHOLD wrong passwords in a row lock the account until a service admin
     unlocks it. Unknown usernames get the same answer as wrong passwords."""
     user = find_user(username)
-    wrong = AccountError(_("Wrong username or password."))
+    wrong = Refused(_("Wrong username or password."))
     if user is None:
         audit.record("login.failed", object_type="User", username=username[:60], reason="unknown user")
         db.session.commit()
@@ -90,7 +87,7 @@ def authenticate(username, password):
     if user.is_locked:
         audit.record("login.refused", obj=user, actor=user, reason="locked")
         db.session.commit()
-        raise AccountError(locked_message())
+        raise Refused(locked_message())
     if not user.active:
         audit.record("login.refused", obj=user, actor=user, reason="inactive")
         db.session.commit()
@@ -102,7 +99,7 @@ def authenticate(username, password):
             user.locked_at = utcnow()
             audit.record("account.locked", obj=user, actor=user)
             db.session.commit()
-            raise AccountError(locked_message())
+            raise Refused(locked_message())
         db.session.commit()
         raise wrong
     user.failed_logins = 0
@@ -165,6 +162,12 @@ def issue_password_link(user, purpose="reset"):
     audit.record("password.link_sent", obj=user, purpose=purpose)
 
 
+def send_password_link(user):
+    """A service admin mails the user a link to set a new password."""
+    issue_password_link(user)
+    db.session.commit()
+
+
 def request_password_reset(email):
     """Send a link to every active account with that address. The caller never learns
     whether one exists, so the page cannot be used to probe addresses."""
@@ -192,7 +195,19 @@ def reset_password(record, new_password):
 # --- units, users, roles ---------------------------------------------------------------
 
 
+def check_unit_codes_free(code, branch_code=None, unit=None):
+    """A unit's code, and a branch's branch code, belong to one unit only (`unit` itself may
+    keep its own)."""
+    taken = (Unit.code == code) | (Unit.branch_code == branch_code) if branch_code else Unit.code == code
+    query = select(Unit.id).where(taken)
+    if unit is not None:
+        query = query.where(Unit.id != unit.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise Refused(_("Another unit has this code or branch code."), field="code")
+
+
 def create_unit(code, name, kind, branch_code=None):
+    check_unit_codes_free(code, branch_code)
     unit = Unit(code=code, name=name, kind=kind, branch_code=branch_code or None)
     db.session.add(unit)
     db.session.flush()
@@ -202,14 +217,23 @@ def create_unit(code, name, kind, branch_code=None):
 
 
 def update_unit(unit, **fields):
+    check_unit_codes_free(fields.get("code", unit.code), fields.get("branch_code", unit.branch_code), unit)
     for name, value in fields.items():
         setattr(unit, name, value)
     audit.record("unit.changed", obj=unit, unit=unit, **{k: str(v) for k, v in fields.items()})
     db.session.commit()
 
 
+def check_username_free(username, user=None):
+    """A username (in any case) belongs to one account only (`user` itself may keep its own)."""
+    other = find_user(username)
+    if other is not None and other is not user:
+        raise Refused(_("This username is taken."), field="username")
+
+
 def create_user(username, display_name, email, language="fi", password=None, roles=(), send_link=False):
     """Create a staff account. `roles` is a list of (Role, Unit or None)."""
+    check_username_free(username)
     user = User(username=username, display_name=display_name, email=email, language=language)
     if password:
         set_password(user, password)
@@ -228,10 +252,10 @@ def grant_role(user, role, unit=None, commit=True):
     if role == Role.SERVICE_ADMIN:
         unit = None
     elif unit is None:
-        raise AccountError(_("This role is held in a unit: choose one."))
+        raise Refused(_("This role is held in a unit: choose one."))
     unit_id = getattr(unit, "id", None)
     if any(a.role == role and a.unit_id == unit_id for a in user.role_assignments):
-        raise AccountError(_("The user already has this role in this unit."))
+        raise Refused(_("The user already has this role in this unit."))
     user.role_assignments.append(RoleAssignment(role=role, unit_id=unit_id))
     audit.record("role.granted", obj=user, unit=unit_id, role=str(role))
     accounts_live.announce_roles_changed(user)
@@ -248,10 +272,25 @@ def revoke_role(assignment):
 
 
 def update_user(user, **fields):
+    if "username" in fields:
+        check_username_free(fields["username"], user)
     for name, value in fields.items():
         setattr(user, name, value)
     audit.record("user.changed", obj=user, **{k: str(v) for k, v in fields.items()})
     db.session.commit()
+
+
+def add_registrar(unit, username, display_name, email, language):
+    """A main user makes someone a registrar of their unit: a new account, mailed a link to set
+    its password, or the role for the account of that username when its email is the one
+    given. Someone else's account is not attached by guessing a username."""
+    existing = find_user(username)
+    if existing is None:
+        return create_user(username, display_name, email, language, roles=[(Role.REGISTRAR, unit)], send_link=True)
+    if existing.email.lower() != email.lower():
+        raise Refused(_("This username is taken by another person."), field="username")
+    grant_role(existing, Role.REGISTRAR, unit)
+    return existing
 
 
 def registrars_of(units):

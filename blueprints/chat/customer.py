@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from blueprints.chat import queues, service, staffing
 from blueprints.chat.forms import JoinForm, QuestionForm
 from blueprints.chat.models import ChatQueue, ConversationState
+from common.refusals import Refused, status_of
 from common.views import render_form
 from extensions import db, limiter
 
@@ -46,7 +47,7 @@ def index():
         queue = db.session.get(ChatQueue, form.queue.data)
         try:
             conversation = service.join(queue, form.name.data, form.question.data)
-        except service.ChatError as refusal:
+        except Refused as refusal:
             form.queue.errors.append(str(refusal))
         else:
             session["chat_customer"] = service.customer_token(conversation)
@@ -84,14 +85,14 @@ def message():
     conversation = _my_conversation()
     if conversation is None:
         return render_template("chat/_customer_gone.html")
-    error = None
+    error, status = None, 200
     try:
         service.send_as_customer(conversation, request.form.get("body"), request.form.get("key"))
-    except service.ChatError as refusal:
-        error = str(refusal)
+    except Refused as refusal:
+        error, status = str(refusal), status_of(refusal)
     return render_template("chat/_customer_conversation.html", conversation=conversation, error=error,
                            draft=request.form.get("body") if error else "",
-                           **_customer_context(conversation)), (422 if error else 200)
+                           **_customer_context(conversation)), status
 
 
 @bp.route("/question", methods=["POST"])

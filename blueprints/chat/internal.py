@@ -27,10 +27,11 @@ from blueprints.chat.models import (
     InternalMessage,
     StaffPresence,
 )
-from blueprints.chat.service import NotAllowed, clean_body, stored_once
+from blueprints.chat.service import clean_body, stored_once
 from blueprints.chat import live as chat_live
 from common.access import Role
 from common.clock import utcnow
+from common.refusals import NotAllowed
 from extensions import db
 
 HEARTBEAT_SECONDS = 60

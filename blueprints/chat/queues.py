@@ -11,6 +11,7 @@ from blueprints.chat import live as chat_live
 from blueprints.chat import service
 from blueprints.chat.models import AgentSession, ChatQueue
 from common import audit
+from common.refusals import NotAllowed, Refused
 from extensions import db
 
 
@@ -37,7 +38,7 @@ def save_queue(queue, name, unit_id, is_open, waiting_message, keep_days=0, anon
 def change_waiting_message(queue, text, user):
     """An agent of the queue's unit changes the waiting message; waiting customers see it live."""
     if not service.may_serve(user, queue):
-        raise service.NotAllowed()
+        raise NotAllowed()
     queue.waiting_message = (text or "").strip()[:service.WAITING_MESSAGE_MAX_LENGTH]
     audit.record("chat.waiting_message_changed", obj=queue, unit=queue.unit_id)
     chat_live.announce_chat_changed(queue=queue)
@@ -57,9 +58,9 @@ def log_in_to_service(user, queue_ids, display_name):
     """
     queues = [q for q in db.session.scalars(select(ChatQueue).where(ChatQueue.id.in_(queue_ids))) if service.may_serve(user, q)]
     if not queues or len(queues) != len(set(queue_ids)):
-        raise service.NotAllowed()
+        raise NotAllowed()
     if service.agent_session(user):
-        raise service.ChatError(_l("You are already logged in to customer service."))
+        raise Refused(_l("You are already logged in to customer service."), field="queues")
     session = AgentSession(user_id=user.id, display_name=(display_name or "").strip()[:service.NAME_MAX_LENGTH] or user.display_name,
                            queues=queues)
     db.session.add(session)

@@ -22,15 +22,12 @@ from blueprints.chat.forms import (
 )
 from blueprints.chat.models import ChatQueue, Conversation, InternalConversation
 from common.access import Role, require_unit, roles_required
+from common.refusals import Refused, status_of
 from common.views import page_of, render_form
 from extensions import db
 
 
 CUSTOMERS_PAGE_SIZE = 50  # of the queue's list; the longest waits first
-
-
-def _status(error):
-    return 403 if isinstance(error, service.NotAllowed) else 409
 
 
 # ---- agents ---------------------------------------------------------------------------------
@@ -139,9 +136,7 @@ def service_login():
     if form.validate_on_submit():
         try:
             queues.log_in_to_service(current_user, form.queues.data, form.display_name.data)
-        except service.NotAllowed:
-            abort(403)
-        except service.ChatError as refusal:
+        except Refused as refusal:
             form.queues.errors.append(str(refusal))
         else:
             return redirect(url_for("chat.index"))
@@ -199,11 +194,9 @@ def _act(conversation_id, action):
     conversation = _conversation_or_403(conversation_id)
     try:
         action(conversation)
-    except service.ChatError as refusal:
-        if isinstance(refusal, service.NotAllowed):
-            abort(403)
+    except Refused as refusal:
         db.session.refresh(conversation)
-        return _answer_chat(conversation, error=str(refusal), status=409)
+        return _answer_chat(conversation, error=str(refusal), status=status_of(refusal))
     db.session.refresh(conversation)
     return _answer_chat(conversation)
 
@@ -222,11 +215,9 @@ def video(conversation_id):
     conversation = _conversation_or_403(conversation_id)
     try:
         call = chat_video.start(conversation, current_user)
-    except service.NotAllowed:
-        abort(403)
-    except service.ChatError as refusal:
+    except Refused as refusal:
         db.session.refresh(conversation)
-        return _answer_chat(conversation, error=str(refusal), status=409)
+        return _answer_chat(conversation, error=str(refusal), status=status_of(refusal))
     db.session.refresh(conversation)
     html, status = _answer_chat(conversation)
     invited = {"conversation": conversation.id, "call": call, "customer": conversation.customer_name}
@@ -259,8 +250,8 @@ def send(conversation_id):
         abort(403)  # a reading colleague cannot write, whatever the page shows
     try:
         service.send_as_agent(conversation, current_user, request.form.get("body"), request.form.get("key"))
-    except service.ChatError as refusal:
-        return _answer_chat(conversation, error=str(refusal), status=422, draft=request.form.get("body", ""))
+    except Refused as refusal:
+        return _answer_chat(conversation, error=str(refusal), status=status_of(refusal), draft=request.form.get("body", ""))
     return _answer_chat(conversation)
 
 
@@ -272,17 +263,17 @@ def email_transcript(conversation_id):
     if not service.may_email_transcript(current_user, conversation):
         abort(403)
     form = TranscriptForm(prefix="transcript")
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         try:
             # The chat gets a line saying so: the agent's confirmation, kept across live refreshes.
             service.email_transcript(conversation, current_user, form.email.data.strip(), form.language.data)
-        except service.ChatError as refusal:
-            error = str(refusal)
+        except Refused as refusal:
+            error, status = str(refusal), status_of(refusal)
     context = {**_desk_state(), **_chat_context(), "conversation": conversation, "queue": conversation.queue}
     if form.errors:
         context["transcript_form"] = form
-    status = 422 if form.errors else 409 if error else 200
+    status = 422 if form.errors else status
     # The answer replaces the form (the live refreshes keep it as typed).
     return render_template("chat/_chat.html", error=error, transcript_answer=True, **context), status
 
@@ -297,9 +288,7 @@ def _transfer_form(conversation):
 
 
 def _transfer_refused(conversation, form, refusal):
-    if isinstance(refusal, service.NotAllowed):
-        abort(403)
-    return render_template("chat/_transfer.html", c=conversation, form=form, error=str(refusal)), 409
+    return render_template("chat/_transfer.html", c=conversation, form=form, error=str(refusal)), status_of(refusal)
 
 
 @bp.route("/conversations/<int:conversation_id>/transfer")
@@ -311,7 +300,7 @@ def transfer_form(conversation_id):
     form = _transfer_form(conversation)
     try:
         service.check_may_transfer(current_user, conversation)
-    except service.ChatError as refusal:
+    except Refused as refusal:
         return _transfer_refused(conversation, form, refusal)
     return render_template("chat/_transfer.html", c=conversation, form=form)
 
@@ -325,7 +314,7 @@ def transfer(conversation_id):
         return render_form("chat/_transfer.html", form, c=conversation)
     try:
         service.transfer(conversation, form.target.data, form.note.data, current_user)
-    except service.ChatError as refusal:
+    except Refused as refusal:
         return _transfer_refused(conversation, form, refusal)
     db.session.refresh(conversation)
     html, status = _answer_chat(conversation)
@@ -359,10 +348,7 @@ def colleague_list():
 @roles_required(Role.CHAT_AGENT)
 def internal_start(user_id):
     """Pressing a colleague's name opens our chat (the same one every time)."""
-    try:
-        conversation = internal.start_chat(current_user, db.session.get(User, user_id))
-    except service.NotAllowed:
-        abort(403)
+    conversation = internal.start_chat(current_user, db.session.get(User, user_id))
     return redirect(url_for("chat.index", colleagues=1, internal=conversation.id))
 
 
@@ -380,9 +366,9 @@ def internal_send(conversation_id):
     conversation = _internal_or_403(conversation_id)
     try:
         internal.send(conversation, current_user, request.form.get("body"), request.form.get("key"))
-    except service.ChatError as refusal:
+    except Refused as refusal:
         return render_template("chat/_internal_send.html", internal_chat=conversation, error=str(refusal),
-                               draft=request.form.get("body", "")), 422
+                               draft=request.form.get("body", "")), status_of(refusal)
     return render_template("chat/_internal_send.html", internal_chat=conversation)
 
 

@@ -28,6 +28,7 @@ from blueprints.chat.live import announce_chat_changed, announce_line, announce_
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
+from common.refusals import Conflict, NotAllowed, Refused
 from extensions import db
 
 MESSAGE_MAX_LENGTH = 2000
@@ -47,14 +48,6 @@ SYSTEM_NOTICES = {
     "question_emailed": _l("Your question has been sent to the library by email. The answer will come by email."),
     "transferred": _l("You have been transferred to another queue. Please wait, an agent there will continue the chat."),
 }
-
-
-class ChatError(Exception):
-    """A refusal a person should read (already served, nobody serves, not yours to write in)."""
-
-
-class NotAllowed(ChatError):
-    """The person may not do this at all (answered with 403)."""
 
 
 # ---- live events -------------------------------------------------------------------------
@@ -155,7 +148,7 @@ def system_line(conversation, code):
 def join(queue, customer_name, first_question=None):
     """A customer joins an open queue under a name; an optional first question becomes the first message."""
     if not queue.is_open:
-        raise ChatError(_l("This queue is closed."))
+        raise Refused(_l("This queue is closed."), field="queue")
     conversation = Conversation(queue=queue, token=secrets.token_urlsafe(24),
                                 customer_name=customer_name.strip()[:NAME_MAX_LENGTH])
     db.session.add(conversation)
@@ -202,7 +195,7 @@ def claim(conversation_id, user):
     if not change_if(conversation_id, Conversation.state == ConversationState.WAITING,
                      state=ConversationState.SERVED, agent_id=user.id, agent_name=name, served_at=now):
         db.session.rollback()
-        raise ChatError(_l("This customer is already being served."))
+        raise Conflict(_l("This customer is already being served."))
     db.session.refresh(conversation)
     system_line(conversation, "served")
     audit.record("chat.claimed", obj=conversation, unit=conversation.queue.unit_id)
@@ -218,7 +211,7 @@ def release(conversation, user):
     serving = conversation.agent_id
     if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, **BACK_TO_WAITING):
         db.session.rollback()
-        raise ChatError(_l("Nobody is serving this customer, so there is nothing to release."))
+        raise Conflict(_l("Nobody is serving this customer, so there is nothing to release."))
     db.session.refresh(conversation)
     system_line(conversation, "released")
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id)
@@ -230,7 +223,7 @@ def remove(conversation, user):
     """Remove a customer from the queue (waiting or served); the customer is told if still present."""
     _may_act(user, conversation)
     if not conversation.is_open:
-        raise ChatError(_l("This customer is no longer in the queue."))
+        raise Conflict(_l("This customer is no longer in the queue."))
     conversation.state = ConversationState.REMOVED
     conversation.ended_at = utcnow()
     system_line(conversation, "removed")
@@ -243,7 +236,7 @@ def end(conversation, user):
     """The serving agent ends the chat."""
     _may_act(user, conversation)
     if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
-        raise ChatError(_l("Only the serving agent can end this chat."))
+        raise Conflict(_l("Only the serving agent can end this chat."))
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
     system_line(conversation, "ended")
@@ -288,7 +281,7 @@ def send_as_agent(conversation, user, body, key=None):
 def send_as_customer(conversation, body, key=None):
     """The customer writes in their own open conversation (also while waiting); `key` as above."""
     if not conversation.is_open:
-        raise ChatError(_l("The chat has ended."))
+        raise Refused(_l("The chat has ended."))
     return _send(conversation, Sender.CUSTOMER, conversation.customer_name, body, key, unread_by_agent=True)
 
 
@@ -315,9 +308,9 @@ def stored_once(model, conversation_id, key, add):
 def clean_body(body):
     body = (body or "").strip()
     if not body:
-        raise ChatError(_l("Write a message first."))
+        raise Refused(_l("Write a message first."), field="body")
     if len(body) > MESSAGE_MAX_LENGTH:
-        raise ChatError(_l("A message can be at most %(count)d characters.", count=MESSAGE_MAX_LENGTH))
+        raise Refused(_l("A message can be at most %(count)d characters.", count=MESSAGE_MAX_LENGTH), field="body")
     return body
 
 
@@ -373,7 +366,7 @@ def email_transcript(conversation, user, address, language):
     if not may_email_transcript(user, conversation):
         raise NotAllowed()
     if conversation.purged_at is not None:
-        raise ChatError(_l("The transcript of this chat is no longer kept."))
+        raise Conflict(_l("The transcript of this chat is no longer kept."))
     with force_locale(language):
         subject = _("Your chat with the library: %(queue)s", queue=conversation.queue.name)
         body = render_template("chat/transcript_mail.txt", conversation=conversation)
@@ -397,7 +390,7 @@ def check_may_transfer(user, conversation):
     """Only the agent serving the customer transfers them (colleagues only read the chat)."""
     _may_act(user, conversation)
     if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
-        raise ChatError(_l("Only the agent serving this customer can transfer them to another queue."))
+        raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
 
 
 def transfer(conversation, target_queue_id, note, user):
@@ -413,12 +406,12 @@ def transfer(conversation, target_queue_id, note, user):
     if target is None or not may_serve(user, target):
         raise NotAllowed()
     if target.id == conversation.queue_id:
-        raise ChatError(_l("The customer is already in this queue."))
+        raise Conflict(_l("The customer is already in this queue."))
     source, served_at = conversation.queue, conversation.served_at
     if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, Conversation.agent_id == user.id,
                      queue_id=target.id, **BACK_TO_WAITING):
         db.session.rollback()
-        raise ChatError(_l("Only the agent serving this customer can transfer them to another queue."))
+        raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
     db.session.refresh(conversation)
     record = QueueTransfer(from_queue_id=source.id, to_queue_id=target.id, transferred_by_id=user.id,
                            note=(note or "").strip()[:TRANSFER_NOTE_MAX_LENGTH], served_at=served_at)

@@ -33,6 +33,7 @@ from blueprints.chat.models import (
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
+from common.refusals import Conflict
 from extensions import db
 
 
@@ -216,7 +217,7 @@ def leave_question_by_email(conversation, address, question):
     """Send the waiting customer's question to the queue's contact address through the outbox
     (in the library's language), and end their visit to the queue."""
     if conversation.state != ConversationState.WAITING or not conversation.queue.contact_email:
-        raise service.ChatError(_l("You cannot leave a question by email in this queue now."))
+        raise Conflict(_l("You cannot leave a question by email in this queue now."))
     queue = conversation.queue
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = _("Question from the chat queue %(queue)s", queue=queue.name)

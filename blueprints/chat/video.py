@@ -15,6 +15,7 @@ from blueprints.chat import live as chat_live
 from blueprints.chat import service
 from blueprints.chat.models import Conversation, ConversationState
 from common import audit
+from common.refusals import Conflict, NotAllowed
 from extensions import db
 
 CALL_ID_MAX_LENGTH = 40
@@ -52,11 +53,11 @@ def start(conversation, user):
     """The agent starts a video chat: a waiting customer is claimed first (as for a text chat),
     then the customer is asked to accept. Returns the new call's id."""
     if not service.may_serve(user, conversation.queue):
-        raise service.NotAllowed()
+        raise NotAllowed()
     if conversation.state == ConversationState.WAITING:
         conversation = service.claim(conversation.id, user)
     if not may_call(user, conversation):
-        raise service.ChatError(_l("Only the serving agent can start a video chat."))
+        raise Conflict(_l("Only the serving agent can start a video chat."))
     call = secrets.token_urlsafe(12)
     audit.record("chat.video_started", obj=conversation, unit=conversation.queue.unit_id, call=call)
     chat_live.announce_video_signal(conversation, call=call, kind="invite")

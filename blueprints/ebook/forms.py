@@ -27,6 +27,7 @@ from blueprints.ebook.models import (
     TariffKind,
 )
 from common.clock import utcnow
+from common.refusals import Refused
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 COUNTRIES = [("NL", _l("Netherlands")), ("BE", _l("Belgium")), ("DE", _l("Germany"))]
@@ -120,14 +121,14 @@ class SignupForm(FlaskForm):
     def validate_postcode(self, field):
         try:
             field.data = service.normalise_postcode(field.data, self.country.data)
-        except service.SignupError as error:
+        except Refused as error:
             raise ValidationError(error.message) from None
 
     def validate_iban(self, field):
         if field.data:
             try:
                 field.data, self.bic = service.validate_iban(field.data)
-            except service.SignupError as error:
+            except Refused as error:
                 raise ValidationError(error.message) from None
             field.data = service.format_iban(field.data)
 

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import bp, service
@@ -18,9 +17,9 @@ from blueprints.ebook.forms import (
     TariffForm,
 )
 from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
-from common import audit
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
+from common.refusals import Refused
 from common.views import format_money, render_form
 from extensions import db
 
@@ -93,7 +92,7 @@ def bank_account_for(form):
         return None
     try:
         number, bic = service.validate_iban(form.iban.data)
-    except service.SignupError as error:
+    except Refused as error:
         return None, None, error.message
     return service.format_iban(number), bic, None
 
@@ -107,13 +106,11 @@ def settle_address(form):
                 f.errors.append(_("Enter the street and city, or untick 'by hand' to look them up."))
                 ok = False
         return ok
-    found = service.lookup_address(form.postcode.data, form.house_number.data)
-    if found is None:
-        form.house_number.errors.append(
-            _("No address is known for this postcode and house number: check them or enter the address by hand.")
-        )
+    try:
+        form.street.data, form.city.data = service.settle_address(form.postcode.data, form.house_number.data)
+    except Refused as refusal:
+        getattr(form, refusal.field).errors.append(refusal.message)
         return False
-    form.street.data, form.city.data = found
     return True
 
 
@@ -121,34 +118,22 @@ def settle_address(form):
 @roles_required(Role.COUNTER_STAFF)
 def new_customer(unit_id):
     unit = branch_or_403(unit_id)
-    if not service.branch_tariffs(unit.id):
-        service.seed_tariffs(unit)  # every branch starts with the standard tariff table
-        db.session.commit()
+    service.ensure_tariffs(unit)
     form = SignupForm()
     tariffs, _age = prepare_signup_form(unit, form)
     duplicates = []
     if form.validate_on_submit() and settle_address(form):
-        details = form.customer_details()
-        duplicates = service.find_duplicates(
-            unit.id, details["surname"], details["prefix"], details["birth_date"], details["postcode"], details["house_number"]
-        )
-        if duplicates and not form.confirm_duplicate.data:
-            form.confirm_duplicate.errors.append(
-                _("A customer with the same surname, birth date and address exists. Check it, or tick this box to save anyway.")
-            )
+        tariff = db.session.get(Tariff, int(form.tariff.data))
+        try:
+            customer = service.sign_up(unit, form.customer_details(), tariff, form.scanned_card_number(),
+                                       staff=current_user, duplicate_confirmed=form.confirm_duplicate.data)
+        except service.LooksLikeDuplicate as refusal:
+            duplicates = refusal.duplicates
+            form.confirm_duplicate.errors.append(refusal.message)
+        except Refused as error:
+            getattr(form, error.field).errors.append(str(error.message))
         else:
-            tariff = db.session.get(Tariff, int(form.tariff.data))
-            try:
-                customer = service.sign_up(unit, details, tariff, form.scanned_card_number(), staff=current_user)
-                db.session.commit()
-            except service.SignupError as error:
-                db.session.rollback()
-                getattr(form, error.field).errors.append(str(error.message))
-            except IntegrityError:
-                db.session.rollback()
-                form.card_number.errors.append(_("This card number belongs to another customer."))
-            else:
-                return redirect(url_for("ebook.receipt", customer_id=customer.id))
+            return redirect(url_for("ebook.receipt", customer_id=customer.id))
     summary = summary_for(unit, form) if form.is_submitted() else None
     return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=duplicates,
                        summary=summary, bank_account=bank_account_for(form) if form.is_submitted() else None)
@@ -181,7 +166,7 @@ def address_lookup(unit_id):
     if not form.address_manual.data and form.house_number.data:
         try:
             postcode = service.normalise_postcode(form.postcode.data, form.country.data)
-        except service.SignupError:
+        except Refused:
             postcode = None
         found = service.lookup_address(postcode, form.house_number.data) if postcode else None
         if found:
@@ -200,9 +185,7 @@ def render_receipt(customer, password):
 @roles_required(Role.COUNTER_STAFF)
 def receipt(customer_id):
     customer = customer_or_403(customer_id)
-    password = service.take_password_to_print(customer)
-    audit.record("ebook.receipt_shown", obj=customer, unit=customer.unit_id, with_password=password is not None)
-    db.session.commit()
+    password = service.show_receipt(customer)
     return render_template("ebook/receipt.html", customer=customer, receipt=render_receipt(customer, password),
                            first=password is not None)
 
@@ -211,9 +194,7 @@ def receipt(customer_id):
 @roles_required(Role.COUNTER_STAFF)
 def new_password(customer_id):
     customer = customer_or_403(customer_id)
-    service.issue_one_time_password(customer)
-    audit.record("ebook.password_reissued", obj=customer, unit=customer.unit_id)
-    db.session.commit()
+    service.reissue_password(customer)
     return redirect(url_for("ebook.receipt", customer_id=customer.id))
 
 
@@ -224,8 +205,7 @@ def customer(customer_id):
     tab = request.args.get("tab", "customer")
     if tab not in TABS:
         tab = "customer"
-    audit.record("ebook.customer_viewed", obj=customer, unit=customer.unit_id)
-    db.session.commit()
+    service.record_view(customer)
     return render_template(
         "ebook/customer.html", customer=customer, tab=tab, tabs=TABS, today=utcnow().date(),
         age=service.age_on(customer.birth_date, utcnow().date()), money=format_money,
@@ -267,8 +247,7 @@ def edit_tariff(tariff_id):
     form = TariffForm(obj=tariff)
     if form.validate_on_submit():
         form.populate_obj(tariff)
-        audit.record("ebook.tariff_changed", obj=tariff, unit=tariff.unit_id, code=tariff.code)
-        db.session.commit()
+        service.save_tariff(tariff)
         flash(_("Tariff %(code)s saved.", code=tariff.code), "success")
         return redirect(url_for("ebook.tariffs", unit_id=tariff.unit_id))
     return render_form("ebook/edit_tariff.html", form, tariff=tariff)

@@ -1,4 +1,7 @@
-"""The rules of the e-book counter signup: card numbers, addresses, IBANs, tariffs, costs, passwords."""
+"""The rules of the e-book counter signup: card numbers, addresses, IBANs, tariffs, costs, passwords.
+
+A function that changes something commits it, and its live events go out after the commit.
+"""
 import json
 import secrets
 import unicodedata
@@ -14,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
@@ -30,6 +34,7 @@ from blueprints.ebook.models import (
 from blueprints.ebook import live as ebook_live
 from common import audit
 from common.clock import utcnow
+from common.refusals import Refused
 from common.security import hash_password
 from extensions import db
 
@@ -81,16 +86,19 @@ DEMO_ADDRESSES = {
 PASSWORD_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PASSWORD_LENGTH = 8
 
+class LooksLikeDuplicate(Refused):
+    """The branch has a customer with the same surname, birth date and address (`duplicates`):
+    the signup is saved only when staff confirm that this is a different person."""
+
+    def __init__(self, duplicates):
+        super().__init__(
+            _l("A customer with the same surname, birth date and address exists. Check it, or tick this box to save anyway."),
+            field="confirm_duplicate",
+        )
+        self.duplicates = duplicates
+
+
 SURNAME_PREFIXES = ("van der", "van den", "van de", "van 't", "in 't", "op de", "van", "de", "den", "der", "het", "'t", "te", "ter", "ten")
-
-
-class SignupError(ValueError):
-    """A rule broken by the typed-in data, with the form field it belongs to."""
-
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 # --- card numbers -----------------------------------------------------------------------------
@@ -156,7 +164,7 @@ def normalise_postcode(value, country="NL"):
     try:
         return stdnum_postcode.validate(value)
     except ValidationError:
-        raise SignupError("postcode", _l("Enter a postcode like 9468 BG: 4 digits and 2 letters.")) from None
+        raise Refused(_l("Enter a postcode like 9468 BG: 4 digits and 2 letters."), field="postcode") from None
 
 
 def lookup_address(postcode, house_number):
@@ -173,6 +181,18 @@ def lookup_address(postcode, house_number):
     if found and house_number in found[2]:
         return found[0], found[1]
     return None
+
+
+def settle_address(postcode, house_number):
+    """Street and city for an address that is looked up (not typed by hand); an unknown address
+    is refused at the house number, and staff may then enter it by hand."""
+    found = lookup_address(postcode, house_number)
+    if found is None:
+        raise Refused(
+            _l("No address is known for this postcode and house number: check them or enter the address by hand."),
+            field="house_number",
+        )
+    return found
 
 
 def _ask_address_service(service_url, postcode, house_number):
@@ -192,12 +212,12 @@ def validate_iban(value):
     try:
         number = stdnum_iban.validate(value or "")
     except ValidationError:
-        raise SignupError("iban", _l("This IBAN is not valid: check the digits.")) from None
+        raise Refused(_l("This IBAN is not valid: check the digits."), field="iban") from None
     bic = ""
     if number.startswith("NL"):
         bic = DUTCH_BANKS.get(number[4:8], "")
         if not bic:
-            raise SignupError("iban", _l("This IBAN names an unknown Dutch bank code."))
+            raise Refused(_l("This IBAN names an unknown Dutch bank code."), field="iban")
     return number, bic
 
 
@@ -226,6 +246,14 @@ def branch_tariffs(unit_id):
 def tariffs_for_age(unit_id, age):
     """The branch's active tariffs a customer of this age may take."""
     return [t for t in branch_tariffs(unit_id) if tariff_allows_age(t, age)]
+
+
+def ensure_tariffs(unit):
+    """Every branch starts with the standard tariff table: a branch without tariffs gets it
+    (committed) when its first signup form opens."""
+    if not branch_tariffs(unit.id):
+        seed_tariffs(unit)
+        db.session.commit()
 
 
 def seed_tariffs(unit):
@@ -368,27 +396,60 @@ def check_one_time_password(customer, password):
     return check_password_hash(customer.password_hash, password)
 
 
+def show_receipt(customer):
+    """A receipt is shown (audited); the one-time password is on the first one only."""
+    password = take_password_to_print(customer)
+    audit.record("ebook.receipt_shown", obj=customer, unit=customer.unit_id, with_password=password is not None)
+    db.session.commit()
+    return password
+
+
+def reissue_password(customer):
+    """A new one-time password, printed on the next receipt (audited)."""
+    issue_one_time_password(customer)
+    audit.record("ebook.password_reissued", obj=customer, unit=customer.unit_id)
+    db.session.commit()
+
+
+def record_view(customer):
+    audit.record("ebook.customer_viewed", obj=customer, unit=customer.unit_id)
+    db.session.commit()
+
+
+def save_tariff(tariff):
+    """A service admin's change to a tariff (filled in by the form), audited."""
+    audit.record("ebook.tariff_changed", obj=tariff, unit=tariff.unit_id, code=tariff.code)
+    db.session.commit()
+
+
 # --- signup -------------------------------------------------------------------------------------
 
 
-def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
-    """Create the customer and the subscription in one transaction and return the customer.
+def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, duplicate_confirmed=False):
+    """Create the customer and the subscription in one transaction, commit, and return the customer.
 
-    `card_number` is a scanned number or None to take the branch's next one. The number is
-    taken last, just before the insert, so a save that fails on anything gives it back.
-    No physical card is made. The caller commits.
+    A customer who looks like one the branch has is refused (LooksLikeDuplicate) unless staff
+    confirmed the duplicate. `card_number` is a scanned number or None to take the branch's
+    next one. The number is taken last, just before the insert, so a save that fails on
+    anything gives it back. No physical card is made.
     """
+    duplicates = find_duplicates(
+        unit.id, details["surname"], details.get("prefix", ""), details["birth_date"], details.get("postcode"),
+        details.get("house_number"),
+    )
+    if duplicates and not duplicate_confirmed:
+        raise LooksLikeDuplicate(duplicates)
     today = today or utcnow().date()
     age = age_on(details["birth_date"], today)
     if tariff.unit_id != unit.id or not tariff.active or not tariff_allows_age(tariff, age):
-        raise SignupError("tariff", _l("This subscription is not available at this age."))
+        raise Refused(_l("This subscription is not available at this age."), field="tariff")
     if tariff.needs_direct_debit and not details.get("iban"):
-        raise SignupError("iban", _l("Monthly direct debit needs the customer's IBAN."))
+        raise Refused(_l("Monthly direct debit needs the customer's IBAN."), field="iban")
     if card_number:
         if not is_valid_card_number(card_number):
-            raise SignupError("card_number", _l("This card number is not valid (14 digits, check digit)."))
+            raise Refused(_l("This card number is not valid (14 digits, check digit)."), field="card_number")
         if card_number_taken(card_number):
-            raise SignupError("card_number", _l("This card number belongs to another customer."))
+            raise Refused(_l("This card number belongs to another customer."), field="card_number")
     else:
         card_number = generate_card_number(unit)
     customer = EbookCustomer(
@@ -419,9 +480,14 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None):
         )
     )
     db.session.add(customer)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # a scanned number another save took at the same moment
+        db.session.rollback()
+        raise Refused(_l("This card number belongs to another customer."), field="card_number") from None
     audit.record("ebook.customer_signed_up", obj=customer, unit=unit.id, tariff=tariff.code)
     ebook_live.announce_signups_changed(unit.id)
+    db.session.commit()
     return customer
 
 

@@ -12,6 +12,7 @@ from blueprints.guide import bp, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
 from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
+from common.refusals import Refused, status_of
 from common.views import render_form
 from extensions import db
 
@@ -47,12 +48,9 @@ def index():
             session = service.start_session(
                 current_user, form.unit.data, form.topics.data, form.device.data, form.customer_language.data
             )
-        except service.GuideError as error:
-            if error.status == 403:
-                abort(403)
+        except Refused as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            db.session.commit()
             return redirect(url_for("guide.session_view", session_id=session.id))
     return render_form("guide/index.html", form, **_today_context())
 
@@ -107,10 +105,8 @@ def tick(session_id, item_id):
     session = service.get_session(current_user, session_id)
     try:
         service.set_tick(current_user, session, item_id, request.form.get("ticked") == "1")
-    except service.GuideError as error:
-        db.session.rollback()
-        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
-    db.session.commit()
+    except Refused as error:
+        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
     return render_template("guide/_session_checklist.html", **_session_context(session))
 
 
@@ -124,14 +120,12 @@ def record_limit(session_id):
     if form.validate_on_submit():
         try:
             service.record_limit(current_user, session, form.limit.data, form.referred_to.data)
-        except service.GuideError as error:
-            db.session.rollback()
+        except Refused as error:
             if error.field is None:
-                return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), error.status
+                return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
             getattr(form, error.field).errors.append(error.message)
             status = 422
         else:
-            db.session.commit()
             form = None
     else:
         status = 422
@@ -151,11 +145,9 @@ def end_session(session_id):
     if form.validate_on_submit():
         try:
             service.end_session(current_user, session, form.outcome.data, form.duration_minutes.data, form.note.data)
-        except service.GuideError as error:
-            db.session.rollback()
+        except Refused as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            db.session.commit()
             flash(_("Session ended."), "success")
             return redirect(url_for("guide.index"))
     return render_form("guide/end.html", form, s=session, topics=service.TOPICS)
@@ -174,7 +166,6 @@ def print_checklist():
             abort(404)
     else:
         version = service.ensure_first_version()
-        db.session.commit()
     return render_template("guide/print.html", version=version, language=_language(), ItemGroup=ItemGroup)
 
 
@@ -182,7 +173,6 @@ def print_checklist():
 @roles_required(Role.SERVICE_ADMIN)
 def admin_checklist():
     version = service.ensure_first_version(current_user)
-    db.session.commit()
     versions = db.session.scalars(db.select(ChecklistVersion).order_by(ChecklistVersion.number.desc()).limit(20)).all()
     return render_template(
         "guide/admin_checklist.html", version=version, versions=versions, language=_language(), ItemGroup=ItemGroup,
@@ -208,7 +198,6 @@ def admin_item(item_id=None):
             new = service.add_item(current_user, form.group.data, form.texts(), form.instead())
         else:
             new = service.edit_item(current_user, item.id, form.texts(), form.instead())
-        db.session.commit()
         flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
         return redirect(url_for("guide.admin_checklist"))
     return render_form("guide/admin_item.html", form, item=item)
@@ -229,11 +218,9 @@ def admin_retire_item(item_id):
 def _admin_change(change):
     try:
         new = change()
-    except service.GuideError as error:
-        db.session.rollback()
+    except Refused as error:
         flash(str(error.message), "error")
     else:
-        db.session.commit()
         flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
     return redirect(url_for("guide.admin_checklist")), 303
 

@@ -1,4 +1,8 @@
-"""The rules of the guide checklist: versions of the guideline, sessions, ticks, statistics."""
+"""The rules of the guide checklist: versions of the guideline, sessions, ticks, statistics.
+
+A function that changes something commits it, and its live events go out after the commit; a
+refusal is raised before anything is changed.
+"""
 from collections import Counter, OrderedDict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +27,7 @@ from blueprints.guide import live as guide_live
 from common import audit
 from common.access import Role
 from common.clock import utcnow
+from common.refusals import Conflict, NotAllowed, Refused
 from extensions import db
 
 NOTE_MAX_LENGTH = 500
@@ -119,16 +124,6 @@ DURATION_BUCKETS = [
 ]
 
 
-class GuideError(Exception):
-    """A rule was broken; `field` names the form field the message belongs to, if any."""
-
-    def __init__(self, message, field=None, status=422):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
-
-
 # --- the guideline and its versions ---------------------------------------------------------
 
 
@@ -137,7 +132,7 @@ def current_version():
 
 
 def ensure_first_version(created_by=None):
-    """Version 1 is the guideline of seed 004; create it if there is no version yet."""
+    """Version 1 is the guideline of seed 004; create (and commit) it if there is no version yet."""
     version = current_version()
     if version is not None:
         return version
@@ -162,7 +157,7 @@ def ensure_first_version(created_by=None):
                 )
             )
     db.session.add(version)
-    db.session.flush()
+    db.session.commit()
     return version
 
 
@@ -192,6 +187,7 @@ def _new_version(editor, change, items):
     db.session.add(version)
     db.session.flush()
     audit.record("guide.checklist_changed", obj=version, number=version.number, change=change)
+    db.session.commit()
     return version
 
 
@@ -199,7 +195,7 @@ def _item_of_current(item_id):
     current = current_version()
     item = db.session.get(ChecklistItem, item_id)
     if item is None or current is None or item.version_id != current.id:
-        raise GuideError(_l("Only items of the current version can be edited."), status=409)
+        raise Conflict(_l("Only items of the current version can be edited."))
     return current, item
 
 
@@ -220,7 +216,7 @@ def move_item(editor, item_id, direction):
     index = group.index(item)
     other = index - 1 if direction == "up" else index + 1
     if direction not in ("up", "down") or not 0 <= other < len(group):
-        raise GuideError(_l("The item cannot move further."), status=409)
+        raise Conflict(_l("The item cannot move further."))
     swapped = {group[index].id: group[other].position, group[other].id: group[index].position}
     items = [_copy_item(i, position=swapped.get(i.id, i.position)) for i in current.items]
     return _new_version(editor, f"moved {item.key} {direction}", items)
@@ -278,14 +274,14 @@ def get_session(user, session_id, role=Role.GUIDE):
 def start_session(guide, unit_id, topics, device, customer_language):
     """Start a session on the current version of the guideline. No customer data is asked."""
     if not guide.holds(Role.GUIDE, unit_id):
-        raise GuideError(_l("You are not a guide of that unit."), field="unit", status=403)
+        raise NotAllowed()
     topics = [t for t in TOPICS if t in set(topics)]
     if not topics:
-        raise GuideError(_l("Choose at least one topic."), field="topics")
+        raise Refused(_l("Choose at least one topic."), field="topics")
     if device not in DEVICES:
-        raise GuideError(_l("Choose the device."), field="device")
+        raise Refused(_l("Choose the device."), field="device")
     if customer_language not in CUSTOMER_LANGUAGES:
-        raise GuideError(_l("Choose the customer's language."), field="customer_language")
+        raise Refused(_l("Choose the customer's language."), field="customer_language")
     version = ensure_first_version()
     session = GuidanceSession(
         unit_id=unit_id,
@@ -300,12 +296,13 @@ def start_session(guide, unit_id, topics, device, customer_language):
     db.session.flush()
     audit.record("guide.session_started", obj=session, unit=unit_id, topics=topics)
     guide_live.announce_session_changed(session, lists=True)
+    db.session.commit()
     return session
 
 
 def _require_open(session):
     if not session.in_progress:
-        raise GuideError(_l("The session has already ended."), status=409)
+        raise Conflict(_l("The session has already ended."))
 
 
 def set_tick(user, session, item_id, ticked):
@@ -313,17 +310,17 @@ def set_tick(user, session, item_id, ticked):
     _require_open(session)
     item = db.session.get(ChecklistItem, item_id)
     if item is None or item.version_id != session.version_id:
-        raise GuideError(_l("That item is not in the checklist version this session follows."))
+        raise Refused(_l("That item is not in the checklist version this session follows."))
     if item.group == ItemGroup.NEVER:
-        raise GuideError(_l("Limits are not ticked; record a referral instead."))
+        raise Refused(_l("Limits are not ticked; record a referral instead."))
     existing = db.session.get(SessionTick, (session.id, item.id))
     if ticked and existing is None:
         db.session.add(SessionTick(session_id=session.id, item_id=item.id, ticked_by_id=user.id, ticked_at=utcnow()))
     elif not ticked and existing is not None:
         db.session.delete(existing)
     db.session.flush()
-    db.session.expire(session, ["ticks"])
     guide_live.announce_session_changed(session)
+    db.session.commit()
 
 
 def record_limit(user, session, item_id, referred_to):
@@ -331,16 +328,16 @@ def record_limit(user, session, item_id, referred_to):
     _require_open(session)
     item = db.session.get(ChecklistItem, item_id) if item_id else None
     if item is None or item.version_id != session.version_id or item.group != ItemGroup.NEVER:
-        raise GuideError(_l("Choose a limit of this checklist."), field="limit")
+        raise Refused(_l("Choose a limit of this checklist."), field="limit")
     try:
         referral = Referral(referred_to)
     except ValueError:
-        raise GuideError(_l("Choose where the customer was referred."), field="referred_to") from None
+        raise Refused(_l("Choose where the customer was referred."), field="referred_to") from None
     db.session.add(LimitMet(session_id=session.id, item_id=item.id, referred_to=referral, recorded_by_id=user.id, recorded_at=utcnow()))
     db.session.flush()
-    db.session.expire(session, ["limits_met"])
     audit.record("guide.limit_met", obj=session, unit=session.unit_id, rule=item.key, referred_to=referral.value)
     guide_live.announce_session_changed(session)
+    db.session.commit()
 
 
 def measured_minutes(session, now=None):
@@ -355,12 +352,12 @@ def end_session(user, session, outcome, duration_minutes, note):
     try:
         outcome = Outcome(outcome)
     except ValueError:
-        raise GuideError(_l("Choose the outcome."), field="outcome") from None
+        raise Refused(_l("Choose the outcome."), field="outcome") from None
     if duration_minutes is None or not 0 <= duration_minutes <= MAX_DURATION_MINUTES:
-        raise GuideError(_l("The duration must be between 0 and 1440 minutes (a day)."), field="duration_minutes")
+        raise Refused(_l("The duration must be between 0 and 1440 minutes (a day)."), field="duration_minutes")
     note = (note or "").strip()
     if len(note) > NOTE_MAX_LENGTH:
-        raise GuideError(_l("The note can be at most %(n)d characters.", n=NOTE_MAX_LENGTH), field="note")
+        raise Refused(_l("The note can be at most %(n)d characters.", n=NOTE_MAX_LENGTH), field="note")
     session.outcome = outcome
     session.duration_minutes = duration_minutes
     session.note = note
@@ -368,6 +365,7 @@ def end_session(user, session, outcome, duration_minutes, note):
     db.session.flush()
     audit.record("guide.session_ended", obj=session, unit=session.unit_id, outcome=outcome.value)
     guide_live.announce_session_changed(session, lists=True)
+    db.session.commit()
     return session
 
 

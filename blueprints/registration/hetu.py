@@ -1,7 +1,7 @@
 """Finnish identity codes (henkilötunnus): parsing, the keyed hash, encryption and the masked form.
 
 Pure functions: no database and no application; the keys are arguments (service.py passes the
-application's).
+application's). An invalid code is refused with the reason, at the form's "hetu" field.
 """
 import hashlib
 import hmac
@@ -17,12 +17,10 @@ from stdnum.exceptions import (
 )
 from stdnum.fi import hetu as stdnum_hetu
 
+from common.refusals import Refused
+
 CENTURIES = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
              "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
-
-
-class HetuError(ValueError):
-    """An identity code that is not valid; str() is the reason shown at the field."""
 
 
 def parse(code, today=None):
@@ -35,22 +33,22 @@ def parse(code, today=None):
     """
     code = (code or "").strip().upper()
     if not code:
-        raise HetuError(_("Enter an identity code."))
+        raise Refused(_("Enter an identity code."), field="hetu")
     if len(code) != 11:
-        raise HetuError(_("An identity code has 11 characters (DDMMYYCNNNX), for example 131052-308T."))
+        raise Refused(_("An identity code has 11 characters (DDMMYYCNNNX), for example 131052-308T."), field="hetu")
     try:
         code = stdnum_hetu.validate(code)
     except (InvalidFormat, InvalidLength):
-        raise HetuError(_("The format is wrong: six digits of the birth date, the century sign, three digits and the check character."))
+        raise Refused(_("The format is wrong: six digits of the birth date, the century sign, three digits and the check character."), field="hetu")
     except InvalidChecksum:
-        raise HetuError(_("The check character does not match: check the code for typing errors."))
+        raise Refused(_("The check character does not match: check the code for typing errors."), field="hetu")
     except InvalidComponent:
         if code[7:10].isdigit() and int(code[7:10]) >= 900:
-            raise HetuError(_("Individual numbers 900-999 are temporary or test codes and cannot be registered."))
-        raise HetuError(_("The birth date in the code does not exist."))
+            raise Refused(_("Individual numbers 900-999 are temporary or test codes and cannot be registered."), field="hetu")
+        raise Refused(_("The birth date in the code does not exist."), field="hetu")
     born = date(CENTURIES[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
     if born > (today or date.today()):
-        raise HetuError(_("The birth date in the code is in the future."))
+        raise Refused(_("The birth date in the code is in the future."), field="hetu")
     return code, born
 
 

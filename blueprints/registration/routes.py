@@ -11,6 +11,7 @@ from blueprints.registration import bp, hetu, service
 from blueprints.registration.forms import CustomerForm, NewCustomerForm, WithoutHetuForm
 from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
+from common.refusals import Refused, status_of
 from common.views import page_of, render_form
 from extensions import db
 
@@ -39,7 +40,7 @@ def _check_target(unit):
     """The customer a transfer or reactivation request is about, found by code again."""
     try:
         code, _born = hetu.parse(request.form.get("hetu"))
-    except hetu.HetuError:
+    except Refused:
         abort(400)
     customer = service.find_by_hetu(code)
     if customer is None:
@@ -77,9 +78,7 @@ def unit_customers(unit_id):
 def check(unit_id):
     unit = _unit(unit_id)
     result = service.check_hetu(request.args.get("hetu", ""), unit)
-    answer = render_template("registration/_check_result.html", unit=unit, result=result)
-    db.session.commit()  # the audit record of the check
-    return answer
+    return render_template("registration/_check_result.html", unit=unit, result=result)
 
 
 @bp.route("/units/<int:unit_id>/transfer", methods=["POST"])
@@ -89,7 +88,7 @@ def transfer(unit_id):
     customer = _check_target(unit)
     try:
         service.transfer_customer(customer, unit)
-    except service.RuleError as error:
+    except Refused as error:
         flash(str(error), "error")
         return redirect(url_for("registration.unit", unit_id=unit.id))
     flash(_("The customer was transferred to %(unit)s.", unit=unit.name), "success")
@@ -121,7 +120,7 @@ def new_customer(unit_id):
     raw = request.values.get("hetu", "")
     try:
         code, born = hetu.parse(raw)
-    except hetu.HetuError as error:
+    except Refused as error:
         flash(str(error), "error")
         return redirect(url_for("registration.unit", unit_id=unit.id))
     form = _customer_form(NewCustomerForm, unit, born)
@@ -129,9 +128,9 @@ def new_customer(unit_id):
     if form.validate_on_submit():
         try:
             customer = service.register_customer(unit, code, form.values())
-        except service.AlreadyRegistered:
-            form.form_errors.append(_("This identity code is already registered. Check the code again to see where."))
-            return render_template("registration/new_customer.html", form=form, unit=unit, code=code, born=born), 409
+        except Refused as refusal:
+            form.form_errors.append(str(refusal))
+            return render_template("registration/new_customer.html", form=form, unit=unit, code=code, born=born), status_of(refusal)
         flash(_("The customer is registered. Check the details below."), "success")
         return redirect(url_for("registration.customer", customer_id=customer.id))
     return render_form("registration/new_customer.html", form, unit=unit, code=code, born=born,
@@ -189,7 +188,7 @@ def send_credentials(customer_id):
     customer = _customer(customer_id)
     try:
         link = service.send_credentials(customer, request.form.get("recipient", "customer"))
-    except service.RuleError as error:
+    except Refused as error:
         flash(str(error), "error")
     else:
         flash(_("A link to set a password was sent to %(address)s.", address=link.recipient), "success")
@@ -276,7 +275,7 @@ def reactivate(customer_id):
     try:
         service.reactivate(customer)
         flash(_("%(name)s is active again.", name=customer.full_name), "success")
-    except service.RuleError as error:
+    except Refused as error:
         flash(str(error), "error")
     return redirect(url_for("registration.admin"))
 
@@ -288,7 +287,7 @@ def make_net_user(customer_id):
     try:
         service.make_net_user(customer)
         flash(_("%(name)s is now a net user.", name=customer.full_name), "success")
-    except service.RuleError as error:
+    except Refused as error:
         flash(str(error), "error")
     if request.form.get("back") == "customer":
         return redirect(url_for("registration.customer", customer_id=customer.id))

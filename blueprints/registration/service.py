@@ -28,19 +28,12 @@ from blueprints.registration import live as registration_live
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
+from common.refusals import Conflict, Refused
 from common.security import hash_password
 from extensions import db
 
 CREDENTIAL_LINK_DAYS = 14
 CUSTOMER_ROLES = (Role.REGISTRAR, Role.MAIN_USER)
-
-
-class AlreadyRegistered(Exception):
-    """The identity code belongs to a customer already."""
-
-
-class RuleError(ValueError):
-    """A request that breaks a rule; str() says which."""
 
 
 # --- identity codes (parsing, hashing, encryption and masking: hetu.py) ---------------------
@@ -150,12 +143,12 @@ def find_by_hetu(code):
 
 
 def check_hetu(raw, unit):
-    """Is this person registered anywhere? Audited with the unit (the caller commits, after
-    rendering, so the commit does not expire what the answer shows). Another unit's customer
-    reveals only that unit's name."""
+    """Is this person registered anywhere? Audited with the unit and committed; the answer
+    carries what it shows as plain values, which the commit does not expire. Another unit's
+    customer reveals only that unit's name."""
     try:
         code, born = hetu.parse(raw)
-    except hetu.HetuError as error:
+    except Refused as error:
         return CheckResult("invalid", code=(raw or "").strip().upper(), reason=str(error))
     customer = find_by_hetu(code)
     if customer is None:
@@ -171,6 +164,7 @@ def check_hetu(raw, unit):
         result.customer_id, result.customer_name = customer.id, customer.full_name
         result.customer_status, result.unit_name = customer.status, customer.unit.name
     audit.record("customer.hetu_checked", obj=customer, object_type="Customer", unit=unit.id, outcome=outcome, masked=hetu.mask(code))
+    db.session.commit()
     return result
 
 
@@ -203,7 +197,7 @@ def register_customer(unit, code, fields):
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise AlreadyRegistered(code)
+        raise Conflict(_("This identity code is already registered. Check the code again to see where.")) from None
     audit.record("customer.registered", obj=customer, unit=unit.id, service_form=str(customer.service_form))
     registration_live.announce_customers_changed(unit.id)
     db.session.commit()
@@ -223,7 +217,7 @@ def update_customer(customer, fields):
 def transfer_customer(customer, to_unit):
     """Move a customer to the registrar's unit; both units' lists hear of it."""
     if customer.status == CustomerStatus.MARKED_FOR_DELETION:
-        raise RuleError(_("Only a service admin can reactivate a customer marked for deletion."))
+        raise Refused(_("Only a service admin can reactivate a customer marked for deletion."))
     from_unit = customer.unit_id
     if from_unit == to_unit.id:
         return customer
@@ -291,10 +285,10 @@ CREDENTIALS_SUBJECT = _l("Your Celia credentials")
 def send_credentials(customer, recipient_kind):
     """Mail an expiring link to set a password (never a password) to the stored address."""
     if customer.status != CustomerStatus.ACTIVE:
-        raise RuleError(_("Credentials are sent to active customers only."))
+        raise Refused(_("Credentials are sent to active customers only."))
     addresses = dict(credential_recipients(customer))
     if recipient_kind not in addresses:
-        raise RuleError(_("There is no email address for this recipient. Change the email first, then send the credentials."))
+        raise Refused(_("There is no email address for this recipient. Change the email first, then send the credentials."))
     address = addresses[recipient_kind]
     token = secrets.token_urlsafe(32)
     link = CredentialLink(
@@ -416,7 +410,7 @@ def reactivate(customer, unit=None):
     """Only a service admin reactivates a customer marked for deletion; a pending request
     moves the customer to the asking unit."""
     if customer.status != CustomerStatus.MARKED_FOR_DELETION:
-        raise RuleError(_("The customer is not marked for deletion."))
+        raise Refused(_("The customer is not marked for deletion."))
     for request in db.session.scalars(
         select(ReactivationRequest).where(ReactivationRequest.customer_id == customer.id, ReactivationRequest.handled_at.is_(None))
     ):
@@ -441,7 +435,7 @@ def mark_for_deletion(customer):
 def make_net_user(customer):
     """Changing a CD borrower into a net user is the service admin's job."""
     if customer.service_form != ServiceForm.CD:
-        raise RuleError(_("The customer is already a net user."))
+        raise Refused(_("The customer is already a net user."))
     customer.service_form = ServiceForm.NET
     audit.record("customer.made_net_user", obj=customer, unit=customer.unit_id)
     registration_live.announce_customers_changed(customer.unit_id)

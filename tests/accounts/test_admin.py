@@ -41,6 +41,35 @@ def test_admin_creates_a_user_who_gets_a_welcome_link(app, client, auth, make_us
         assert [(a.role, a.unit_id) for a in db.session.get(User, user_id).role_assignments] == [("registrar", library)]
 
 
+def test_units_without_branch_codes_do_not_clash_but_a_taken_code_does(app, client, auth, make_user, make_unit):
+    make_unit(code="LIB1", name="Pääkirjasto")
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    auth.login("sirpa")
+    second = client.post("/admin/units/new", data={"code": "LIB2", "name": "Lähikirjasto", "kind": "library", "branch_code": ""})
+    assert second.status_code == 302
+    taken = client.post("/admin/units/new", data={"code": "LIB1", "name": "Kolmas", "kind": "library", "branch_code": ""})
+    assert taken.status_code == 422
+    body = taken.get_data(as_text=True)
+    assert "Another unit has this code or branch code." in body and 'value="Kolmas"' in body
+    with app.app_context():
+        lib2 = db.session.scalar(db.select(Unit).where(Unit.code == "LIB2"))
+        assert [u.code for u in db.session.scalars(db.select(Unit).order_by(Unit.code))] == ["LIB1", "LIB2"]
+    renamed = client.post(f"/admin/units/{lib2.id}", data={"code": "LIB2", "name": "Uusi nimi", "kind": "library", "branch_code": "", "active": "y"})
+    assert renamed.status_code == 302
+
+
+def test_a_username_taken_by_another_account_is_refused_on_edit(app, client, auth, make_user):
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    other = make_user("olli", (Role.SERVICE_ADMIN, None))
+    auth.login("sirpa")
+    response = client.post(f"/admin/users/{other}", data={"username": "SIRPA", "display_name": "Olli", "email": "olli@example.org",
+                                                          "language": "fi", "active": "y"})
+    assert response.status_code == 422
+    assert "This username is taken." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, other).username == "olli"
+
+
 def test_taken_username_is_refused_at_the_field(client, auth, make_user):
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     auth.login("sirpa")

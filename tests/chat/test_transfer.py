@@ -13,6 +13,7 @@ from blueprints.chat.models import (
 )
 from common.access import Role
 from common.audit import AuditEvent
+from common.refusals import NotAllowed, Refused
 from extensions import db, socketio
 from tests.conftest import PASSWORD, needs_local_socketio
 
@@ -79,7 +80,7 @@ def test_a_customer_in_a_closed_queue_is_served_by_an_agent_logged_in_to_it(in_r
     conversation = served_customer(desk)
     service.transfer(conversation, specialist, "", user(desk["aino"]))
     # Customers cannot join the closed queue themselves; agents can log in to it.
-    with pytest.raises(service.ChatError):
+    with pytest.raises(Refused):
         service.join(queue(specialist), "Sara")
     queues.log_in_to_service(user(desk["erja"]), [specialist], "Erja E.")
     service.claim(conversation.id, user(desk["erja"]))
@@ -93,14 +94,14 @@ def test_a_customer_in_a_closed_queue_is_served_by_an_agent_logged_in_to_it(in_r
 
 def test_only_the_serving_agent_transfers_and_a_refusal_stores_nothing(in_request, desk, specialist):
     conversation = served_customer(desk)
-    with pytest.raises(service.ChatError, match="Only the agent serving this customer"):
+    with pytest.raises(Refused, match="Only the agent serving this customer"):
         service.transfer(conversation, specialist, "", user(desk["erja"]))  # a colleague who only reads
-    with pytest.raises(service.NotAllowed):
+    with pytest.raises(NotAllowed):
         service.transfer(conversation, specialist, "", user(desk["olli"]))  # another library's agent
-    with pytest.raises(service.ChatError, match="already in this queue"):
+    with pytest.raises(Refused, match="already in this queue"):
         service.transfer(conversation, desk["queue"], "", user(desk["aino"]))
     waiting = service.join(queue(desk["queue"]), "Sara")
-    with pytest.raises(service.ChatError, match="Only the agent serving this customer"):
+    with pytest.raises(Refused, match="Only the agent serving this customer"):
         service.transfer(waiting, specialist, "", user(desk["aino"]))
     assert db.session.scalar(select(db.func.count()).select_from(QueueTransfer)) == 0
     assert conversation.queue_id == desk["queue"] and conversation.agent_id == desk["aino"]
@@ -112,7 +113,7 @@ def test_a_queue_of_a_unit_the_agent_does_not_serve_is_no_target(in_request, des
     db.session.commit()
     conversation = served_customer(desk)
     assert elsewhere not in service.transfer_targets(user(desk["aino"]), conversation)
-    with pytest.raises(service.NotAllowed):
+    with pytest.raises(NotAllowed):
         service.transfer(conversation, elsewhere.id, "", user(desk["aino"]))
     assert conversation.state == ConversationState.SERVED
 

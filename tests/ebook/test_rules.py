@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from stdnum import luhn
 
-from blueprints.accounts.models import Unit
+from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import service
 from blueprints.ebook.models import EbookCustomer, NumberSequence, Tariff
+from common.refusals import Refused
 from common.views import format_money
 from extensions import db
 
@@ -106,7 +107,7 @@ def test_valid_postcodes_are_normalised(typed, stored):
 
 @pytest.mark.parametrize("typed", ["9468 SA", "9468 SD", "9468 SS", "0468 BG", "9468 B", "946 BG", "94688BG", "ABCD EF", ""])
 def test_broken_postcodes_are_refused(typed):
-    with pytest.raises(service.SignupError) as refused:
+    with pytest.raises(Refused) as refused:
         service.normalise_postcode(typed)
     assert refused.value.field == "postcode"
 
@@ -126,7 +127,7 @@ def test_valid_ibans_are_accepted_with_the_bic_of_a_dutch_bank(typed, iban, bic)
 
 @pytest.mark.parametrize("typed", ["NL92 ABNA 0417 1643 00", "NL91 ABNA 0417 1643 01", "NL91ABNA041716430", "NL12XXXX0123456789", "hello"])
 def test_broken_ibans_are_refused(typed):
-    with pytest.raises(service.SignupError) as refused:
+    with pytest.raises(Refused) as refused:
         service.validate_iban(typed)
     assert refused.value.field == "iban"
 
@@ -137,7 +138,7 @@ def test_an_iban_with_a_valid_checksum_but_unknown_dutch_bank_is_refused():
 
     body = "XXXX0123456789"
     digits = iban.calc_check_digits("NL00" + body)
-    with pytest.raises(service.SignupError):
+    with pytest.raises(Refused):
         service.validate_iban("NL" + digits + body)
 
 
@@ -277,3 +278,51 @@ def test_receipt_times_are_dutch_time_whatever_the_staff_zone(app):
     with app.test_request_context(), force_locale("nl"):
         shown = branch_datetime_filter(datetime(2024, 4, 9, 10, 0))
     assert "09-04-2024" in shown and "12:00" in shown  # CEST, not Helsinki's 13:00
+
+
+def _tariff(unit, code="0141"):
+    return db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == code))
+
+
+def test_a_signup_is_committed_by_the_service(app_context, branches):
+    gieten = db.session.get(Unit, branches["gieten"])
+    customer_id = service.sign_up(gieten, _details(), _tariff(gieten)).id
+    db.session.rollback()
+    assert db.session.get(EbookCustomer, customer_id) is not None
+
+
+def test_a_look_alike_is_refused_until_confirmed_and_keeps_its_number(app_context, branches):
+    gieten = db.session.get(Unit, branches["gieten"])
+    first = service.sign_up(gieten, _details(), _tariff(gieten))
+    with pytest.raises(service.LooksLikeDuplicate) as refused:
+        service.sign_up(gieten, _details("TESTER"), _tariff(gieten))
+    assert refused.value.field == "confirm_duplicate" and refused.value.duplicates == [first]
+    second = service.sign_up(gieten, _details("TESTER"), _tariff(gieten), duplicate_confirmed=True)
+    assert second.card_number == service.card_number_for("9428", 2)
+
+
+def test_a_card_number_taken_at_the_same_moment_is_refused_at_the_field(app_context, branches, monkeypatch):
+    gieten = db.session.get(Unit, branches["gieten"])
+    taken = service.sign_up(gieten, _details(), _tariff(gieten)).card_number
+    # Another save took the number after this one checked it: the unique index answers.
+    monkeypatch.setattr(service, "card_number_taken", lambda number: False)
+    with pytest.raises(Refused) as refused:
+        service.sign_up(gieten, _details("Other"), _tariff(gieten), card_number=taken)
+    assert refused.value.field == "card_number"
+    assert db.session.scalar(select(func.count(EbookCustomer.id))) == 1
+
+
+def test_an_unknown_address_is_refused_at_the_house_number(app_context):
+    assert service.settle_address("9468 BG", 41) == ("Kruisakkers", "ANNEN")
+    with pytest.raises(Refused) as refused:
+        service.settle_address("9468 BG", 999)
+    assert refused.value.field == "house_number"
+
+
+def test_a_branch_without_tariffs_gets_the_standard_table_once(app_context, make_unit):
+    branch = db.session.get(Unit, make_unit(UnitKind.BRANCH, name="Eext", code="EEXT", branch_code="9463"))
+    service.ensure_tariffs(branch)
+    db.session.rollback()
+    assert len(service.branch_tariffs(branch.id)) == len(service.TARIFF_TABLE)
+    service.ensure_tariffs(branch)
+    assert len(service.branch_tariffs(branch.id)) == len(service.TARIFF_TABLE)

@@ -7,6 +7,7 @@ import pytest
 from blueprints.accounts.models import User
 from blueprints.guide import service
 from blueprints.guide.models import ChecklistVersion, GuidanceSession, ItemGroup
+from common.refusals import Refused
 from extensions import db
 
 # The seeds lie in shared/ beside the repository (as in CI's clone and every checkout).
@@ -108,13 +109,13 @@ def test_reorder_retire_and_add_each_make_a_version(app_context):
 def test_an_old_version_cannot_be_edited(app_context):
     v1 = service.ensure_first_version()
     service.edit_item(None, v1.items[0].id, _texts("x"))
-    with pytest.raises(service.GuideError):
+    with pytest.raises(Refused):
         service.edit_item(None, v1.items[0].id, _texts("y"))
 
 
 def test_the_first_item_cannot_move_up(app_context):
     v1 = service.ensure_first_version()
-    with pytest.raises(service.GuideError):
+    with pytest.raises(Refused):
         service.move_item(None, v1.group(ItemGroup.ALWAYS)[0].id, "up")
 
 

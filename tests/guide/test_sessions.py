@@ -4,6 +4,7 @@ from datetime import timedelta
 from blueprints.guide import service
 from blueprints.guide.models import GuidanceSession, ItemGroup, Outcome
 from common.access import Role
+from common.refusals import Refused, status_of
 from extensions import db
 
 
@@ -135,7 +136,7 @@ def test_end_session_service_rules(app_context, make_unit, make_user):
     for outcome, minutes, note in [("solved", -1, ""), ("solved", 24 * 60 + 1, ""), ("solved", 3, "n" * 501), ("x", 3, "")]:
         try:
             service.end_session(guide, session, outcome, minutes, note)
-        except service.GuideError:
+        except Refused:
             pass
         else:
             raise AssertionError((outcome, minutes))
@@ -143,8 +144,8 @@ def test_end_session_service_rules(app_context, make_unit, make_user):
     service.end_session(guide, session, "solved", 0, "")
     try:
         service.end_session(guide, session, "solved", 3, "")
-    except service.GuideError as error:
-        assert error.status == 409
+    except Refused as error:
+        assert status_of(error) == 409
     else:
         raise AssertionError("ended twice")
 
@@ -208,3 +209,20 @@ def test_a_tick_is_announced_after_commit_to_everyone_who_may_view_the_session(a
     other = _items(app, ItemGroup.NEVER)[0]
     client.post(f"/guide/sessions/{sid}/items/{other}", data={"ticked": "1"})
     assert emitted == []  # refused: nothing changed, nothing announced
+
+
+def test_the_service_commits_what_it_changes(app_context, make_unit, make_user):
+    """The transaction rule: the service function that changes state commits, so a rollback
+    by whoever called it cannot undo a started, ticked and ended session."""
+    from blueprints.accounts.models import User
+
+    unit = make_unit()
+    guide = db.session.get(User, make_user("g", (Role.GUIDE, unit)))
+    session = service.start_session(guide, unit, ["email"], "phone", "fi")
+    item = session.version.group(ItemGroup.ALWAYS)[0]
+    service.set_tick(guide, session, item.id, True)
+    service.end_session(guide, session, "solved", 5, "")
+    session_id = session.id
+    db.session.rollback()
+    stored = db.session.get(GuidanceSession, session_id)
+    assert stored.ended_at is not None and stored.ticked_item_ids == {item.id}

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from blueprints.accounts.models import Unit
 from blueprints.registration import service
 from blueprints.registration.models import Customer
+from common.refusals import Conflict
 from extensions import db
 from tests.registration.conftest import ADULT, customer_fields
 
@@ -22,7 +23,7 @@ def test_two_simultaneous_adds_of_the_same_code_create_one_customer(app, world):
             try:
                 service.register_customer(unit, ADULT, customer_fields())
                 outcomes.append("created")
-            except service.AlreadyRegistered:
+            except Conflict:
                 outcomes.append("already registered")
             finally:
                 db.session.remove()

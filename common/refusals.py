@@ -1,0 +1,43 @@
+"""How a rule says no, in every area: services raise these, routes show the message.
+
+- `Refused(message, field=None)`: what was asked cannot be done as asked; the input breaks a
+  rule. Answered 422, with the message at `field` when it names a form field (a route may
+  show it at another field of its own form), else above the part of the page that was sent.
+- `Conflict(message)`, a kind of Refused: the request was sound, but what it acts on is not,
+  or no longer, in the state it needs: someone else was quicker (the customer is already
+  served, the code is already registered), the session has ended, the checklist has a newer
+  version. Answered 409, and the page shows how things stand now.
+- `NotAllowed()`: this person may not do this at all. Answered 403 by the application's error
+  handler (common/views.py), so a route need not catch it.
+
+`status_of` is the one place where a refusal becomes an HTTP status.
+"""
+
+
+class Refused(Exception):
+    """A rule said no; str() and `message` are for the person, `field` names the form field."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Conflict(Refused):
+    """The thing acted on is not (or no longer) in the state the request needs."""
+
+    def __init__(self, message):
+        super().__init__(message)
+
+
+class NotAllowed(Exception):
+    """The person may not do this at all."""
+
+
+def status_of(refusal):
+    """The HTTP status a refusal is answered with: 403, 409 or 422."""
+    if isinstance(refusal, NotAllowed):
+        return 403
+    if isinstance(refusal, Conflict):
+        return 409
+    return 422
