@@ -48,6 +48,7 @@ import urllib.request  # noqa: E402
 from simple_websocket import Client  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROW = '<li class="chat-line"><p class="chat-meta"><strong>{{ body }}</strong></p><p class="chat-body">{{ body }}</p></li>'
 sys.path.insert(0, ROOT)
 PASSWORD = "bench-horse-battery-9"
 
@@ -62,15 +63,25 @@ def serve_site(port, database, mode):
     from common.access import Role
     from extensions import db, socketio
 
+    from blueprints.chat.models import Conversation
+    from config import DefaultConfig
+
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "bench", "REDIS_URL": None, "DEVELOPMENT": True,
-                      "SOCKETIO_ASYNC_MODE": mode})
+                      "SOCKETIO_ASYNC_MODE": mode, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+                      "IDENTITY_HMAC_KEY": "00" * 32, "IDENTITY_ENCRYPTION_KEY": "A" * 43 + "=",
+                      "CHAT_AGENT_GRACE_SECONDS": DefaultConfig.CHAT_AGENT_GRACE_SECONDS})
     with app.app_context():
         db.create_all()
         unit = service.create_unit("BENCH", "Bench library", UnitKind.LIBRARY)
-        db.session.add(ChatQueue(unit_id=unit.id, name="Bench", is_open=True, waiting_message="Wait"))
+        queue = ChatQueue(unit_id=unit.id, name="Bench", is_open=True, waiting_message="Wait")
+        db.session.add(queue)
         for n in range(int(os.environ.get("BENCH_AGENTS", "20"))):
             service.create_user(f"agent{n}", f"Agent {n}", f"a{n}@x.invalid", "en", PASSWORD, [(Role.CHAT_AGENT, unit)])
+        db.session.flush()
+        # Customers already waiting when the run starts (they joined long ago, so they wait first).
+        db.session.add_all(Conversation(queue_id=queue.id, token=f"waiting-{n}", customer_name=f"Waiting {n}")
+                           for n in range(int(os.environ.get("BENCH_WAITING", "0"))))
         db.session.commit()
     socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
 
@@ -78,7 +89,7 @@ def serve_site(port, database, mode):
 def stack_floor(server, database):
     """The stack under every chat message and nothing of ours: a Flask route that stores the line
     with Flask-SQLAlchemy in SQLite (tuned as app.py tunes it), commits, then emits it."""
-    from flask import Flask, request
+    from flask import Flask, render_template_string, request
     from flask_sqlalchemy import SQLAlchemy
     from sqlalchemy import event
 
@@ -98,12 +109,19 @@ def stack_floor(server, database):
         event.listen(db.engine, "connect", tune)
         db.create_all()
 
+    @app.get("/row")
+    def row():
+        # What a desk re-reads after an event, on the bare stack: one row rendered from a template.
+        line = db.session.get(Line, request.args.get("id", type=int)) if request.args.get("id") else None
+        return render_template_string(ROW, body=line.body if line else request.args.get("body", ""))
+
     @app.post("/stored")
     def stored():
-        db.session.add(Line(body=request.form["body"]))
+        line = Line(body=request.form["body"])
+        db.session.add(line)
         db.session.commit()
         for room in request.form.getlist("to"):
-            server.emit("live", {"text": request.form["body"]}, to=room)
+            server.emit("live", {"text": request.form["body"], "id": line.id}, to=room)
         return "ok"
 
     return app
@@ -127,7 +145,7 @@ def serve_relay(port, database, mode):
 
     def post(environ, start_response):
         """The same path as a chat message or a join: an HTTP POST, one emit to each room named."""
-        if environ["PATH_INFO"] == "/stored":
+        if environ["PATH_INFO"] in ("/stored", "/row"):
             return stack(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         form = urllib.parse.parse_qs(environ["wsgi.input"].read(length).decode())
@@ -215,7 +233,8 @@ class WebSocket(Client):
 class Socket:
     """A Socket.IO client on one namespace; records when each 'live' event arrived."""
 
-    def __init__(self, base, namespace="/", cookie="", rooms=()):
+    def __init__(self, base, namespace="/", cookie="", rooms=(), on_event=None):
+        self.on_event = on_event
         url = base.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
         url += "".join(f"&room={room}" for room in rooms)  # for the relay only
         self.ws = WebSocket(url, headers={"Cookie": cookie} if cookie else None)
@@ -243,9 +262,16 @@ class Socket:
                 if packet == "2":
                     self.ws.send("3")
                 elif packet.startswith("42" + self.prefix):
+                    at = time.perf_counter()
                     with self.arrived:
-                        self.events.append((time.perf_counter(), packet))
+                        self.events.append((at, packet))
                         self.arrived.notify_all()
+                    if self.on_event:
+                        name, message = json.loads(packet[len("42" + self.prefix):])
+                        if "event" in message:
+                            self.on_event(at, message["event"], message.get("data") or {})
+                        else:  # the floor's relay names no event; its data name the row
+                            self.on_event(at, name, message)
         except Exception:  # noqa: BLE001 - the socket closed
             return
 
@@ -394,6 +420,227 @@ def measure_site(args, mode):
         process.kill()
 
 
+# ---- what a person sees: a desk re-reads its regions after each event -------------------------
+
+REGION = re.compile(r'<(?:div|section)\s+id="([^"]+)"\s+data-live-region\s+data-live-events="([^"]*)"'
+                    r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"')
+
+
+def live_regions(html):
+    """The page's live regions as static/js/live.js reads them: id, events, match, url."""
+    import html as html_module
+
+    return [{"id": rid, "events": events.split(), "url": html_module.unescape(url),
+             "match": json.loads(html_module.unescape(match)) if match else {}}
+            for rid, events, match, url in REGION.findall(html)]
+
+
+def concerns(match, name, data):
+    """live.js's rule: a condition holds when every key it names that the event names agrees."""
+    def agrees(expected, actual):
+        if isinstance(expected, list):
+            return str(actual) in [str(e) for e in expected]
+        if isinstance(expected, dict):
+            return str(expected["not"]) != str(actual) if "not" in expected else float(actual) <= expected["max"]
+        return str(expected) == str(actual)
+
+    named = {"event": name, **data}
+    alternatives = match if isinstance(match, list) else [match]
+    return any(all(key not in named or agrees(value, named[key]) for key, value in condition.items())
+               for condition in alternatives)
+
+
+class Desk:
+    """One agent's page: on each live event it re-reads the regions the event concerns, as live.js
+    does (one request at a time per region; a refresh asked for meanwhile runs once afterwards),
+    each region on a kept-alive connection of its own as a browser's parallel requests are. Every
+    answer is kept with the moment it arrived."""
+
+    def __init__(self, base, browser, path, relay_rooms=None):
+        self.base, self.browser = base, browser
+        if relay_rooms is None:
+            html = self.get(http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=30), path)[1]
+            self.regions = live_regions(html)
+        else:  # the floor: one region, a bare route rendering the row the event names
+            self.regions = [{"id": "row", "events": ["*"], "match": {}, "url": "/row"}]
+        self.answers = []  # (arrived, region id, body)
+        self.requests = self.bytes = 0
+        self.lock = threading.Lock()
+        self.wanted = {}
+        self.wake = {r["id"]: threading.Event() for r in self.regions}
+        for region in self.regions:
+            threading.Thread(target=self.reader, args=(region,), daemon=True).start()
+        self.socket = Socket(base, "/", browser.cookie_header(), rooms=relay_rooms or (), on_event=self.heard)
+
+    def get(self, connection, path):
+        connection.request("GET", path, headers={"Cookie": self.browser.cookie_header(), "HX-Request": "true"})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+
+    def heard(self, at, name, data):
+        if name == "chat-changed" and "waiting" in data:
+            # static/js/chat.js writes the queue's new count from the event into the page (one queue here).
+            with self.lock:
+                self.answers.append((at, "pushed", f'data-waiting-total="{data["waiting"]}"'))
+        for region in self.regions:
+            if ("*" in region["events"] or name in region["events"]) and concerns(region["match"], name, data):
+                with self.lock:
+                    self.wanted[region["id"]] = data
+                self.wake[region["id"]].set()
+
+    def reader(self, region):
+        connection = http.client.HTTPConnection(urllib.parse.urlsplit(self.base).netloc, timeout=30)
+        while True:
+            self.wake[region["id"]].wait()
+            self.wake[region["id"]].clear()
+            with self.lock:
+                data = self.wanted.pop(region["id"], {})
+            url = region["url"] if region["id"] != "row" else f"/row?id={data.get('id', '')}"
+            _status, body = self.get(connection, url)
+            with self.lock:
+                self.requests += 1
+                self.bytes += len(body)
+                self.answers.append((time.perf_counter(), region["id"], body))
+
+    def shown_after(self, moment, marker, timeout=30):
+        """When an answer that arrived after `moment` first contained `marker`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for at, _region, body in self.answers:
+                    if at >= moment and marker in body:
+                        return at
+            time.sleep(0.002)
+        raise TimeoutError(f"never shown: {marker}")
+
+    def counters(self):
+        with self.lock:
+            return self.requests, self.bytes
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def visible_run(agents, waiting, conversations, joins, messages):
+    """The site with `waiting` customers in the line and `conversations` served chats: each agent's
+    desk shows the queue and one of its chats. Joins: until every desk's queue list shows the new
+    count. Messages (in the chats the desks show): until the serving desk's chat shows the line."""
+    port = free_port()
+    database = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "visible.db")
+    os.environ.update(BENCH_AGENTS=str(agents), BENCH_WAITING=str(waiting))
+    process = start(["--serve", str(port), database, "threading"], port)
+    base = f"http://127.0.0.1:{port}"
+    desks = []
+    try:
+        browsers = []
+        for n in range(agents):
+            browser = Browser(base)
+            browser.post("/login", username=f"agent{n}", password=PASSWORD)
+            browser.post("/chat/service/login", queues=1, display_name=f"A{n}")
+            browsers.append(browser)
+        customers = []
+        for n in range(conversations):
+            customer = Browser(base)
+            customer.post("/chat/customer/", queue=1, name=f"Chat {n}")
+            customers.append(customer)
+        first = waiting + 1  # the chats were numbered after the customers already waiting
+        for n in range(conversations):
+            browsers[n % agents].post(f"/chat/conversations/{first + n}/claim")
+        desks = [Desk(base, browsers[n], f"/chat/?queue=1&conversation={first + n}") for n in range(agents)]
+        time.sleep(1)
+
+        heard, shown = [], []
+        requests, volume, cpu = sum(d.counters()[0] for d in desks), sum(d.counters()[1] for d in desks), cpu_seconds(process.pid)
+        for n in range(joins):
+            moment = time.perf_counter()
+            Browser(base).post("/chat/customer/", queue=1, name=f"Joined {n}")
+            count = f'data-waiting-total="{waiting + n + 1}"'
+            shown.append((max(d.shown_after(moment, count) for d in desks) - moment) * 1000)
+            heard.append((max(d.socket.wait_after(moment, '"chat-changed"') for d in desks) - moment) * 1000)
+        time.sleep(0.5)
+        join_requests = (sum(d.counters()[0] for d in desks) - requests) / joins
+        join_bytes = (sum(d.counters()[1] for d in desks) - volume) / joins
+        join_cpu = (cpu_seconds(process.pid) - cpu) * 1000 / joins
+
+        message_heard, message_shown = [], []
+        requests = sum(d.counters()[0] for d in desks)
+        for round_ in range(messages):
+            n = round_ % min(agents, conversations)
+            moment = time.perf_counter()
+            text = f"line {round_} of chat {n}"
+            customers[n].post("/chat/customer/message", body=text)
+            message_shown.append((desks[n].shown_after(moment, text) - moment) * 1000)
+            message_heard.append((desks[n].socket.wait_after(moment, '"chat-message"') - moment) * 1000)
+        time.sleep(0.5)
+        message_requests = (sum(d.counters()[0] for d in desks) - requests) / messages
+        return dict(join_shown=shown, join_heard=heard, join_requests=join_requests, join_bytes=join_bytes,
+                    join_cpu=join_cpu, message_shown=message_shown, message_heard=message_heard,
+                    message_requests=message_requests)
+    finally:
+        for desk in desks:
+            desk.socket.close()
+        process.kill()
+
+
+def visible_floor(agents, joins, messages):
+    """The same person's view on the bare stack: a POST that stores and commits, the relay's emit,
+    and each desk's one GET of a bare route rendering the row."""
+    port = free_port()
+    process = start(["--relay", str(port), "sqlite:///" + os.path.join(tempfile.mkdtemp(), "floor.db"), "threading"], port)
+    base = f"http://127.0.0.1:{port}"
+    desks = []
+    try:
+        desks = [Desk(base, Browser(base), None, relay_rooms=("agents", f"agent{n}")) for n in range(agents)]
+        sender = Browser(base)
+        sender.post("/stored", to="agents", body="warm-up")
+        time.sleep(1)
+        shown, message_shown = [], []
+        cpu = cpu_seconds(process.pid)
+        for n in range(joins):
+            moment = time.perf_counter()
+            sender.post("/stored", to="agents", body=f"Joined {n}")
+            shown.append((max(d.shown_after(moment, f"Joined {n}<") for d in desks) - moment) * 1000)
+        join_cpu = (cpu_seconds(process.pid) - cpu) * 1000 / joins
+        for round_ in range(messages):
+            n = round_ % agents
+            moment = time.perf_counter()
+            sender.post("/stored", to=f"agent{n}", body=f"line {round_}")
+            message_shown.append((desks[n].shown_after(moment, f"line {round_}<") - moment) * 1000)
+        return dict(join_shown=shown, join_cpu=join_cpu, message_shown=message_shown)
+    finally:
+        for desk in desks:
+            desk.socket.close()
+        process.kill()
+
+
+def measure_visible(quick):
+    """The table: for each number of agents and of customers already waiting, what a person sees."""
+    agent_counts, waiting_counts = ((5, 10), (0, 100)) if quick else ((20, 50), (0, 100, 500, 2000))
+    joins, messages, conversations = (10, 20, 10) if quick else (20, 40, 100)
+    for agents in agent_counts:
+        floor = visible_floor(agents, joins, messages)
+        for waiting in waiting_counts:
+            run = visible_run(agents, waiting, max(conversations, agents), joins, messages)
+            prefix = f"chat.visible.{agents}_agents.{waiting}_waiting."
+            for p in (50, 99):
+                emit_figure(f"{prefix}join_visible_p{p}_ms", percentile(run["join_shown"], p),
+                            floor=percentile(floor["join_shown"], p))
+            for p in (50, 99):
+                emit_figure(f"{prefix}join_heard_p{p}_ms", percentile(run["join_heard"], p))
+            for p in (50, 99):
+                emit_figure(f"{prefix}message_visible_p{p}_ms", percentile(run["message_shown"], p),
+                            floor=percentile(floor["message_shown"], p))
+            for p in (50, 99):
+                emit_figure(f"{prefix}message_heard_p{p}_ms", percentile(run["message_heard"], p))
+            emit_figure(f"{prefix}requests_per_join", run["join_requests"], unit="requests", floor=agents)
+            emit_figure(f"{prefix}bytes_per_join", run["join_bytes"], unit="bytes")
+            emit_figure(f"{prefix}server_cpu_ms_per_join", run["join_cpu"], floor=floor["join_cpu"])
+            emit_figure(f"{prefix}requests_per_message", run["message_requests"], unit="requests")
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         return serve_site(int(sys.argv[2]), sys.argv[3], sys.argv[4])
@@ -403,7 +650,11 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a small run (50 customers, 5 agents, 20 chats, 200 sockets)")
     parser.add_argument("--mode", choices=("threading", "gevent"), action="append",
                         help="measure only this async mode (default: both)")
+    parser.add_argument("--visible", action="store_true",
+                        help="only the table of what a person sees (desks re-reading their regions)")
     parsed = parser.parse_args()
+    if parsed.visible:
+        return measure_visible(parsed.quick)
     full = dict(customers=500, agents=20, conversations=100, rounds=3, sockets=1000)
     quick = dict(customers=50, agents=5, conversations=20, rounds=3, sockets=200)
     args = argparse.Namespace(**(quick if parsed.quick else full))
@@ -426,6 +677,7 @@ def main():
         emit_figure(prefix + "agent_events_per_message", heard, unit="events")
         sockets = "1000" if connected == 1000 else str(connected)
         emit_figure(f"{prefix}rss_mb_{sockets}_sockets", memory, unit="MB")
+    measure_visible(parsed.quick)
 
 
 if __name__ == "__main__":

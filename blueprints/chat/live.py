@@ -9,8 +9,10 @@ from common.access import Role
 
 CUSTOMER_NAMESPACE = "/customer"  # the customers' sockets, admitted by the signed token
 
-CHAT_CHANGED = "chat-changed"  # a queue's line or a chat's state (queue, conversation, and agent:
-                               # whose own chats changed, the serving one or the one who let go)
+# A queue's line or a chat's state: queue, conversation, agent (whose own chats changed: the
+# serving one or the one who let go), waiting (the queue's count, which pages show as pushed),
+# kind ("join": a new customer at the end of the line, at `place`; "state": anything else).
+CHAT_CHANGED = "chat-changed"
 CHAT_MESSAGE = "chat-message"  # a new line in a chat (conversation, queue, agent)
 CUSTOMER_CHANGED = "customer-changed"  # to a customer's page: re-read your conversation
 INTERNAL_CHANGED = "internal-changed"  # an internal chat between colleagues (internal)
@@ -33,18 +35,25 @@ def watch_room(conversation_id):
     return f"watch:{conversation_id}"
 
 
-def announce_chat_changed(conversation=None, queue=None, line_changed=True, agent_id=None):
+def announce_chat_changed(conversation=None, queue=None, line_changed=True, agent_id=None, joined=False):
     """Tell the unit's agents and the customers concerned that something changed; `agent_id`
     names the agent who just stopped serving the chat (a release, a transfer), whose list of
     active chats changes too.
 
+    A join (`joined`) changes only the count, which the event carries, and the list of the desks
+    whose page of it reaches the new customer's place; everything else is a change of state.
     Waiting customers of the queue hear only changes to their place in the line (claims,
     releases, removals, the waiting message), not a join behind them nor other customers' chats."""
+    from blueprints.chat.service import waiting_counts  # the service announces through this module
+
     queue = queue or conversation.queue
     if agent_id is None and conversation is not None:
         agent_id = conversation.agent_id
+    waiting = waiting_counts([queue.id]).get(queue.id, 0)
+    place = {"place": waiting} if joined else {}
     live.announce(CHAT_CHANGED, room=live.unit_room(queue.unit_id), queue=queue.id,
-                  conversation=conversation.id if conversation else None, agent=agent_id)
+                  conversation=conversation.id if conversation else None, agent=agent_id, waiting=waiting,
+                  kind="join" if joined else "state", **place)
     # Waiting customers of the queue recount their position; this customer re-reads the chat.
     if line_changed:
         live.announce(CUSTOMER_CHANGED, room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
@@ -54,8 +63,10 @@ def announce_chat_changed(conversation=None, queue=None, line_changed=True, agen
 
 def announce_moved_away(conversation, source, agent_id):
     """A chat transferred to another unit's queue leaves the source unit's lists."""
-    live.announce(CHAT_CHANGED, room=live.unit_room(source.unit_id), queue=source.id,
-                  conversation=conversation.id, agent=agent_id)
+    from blueprints.chat.service import waiting_counts
+
+    live.announce(CHAT_CHANGED, room=live.unit_room(source.unit_id), queue=source.id, conversation=conversation.id,
+                  agent=agent_id, waiting=waiting_counts([source.id]).get(source.id, 0), kind="state")
 
 
 def announce_line(conversation):

@@ -93,7 +93,8 @@ def _queues_context():
 
 def _customers_context(state):
     queue = state["queue"]
-    return {"customers": page_of(service.customers_query(queue.id), CUSTOMERS_PAGE_SIZE) if queue else None}
+    return {"customers": page_of(service.customers_query(queue.id), CUSTOMERS_PAGE_SIZE) if queue else None,
+            "customers_page_size": CUSTOMERS_PAGE_SIZE}
 
 
 def _active_context():

@@ -157,7 +157,7 @@ def join(queue, customer_name, first_question=None):
                                                  body=first_question.strip()[:MESSAGE_MAX_LENGTH]))
         conversation.unread_by_agent = True
     db.session.flush()
-    announce_chat_changed(conversation, line_changed=False)  # a join at the end moves nobody's place
+    announce_chat_changed(conversation, line_changed=False, joined=True)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation
 

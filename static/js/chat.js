@@ -186,6 +186,22 @@
     }
   }
 
+  // A queue's new count comes with the event: written into its count, no re-read (a join).
+  document.body.addEventListener("live:chat-changed", function (e) {
+    const count = document.querySelector('[data-queue-count="' + e.detail.queue + '"]');
+    const list = document.querySelector("[data-waiting-total]");
+    if (!count || !list || e.detail.waiting === undefined) return;
+    const n = Number(e.detail.waiting);
+    count.dataset.count = String(n);
+    count.textContent = n === 1 ? count.dataset.one : count.dataset.many.replace("999999", String(n));
+    let total = 0;
+    list.querySelectorAll("[data-queue-count]").forEach(function (c) { total += Number(c.dataset.count); });
+    list.dataset.waitingTotal = String(total);
+    const notice = list.querySelector(".chat-new-customer");
+    if (notice) notice.hidden = total === 0;
+    afterSwap();
+  });
+
   document.body.addEventListener("htmx:afterSettle", afterSwap);
   document.addEventListener("DOMContentLoaded", afterSwap);
   if (document.readyState !== "loading") afterSwap();

@@ -77,19 +77,25 @@
   }, true);
 
   // ---- which regions an event concerns --------------------------------------------------------
+  // An expected value is one value, a list of them, {"max": n} for a number up to n, or
+  // {"not": value} for anything else.
   function agrees(expected, actual) {
     if (Array.isArray(expected)) return expected.map(String).indexOf(String(actual)) !== -1;
+    if (expected !== null && typeof expected === "object") {
+      return "not" in expected ? String(expected.not) !== String(actual) : Number(actual) <= expected.max;
+    }
     return String(expected) === String(actual);
   }
 
   // A region's data-live-match is one condition or a list of alternatives; a condition holds
-  // when every key it names that the event also names agrees.
-  function concerns(region, data) {
+  // when every key it names that the event also names agrees ("event" names the event itself).
+  function concerns(region, name, data) {
     const match = JSON.parse(region.dataset.liveMatch || "{}");
     const alternatives = Array.isArray(match) ? match : [match];
+    const named = Object.assign({ event: name }, data);
     return alternatives.some(function (condition) {
       return Object.keys(condition).every(function (key) {
-        return !(key in data) || agrees(condition[key], data[key]);
+        return !(key in named) || agrees(condition[key], named[key]);
       });
     });
   }
@@ -97,7 +103,7 @@
   function refresh(name, data) {
     document.querySelectorAll("[data-live-region]").forEach(function (region) {
       const events = region.dataset.liveEvents.split(" ");
-      if (name === null || (events.indexOf(name) !== -1 && concerns(region, data))) {
+      if (name === null || (events.indexOf(name) !== -1 && concerns(region, name, data))) {
         htmx.trigger(region, "live-refresh");
       }
     });

@@ -171,7 +171,7 @@ def test_the_customer_sees_the_notice_and_the_target_agents_see_the_note(app, cl
 
     erja = logged_in(app, "erja")
     erja.post("/chat/service/login", data={"queues": [specialist], "display_name": "Erja"})
-    assert "New customer!" in erja.get("/chat/partials/queues").get_data(as_text=True)
+    assert '<p class="chat-new-customer" role="status">New customer!' in erja.get("/chat/partials/queues").get_data(as_text=True)
     listing = erja.get(f"/chat/partials/customers?queue={specialist}").get_data(as_text=True)
     assert "Transferred from Neuvonta." in listing and "Haluaa lainata e-kirjoja." in listing
     erja.post(f"/chat/conversations/{conversation_id}/claim")
@@ -220,10 +220,12 @@ def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, cl
     answer = ville.post(f"/chat/conversations/{conversation_id}/transfer", data={"transfer-target": target_id})
 
     assert answer.status_code == 200
-    change = {"event": "chat-changed", "data": {"queue": target_id, "conversation": conversation_id, "agent": ville_id}}
-    assert change in events(saara_socket)
+    def told(socket, **data):
+        return any(e["event"] == "chat-changed" and data.items() <= e["data"].items() for e in events(socket))
+
+    assert told(saara_socket, queue=target_id, conversation=conversation_id, agent=ville_id, waiting=1, kind="state")
     # The queue left behind re-reads its list too: the customer is gone from it.
-    assert {"event": "chat-changed", "data": {"queue": desk["queue"], "conversation": conversation_id, "agent": ville_id}} in events(aino_socket)
+    assert told(aino_socket, queue=desk["queue"], conversation=conversation_id, agent=ville_id, waiting=0, kind="state")
     assert any(e["event"] == "customer-changed" for e in events(customer_socket, "/customer"))
     saara_socket.disconnect()
     aino_socket.disconnect()
