@@ -36,6 +36,13 @@ def chat_waited(since):
     return ngettext("waited %(num)d min", "waited %(num)d min", minutes)
 
 
+@bp.app_template_filter("chat_since")
+def chat_since(moment):
+    """Whole minutes since the customer's latest line, in the active list."""
+    minutes = max(0, int((utcnow() - moment).total_seconds() // 60))
+    return _("just now") if minutes == 0 else ngettext("%(num)d min ago", "%(num)d min ago", minutes)
+
+
 @bp.app_template_filter("chat_state")
 def chat_state_label(state):
     return {

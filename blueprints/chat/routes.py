@@ -127,7 +127,20 @@ def index():
         service.mark_read_by_agent(context["conversation"], current_user)
     if context["internal_chat"] is not None:
         internal.mark_read(context["internal_chat"], current_user)
-    return render_template("chat/index.html", login_form=_login_form(), **context)
+    return render_template("chat/index.html", login_form=_login_form(), desk_focus=_desk_focus(context), **context)
+
+
+def _desk_focus(context):
+    """Where the agent works next on the page just opened: the queues after logging in to
+    customer service, the message box of my chat, a colleague's chat, or the queue's customers."""
+    if context["internal_chat"] is not None:
+        return "message"
+    conversation = context["conversation"]
+    if conversation is not None:
+        return "message" if service.may_write(current_user, conversation) else "chat"
+    if context["queue"] is not None:
+        return "customers"
+    return "queues" if request.args.get("focus") == "queues" else None
 
 
 @bp.route("/service/login", methods=["POST"])
@@ -140,7 +153,7 @@ def service_login():
         except Refused as refusal:
             form.queues.errors.append(str(refusal))
         else:
-            return redirect(url_for("chat.index"))
+            return redirect(url_for("chat.index", focus="queues"))
     context = _agent_context()
     return render_form("chat/index.html", form, login_form=form, **context)
 
@@ -185,13 +198,14 @@ def active_list():
     return render_template("chat/_active.html", **_desk_state(), **_active_context())
 
 
-def _answer_chat(conversation, error=None, status=200, draft=""):
+def _answer_chat(conversation, error=None, status=200, draft="", desk_focus=None):
     """Re-render the chat column after an action, with the refusal if there was one."""
     context = {**_desk_state(), **_chat_context(), "conversation": conversation, "queue": conversation.queue}
-    return render_template("chat/_chat.html", error=error, draft=draft, **context), status
+    return render_template("chat/_chat.html", error=error, draft=draft, desk_focus=desk_focus, **context), status
 
 
-def _act(conversation_id, action):
+def _act(conversation_id, action, desk_focus=None):
+    """Do `action`; the answer shows the chat, with the focus where the agent works next."""
     conversation = _conversation_or_403(conversation_id)
     try:
         action(conversation)
@@ -199,13 +213,13 @@ def _act(conversation_id, action):
         db.session.refresh(conversation)
         return _answer_chat(conversation, error=str(refusal), status=status_of(refusal))
     db.session.refresh(conversation)
-    return _answer_chat(conversation)
+    return _answer_chat(conversation, desk_focus=desk_focus)
 
 
 @bp.route("/conversations/<int:conversation_id>/claim", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def claim(conversation_id):
-    return _act(conversation_id, lambda c: service.claim(c.id, current_user))
+    return _act(conversation_id, lambda c: service.claim(c.id, current_user), desk_focus="message")
 
 
 @bp.route("/conversations/<int:conversation_id>/video", methods=["POST"])

@@ -5,6 +5,8 @@ so a browser that re-fetches after an event always finds the change, and no ackn
 message is lost by a restart.
 """
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -13,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from blueprints.chat.models import (
     AgentSession,
@@ -343,13 +345,42 @@ def mark_read_by_customer(conversation):
         db.session.commit()
 
 
+@dataclass
+class ActiveChat:
+    """One of my served chats as the active list shows it."""
+    conversation: Conversation
+    last_line: ChatMessage | None  # the customer's latest line: its time and a preview
+    unanswered_since: datetime | None  # the customer's first line since my latest answer
+
+
 def served_by(user):
-    """My active conversations (the right-hand column)."""
-    return db.session.scalars(
+    """My active conversations (the right-hand column), the one waiting longest for an answer
+    first: a chat whose customer wrote after my latest line waits since that line; the chats I
+    have answered follow, in the order I took them."""
+    conversations = db.session.scalars(
         select(Conversation)
         .where(Conversation.agent_id == user.id, Conversation.state == ConversationState.SERVED)
         .order_by(Conversation.served_at)
+        .options(selectinload(Conversation.queue))
     ).all()
+    if not conversations:
+        return []
+    ids = [c.id for c in conversations]
+    answered = aliased(ChatMessage)
+    my_latest = (select(func.max(answered.id)).where(answered.conversation_id == ChatMessage.conversation_id,
+                                                     answered.sender == Sender.AGENT)
+                 .correlate(ChatMessage).scalar_subquery())
+    customer_lines = (ChatMessage.conversation_id.in_(ids), ChatMessage.sender == Sender.CUSTOMER)
+    unanswered = dict(db.session.execute(
+        select(ChatMessage.conversation_id, func.min(ChatMessage.sent_at))
+        .where(*customer_lines, ChatMessage.id > func.coalesce(my_latest, 0))
+        .group_by(ChatMessage.conversation_id)).all())
+    latest_ids = db.session.scalars(
+        select(func.max(ChatMessage.id)).where(*customer_lines).group_by(ChatMessage.conversation_id)).all()
+    latest = {m.conversation_id: m for m in db.session.scalars(select(ChatMessage).where(ChatMessage.id.in_(latest_ids)))}
+    chats = [ActiveChat(c, latest.get(c.id), unanswered.get(c.id)) for c in conversations]
+    # Stable: the answered keep the order they were taken in.
+    return sorted(chats, key=lambda chat: (chat.unanswered_since is None, chat.unanswered_since or datetime.min))
 
 
 # ---- transcript by email --------------------------------------------------------------------

@@ -1,12 +1,13 @@
 // Chat queue behaviour shared by the agent desk and the customer page:
 // Enter sends (Shift+Enter is a new line), new messages are announced through an aria-live
-// region, and on the agent desk a beep plays (after a one-time
-// "Enable sound" click, as browsers block autoplay) when customers wait, repeated every 30 s.
+// region, and on the agent desk a beep plays when customers wait (repeated every 30 s) and when
+// a new line comes in one of my chats not in view, each kind switchable, once sound is on.
 (function () {
   "use strict";
   let audio = null;
   let lastWaiting = 0;
   let lastMessages = null;
+  let lastUnread = null;
   let reminder = null;
 
   document.body.addEventListener("keydown", function (e) {
@@ -113,11 +114,30 @@
   }
   document.body.addEventListener("live:connected", pump);
 
-  function beep() {
-    if (!audio) return;
+  // ---- sound: for new customers and for new lines in my chats not in view ----------------------
+  // The choice is kept in this browser (localStorage) and survives reloads. Browsers let a page
+  // play sound only after the person has touched it, so after a reload the sound starts at the
+  // first click or key press.
+  const stored = window.localStorage;
+  function setting(name, fallback) {
+    const value = stored && stored.getItem("chat-sound-" + name);
+    return value === null || value === undefined ? fallback : value === "on";
+  }
+  function remember(name, on) {
+    if (stored) stored.setItem("chat-sound-" + name, on ? "on" : "off");
+  }
+
+  function startAudio() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Context) audio = new Context();
+    if (audio && audio.state === "suspended") audio.resume();
+  }
+
+  function beep(kind) {
+    if (!audio || !setting("on", false) || (kind && !setting(kind, true))) return;
     const osc = audio.createOscillator();
     const gain = audio.createGain();
-    osc.frequency.value = 880;
+    osc.frequency.value = kind === "messages" ? 660 : 880;
     gain.gain.setValueAtTime(0.2, audio.currentTime);
     gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
     osc.connect(gain).connect(audio.destination);
@@ -127,19 +147,40 @@
     document.body.dataset.chatLastBeep = String(Date.now());
   }
 
+  // The settings say in words whether sound is on; the button to turn it on hides while it is.
   function soundButton() {
-    const button = document.querySelector("button[data-chat-sound]");
-    if (button) button.hidden = audio !== null;
+    const box = document.querySelector("[data-chat-sound-settings]");
+    if (!box) return;
+    const on = setting("on", false);
+    box.querySelector("[data-chat-sound]").hidden = on;
+    box.querySelector("[data-chat-sound-off]").hidden = !on;
+    const state = box.querySelector("[data-chat-sound-state]");
+    state.textContent = on ? state.dataset.textOn : state.dataset.textOff;
+    box.querySelectorAll("[data-chat-sound-kind]").forEach(function (choice) {
+      choice.checked = setting(choice.dataset.chatSoundKind, true);
+    });
+    document.body.dataset.soundOn = on ? "yes" : "no";
   }
 
   document.body.addEventListener("click", function (e) {
-    const button = e.target.closest("[data-chat-sound]");
-    if (!button) return;
-    const Context = window.AudioContext || window.webkitAudioContext;
-    if (Context) { audio = new Context(); document.body.dataset.soundOn = "yes"; }
-    soundButton();
-    beep();
+    if (e.target.closest("[data-chat-sound]")) {
+      remember("on", true);
+      startAudio();
+      soundButton();
+      beep();
+    } else if (e.target.closest("[data-chat-sound-off]")) {
+      remember("on", false);
+      soundButton();
+    }
   });
+  document.body.addEventListener("change", function (e) {
+    const choice = e.target.closest("[data-chat-sound-kind]");
+    if (choice) remember(choice.dataset.chatSoundKind, choice.checked);
+  });
+  ["pointerdown", "keydown"].forEach(function (name) {
+    document.addEventListener(name, function () { if (setting("on", false)) startAudio(); }, { once: true });
+  });
+  if (setting("on", false)) startAudio();  // allowed at once where the browser permits it
 
   // The transfer box: Cancel empties it and gives the focus back to the button that opened it.
   document.body.addEventListener("click", function (e) {
@@ -165,10 +206,14 @@
     const list = document.querySelector("[data-waiting-total]");
     const desk = document.querySelector("[data-title]");
     if (list && desk) {
+      // The title counts who needs me: customers waiting, and my chats with new lines.
       const waiting = Number(list.dataset.waitingTotal);
-      document.title = (waiting ? "(" + waiting + ") " : "") + desk.dataset.title;
-      if (waiting > lastWaiting) beep();
+      const unread = document.querySelectorAll("#chat-active .chat-badge").length;
+      document.title = (waiting + unread ? "(" + (waiting + unread) + ") " : "") + desk.dataset.title;
+      if (waiting > lastWaiting) beep("customers");
+      if (lastUnread !== null && unread > lastUnread) beep("messages");
       lastWaiting = waiting;
+      lastUnread = unread;
       remindWhileWaiting(waiting);
     } else {
       remindWhileWaiting(0);
@@ -211,7 +256,7 @@
   function remindWhileWaiting(waiting) {
     if (waiting > 0 && reminder === null) {
       reminder = setInterval(function () {
-        beep();
+        beep("customers");
         const notice = document.querySelector(".chat-new-customer");
         if (notice) announce(notice.textContent.trim());
       }, 30000);

@@ -54,10 +54,15 @@
   document.body.addEventListener("htmx:afterSwap", function (e) {
     // Content loaded into a box by the person's own request is theirs until they close it.
     const target = e.detail.target;
-    if (swapping && !swapping.live && target && target.hasAttribute("data-openable")) {
+    const action = swapping && !swapping.live;
+    if (action && target && target.hasAttribute("data-openable")) {
       if (target.childElementCount) target.setAttribute("data-opened", "");
       else target.removeAttribute("data-opened");
     }
+    // After the person's own step the page puts the focus where they work next ([autofocus]);
+    // a live refresh never moves it.
+    const next = action && target && target.querySelector("[autofocus]");
+    if (next) setTimeout(function () { next.focus(); }, 0);
     swapping = null;
   });
 

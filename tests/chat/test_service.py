@@ -177,3 +177,32 @@ def test_a_forged_customer_token_names_no_conversation(in_request, desk):
     assert service.conversation_for_token(service.customer_token(c)).id == c.id
     assert service.conversation_for_token(c.token) is None
     assert service.conversation_for_token("x.y") is None
+
+
+def test_my_active_chats_put_the_longest_unanswered_first_with_the_customers_latest_line(in_request, desk):
+    from datetime import timedelta
+
+    from common.clock import utcnow
+
+    aino = user(desk["aino"])
+    a, b, c = (service.join(queue(desk["queue"]), name) for name in ("Anna", "Bertta", "Cecilia"))
+    for chat in (a, b, c):
+        service.claim(chat.id, aino)
+    service.send_as_agent(b, aino, "Hei Bertta!")
+    service.send_as_customer(c, "Cecilia kysyy ensin")
+    service.send_as_customer(a, "Anna kysyy sitten")
+    service.send_as_customer(a, "ja vielä toisen kerran")
+    lines = {m.body: m for m in db.session.scalars(select(ChatMessage))}
+    # Cecilia wrote first and waits longest; Anna's wait began at her first unanswered line.
+    lines["Cecilia kysyy ensin"].sent_at = utcnow() - timedelta(minutes=5)
+    lines["Anna kysyy sitten"].sent_at = utcnow() - timedelta(minutes=3)
+    db.session.commit()
+
+    active = service.served_by(aino)
+    assert [chat.conversation.customer_name for chat in active] == ["Cecilia", "Anna", "Bertta"]
+    assert [chat.last_line.body if chat.last_line else None for chat in active] == [
+        "Cecilia kysyy ensin", "ja vielä toisen kerran", None]
+    assert active[1].unanswered_since == lines["Anna kysyy sitten"].sent_at
+    assert active[2].unanswered_since is None
+    service.send_as_agent(c, aino, "Hei Cecilia!")  # answered: back among the answered, in the order taken
+    assert [chat.conversation.customer_name for chat in service.served_by(aino)] == ["Anna", "Bertta", "Cecilia"]
