@@ -525,6 +525,8 @@ def cpu_seconds(pid):
 
 
 def visible_run(agents, waiting, conversations, joins, messages):
+    from blueprints.chat.routes import CUSTOMERS_PAGE_SIZE
+
     """The site with `waiting` customers in the line and `conversations` served chats: each agent's
     desk shows the queue and one of its chats. Joins: until every desk's queue list shows the new
     count. Messages (in the chats the desks show): until the serving desk's chat shows the line."""
@@ -557,8 +559,11 @@ def visible_run(agents, waiting, conversations, joins, messages):
         for n in range(joins):
             moment = time.perf_counter()
             Browser(base).post("/chat/customer/", queue=1, name=f"Joined {n}")
-            count = f'data-waiting-total="{waiting + n + 1}"'
-            shown.append((max(d.shown_after(moment, count) for d in desks) - moment) * 1000)
+            # The new count, and the new customer's row where the desk's page of the list reaches
+            # their place (every desk shows the list's first page).
+            place = waiting + n + 1
+            change = f">Joined {n}</a>" if place <= CUSTOMERS_PAGE_SIZE else f'data-waiting-total="{place}"'
+            shown.append((max(d.shown_after(moment, change) for d in desks) - moment) * 1000)
             heard.append((max(d.socket.wait_after(moment, '"chat-changed"') for d in desks) - moment) * 1000)
         time.sleep(0.5)
         join_requests = (sum(d.counters()[0] for d in desks) - requests) / joins

@@ -27,7 +27,7 @@ from common.views import page_of, render_form
 from extensions import db
 
 
-CUSTOMERS_PAGE_SIZE = 50  # of the queue's list; the longest waits first
+CUSTOMERS_PAGE_SIZE = 25  # of the queue's list, the longest waits first: about what a desk's column shows
 
 
 # ---- agents ---------------------------------------------------------------------------------
