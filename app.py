@@ -84,6 +84,7 @@ def create_app(test_config=None):
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         manage_session=False,
     )
 

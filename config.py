@@ -32,6 +32,7 @@ class DefaultConfig:
     MAIL_FROM = "no-reply@library.invalid"
     MAIL_RETRY_SECONDS = 60
     SOCKETIO_ASYNC_MODE = "threading"
+    SOCKETIO_CHANNEL = "flask-socketio"  # the Redis channel of the site's processes; one per site on a shared Redis
     CHAT_AGENT_GRACE_SECONDS = 120  # a chat agent's dropped connection, before their customers return to the queue
     CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
@@ -50,6 +51,7 @@ ENV_SETTINGS = {
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
+        "SOCKETIO_CHANNEL",
     )},
 }
 

@@ -28,6 +28,10 @@ needs_local_socketio = pytest.mark.skipif(
 )
 
 
+# A Redis channel of this test run's own: another run or site on the same Redis (CI's, a
+# developer's) hears none of its live events. Server processes the tests start inherit it.
+os.environ.setdefault("SOCKETIO_CHANNEL", f"library-desk-tests-{os.getpid()}")
+
 # Fixed keys for the tests: create_app(test_config) reads no instance/secrets.json.
 TEST_IDENTITY_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -43,6 +47,7 @@ def make_config(tmp_path, **extra):
         "WTF_CSRF_ENABLED": False,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}",
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SOCKETIO_CHANNEL": os.environ["SOCKETIO_CHANNEL"],
         "SERVER_NAME": None,
     }
     config.update(extra)
