@@ -33,7 +33,8 @@ class DefaultConfig:
     MAIL_RETRY_SECONDS = 60
     SOCKETIO_ASYNC_MODE = "threading"
     CHAT_AGENT_GRACE_SECONDS = 120  # a chat agent's dropped connection, before their customers return to the queue
-    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
+    CHAT_CUSTOMER_GRACE_SECONDS = 60  # a customer's closed page, before they leave the queue or their chat ends
+    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents and customers gone past their grace period
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
     CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
@@ -49,7 +50,8 @@ ENV_SETTINGS = {
     **{name: name for name in (
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
-        "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
+        "CHAT_AGENT_GRACE_SECONDS", "CHAT_CUSTOMER_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS",
+        "CHAT_ICE_SERVERS",
     )},
 }
 

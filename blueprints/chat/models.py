@@ -104,6 +104,11 @@ class Conversation(db.Model):
     # Retention (blueprints/chat/retention.py): the customer's name removed; the transcript removed.
     anonymised_at: Mapped[datetime | None]
     purged_at: Mapped[datetime | None]
+    # The customer's page, kept like staff presence (blueprints/chat/staffing.py): its open
+    # sockets, when one was last heard of, and when the last one went (cleared when one is back).
+    customer_sockets: Mapped[int] = mapped_column(default=0, server_default="0")
+    customer_seen_at: Mapped[datetime | None]
+    customer_gone_at: Mapped[datetime | None]
 
     queue = relationship(ChatQueue)
     agent = relationship("User")

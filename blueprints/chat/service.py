@@ -45,6 +45,7 @@ SYSTEM_NOTICES = {
     "removed": _l("You have been removed from the queue."),
     "ended": _l("The chat has ended."),
     "left": _l("The customer left the chat."),
+    "customer_gone": _l("The customer has left."),  # their page was closed for the grace period
     "transcript_sent": _l("A transcript of this chat has been sent by email."),
     "agent_lost": _l("The agent's connection was lost. You are back in the queue; another agent will continue."),
     "question_emailed": _l("Your question has been sent to the library by email. The answer will come by email."),

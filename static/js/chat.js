@@ -288,9 +288,10 @@
   document.body.addEventListener("htmx:afterSettle", function () { watchOpenChat(false); });
 
   // The agent desk tells the server it is still open, so colleagues see this agent online
-  // (blueprints/chat/internal.py: HEARTBEAT_SECONDS).
+  // (blueprints/chat/internal.py: HEARTBEAT_SECONDS); the customer page too, so that a page whose
+  // server process stopped is not kept in the queue for ever (blueprints/chat/staffing.py).
   setInterval(function () {
-    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk")) {
+    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk, .customer-chat")) {
       window.liveSocket.emit("chat-presence");
     }
   }, 60000);
