@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -25,6 +25,7 @@ from blueprints.chat.models import (
     ConversationState,
     QueueTransfer,
     Sender,
+    agent_session_queue,
 )
 from blueprints.chat.live import announce_chat_changed, announce_line, announce_moved_away
 from common import audit, mail
@@ -94,6 +95,13 @@ def may_serve(user, queue):
 def agent_session(user):
     """The agent's customer-service login (queues.log_in_to_service), or None."""
     return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user.id))
+
+
+def in_service_for(user, queue):
+    """The agent is logged in to customer service for this queue: only then may they claim its customers."""
+    return db.session.scalar(select(exists().where(
+        AgentSession.user_id == user.id, agent_session_queue.c.session_id == AgentSession.id,
+        agent_session_queue.c.queue_id == queue.id)))
 
 
 def waiting(queue_id):
@@ -170,6 +178,19 @@ def _may_act(user, conversation):
         raise NotAllowed()
 
 
+def check_may_act(user, conversation):
+    """A served chat is its serving agent's alone: a colleague reading it may not release,
+    remove, transfer, call or end it (refused with 403; the page shows them no such control)."""
+    _may_act(user, conversation)
+    if conversation.state == ConversationState.SERVED and conversation.agent_id != user.id:
+        raise NotAllowed()
+
+
+def may_claim(user, conversation):
+    """Only an agent logged in to customer service for the customer's queue picks them up."""
+    return may_serve(user, conversation.queue) and in_service_for(user, conversation.queue)
+
+
 # Back in the line: no agent, and service starts again when someone picks the customer up.
 BACK_TO_WAITING = dict(state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
 
@@ -189,9 +210,8 @@ def claim(conversation_id, user):
     so of two agents clicking at once exactly one gets the customer; the other is told the
     customer is already being served."""
     conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None:
+    if conversation is None or not may_claim(user, conversation):
         raise NotAllowed()
-    _may_act(user, conversation)
     session = agent_session(user)
     name = session.display_name if session else user.display_name
     now = utcnow()
@@ -208,11 +228,12 @@ def claim(conversation_id, user):
 
 
 def release(conversation, user):
-    """Put a served customer back to the queue (keeping their place by join time).
-    Refused when nobody serves the customer."""
-    _may_act(user, conversation)
+    """The serving agent puts their customer back to the queue (keeping their place by join time).
+    Refused when nobody serves the customer ("you cannot release a customer you are not serving")."""
+    check_may_act(user, conversation)
     serving = conversation.agent_id
-    if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, **BACK_TO_WAITING):
+    if not change_if(conversation.id, Conversation.state == ConversationState.SERVED,
+                     Conversation.agent_id == user.id, **BACK_TO_WAITING):
         db.session.rollback()
         raise Conflict(_l("Nobody is serving this customer, so there is nothing to release."))
     db.session.refresh(conversation)
@@ -223,12 +244,19 @@ def release(conversation, user):
 
 
 def remove(conversation, user):
-    """Remove a customer from the queue (waiting or served); the customer is told if still present."""
-    _may_act(user, conversation)
-    if not conversation.is_open:
+    """Remove a customer from the queue: a waiting one by any agent of the queue, a served one by
+    the serving agent. The customer is told if still present. One conditional UPDATE, so a
+    colleague's claim at the same moment is not undone."""
+    check_may_act(user, conversation)
+    mine_or_waiting = (Conversation.state == ConversationState.WAITING) | (
+        (Conversation.state == ConversationState.SERVED) & (Conversation.agent_id == user.id))
+    if not change_if(conversation.id, mine_or_waiting, state=ConversationState.REMOVED, ended_at=utcnow()):
+        db.session.rollback()
+        db.session.refresh(conversation)
+        if conversation.state == ConversationState.SERVED:
+            raise NotAllowed()  # a colleague claimed the customer meanwhile
         raise Conflict(_l("This customer is no longer in the queue."))
-    conversation.state = ConversationState.REMOVED
-    conversation.ended_at = utcnow()
+    db.session.refresh(conversation)
     system_line(conversation, "removed")
     audit.record("chat.removed", obj=conversation, unit=conversation.queue.unit_id)
     announce_chat_changed(conversation)
@@ -237,8 +265,8 @@ def remove(conversation, user):
 
 def end(conversation, user):
     """The serving agent ends the chat."""
-    _may_act(user, conversation)
-    if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
+    check_may_act(user, conversation)
+    if conversation.state != ConversationState.SERVED:
         raise Conflict(_l("Only the serving agent can end this chat."))
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
@@ -420,7 +448,7 @@ def transfer_targets(user, conversation):
 
 def check_may_transfer(user, conversation):
     """Only the agent serving the customer transfers them (colleagues only read the chat)."""
-    _may_act(user, conversation)
+    check_may_act(user, conversation)
     if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
         raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
 

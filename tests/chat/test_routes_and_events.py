@@ -26,6 +26,11 @@ def staff_socket(app, username):
     return browser, socketio.test_client(app, flask_test_client=browser)
 
 
+def log_in_to_service(browser, desk, name="Agent"):
+    """Only an agent logged in to customer service for the queue picks up its customers."""
+    assert browser.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": name}).status_code == 302
+
+
 def customer_socket(app, browser):
     """The customer page's socket, with what it heard on connecting read away."""
     socket = socketio.test_client(app, namespace="/customer", flask_test_client=browser)
@@ -71,6 +76,8 @@ def test_reader_cannot_write_and_serving_agent_can(app, client, desk):
     aino, erja = app.test_client(), app.test_client()
     aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
     erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+    log_in_to_service(aino, desk, "Aino")
+    log_in_to_service(erja, desk, "Erja")
     assert aino.post(f"/chat/conversations/{c.id}/claim").status_code == 200
     assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 409
     html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
@@ -78,6 +85,52 @@ def test_reader_cannot_write_and_serving_agent_can(app, client, desk):
     assert erja.post(f"/chat/conversations/{c.id}/messages", data={"body": "Hei"}).status_code == 403
     assert aino.post(f"/chat/conversations/{c.id}/messages", data={"body": "Hei Toni"}).status_code == 200
     assert "Hei Toni" in client.get("/chat/customer/conversation").get_data(as_text=True)
+
+
+def test_a_colleague_reading_a_served_chat_gets_no_controls_and_forged_requests_are_refused(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    aino, erja = app.test_client(), app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+    log_in_to_service(aino, desk, "Aino")
+    log_in_to_service(erja, desk, "Erja")
+    aino.post(f"/chat/conversations/{c.id}/claim")
+
+    html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert "Customer controls" not in html
+    for control in ("/claim", "/video", "/release", "/remove", "/end", "/transfer"):
+        assert f"/chat/conversations/{c.id}{control}" not in html
+    mine = aino.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert f"/chat/conversations/{c.id}/release" in mine and f"/chat/conversations/{c.id}/end" in mine
+
+    for forged in ("release", "remove", "end", "video", "transfer"):
+        assert erja.post(f"/chat/conversations/{c.id}/{forged}",
+                         data={"transfer-target": desk["queue"]}).status_code == 403, forged
+    assert erja.get(f"/chat/conversations/{c.id}/transfer").status_code == 403
+    with app.app_context():
+        toni = db.session.get(Conversation, c.id)
+        assert toni.state == ConversationState.SERVED and toni.agent_id == desk["aino"]
+        assert [m.body for m in toni.messages] == ["served"]
+
+
+def test_claiming_needs_the_service_login_for_that_queue(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    erja = app.test_client()
+    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+
+    html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert f"/chat/conversations/{c.id}/claim" not in html and f"/chat/conversations/{c.id}/video" not in html
+    assert "Log in to customer service for this queue to serve its customers." in html
+    assert f"/chat/conversations/{c.id}/remove" in html  # any agent of the queue removes a waiting customer
+    assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 403
+    assert erja.post(f"/chat/conversations/{c.id}/video").status_code == 403
+    assert conversation(app).state == ConversationState.WAITING
+
+    log_in_to_service(erja, desk, "Erja")
+    assert f"/chat/conversations/{c.id}/claim" in erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 200
 
 
 def test_releasing_a_waiting_customer_is_refused_with_a_message(app, client, desk):
@@ -119,6 +172,7 @@ def test_staff_namespace_refuses_customers(app, client, desk):
 @needs_local_socketio
 def test_customer_hears_claim_and_agents_of_the_unit_hear_a_join(app, client, desk):
     aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
     _olli, olli_socket = staff_socket(app, "olli")
     join(client, desk)
     assert "chat-changed" in events(aino_socket)
@@ -157,6 +211,7 @@ def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_c
     join(client, desk)
     c = conversation(app)
     aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
     _erja, erja_socket = staff_socket(app, "erja")
     _mikko, mikko_socket = staff_socket(app, "mikko")
     aino.post(f"/chat/conversations/{c.id}/claim")
@@ -200,6 +255,7 @@ def test_waiting_customers_hear_a_claim_ahead_of_them_but_not_a_join_behind(app,
     join(app.test_client(), desk, name="Mikko")
     assert events(sara_socket, "/customer") == []  # her place did not move
     aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
     aino.post(f"/chat/conversations/{conversation(app).id}/claim")
     assert "customer-changed" in events(sara_socket, "/customer")
     assert "You are next in the queue." in sara.get("/chat/customer/conversation").get_data(as_text=True)
@@ -271,6 +327,7 @@ def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, cl
     c = conversation(app)
     aino = app.test_client()
     aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    log_in_to_service(aino, desk)
     aino.post(f"/chat/conversations/{c.id}/claim")
     aino.get(f"/chat/partials/chat?conversation={c.id}")
     assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)

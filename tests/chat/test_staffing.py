@@ -194,6 +194,7 @@ def test_a_customer_released_or_claimed_by_someone_else_meanwhile_is_not_taken_a
     """The conditional UPDATE: only a customer still served by the gone agent is released."""
     assert staffing.release_to_queue(served, desk["aino"]) is True
     assert staffing.release_to_queue(served, desk["aino"]) is False  # already back in the queue
+    queues.log_in_to_service(user(desk["erja"]), [desk["queue"]], "Erja")
     service.claim(served, user(desk["erja"]))
     assert staffing.release_to_queue(served, desk["aino"]) is False  # Erja serves now
     toni = conversation(served)

@@ -22,6 +22,7 @@ def served_chat(app, client, desk, agent):
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni", "question": "Miten uusin <lainat>?"})
     with app.app_context():
         conversation_id = db.session.scalar(select(Conversation.id).where(Conversation.customer_name == "Toni"))
+    agent.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": ""})
     agent.post(f"/chat/conversations/{conversation_id}/claim")
     agent.post(f"/chat/conversations/{conversation_id}/messages", data={"body": "Hei Toni, näin uusit."})
     with app.app_context():
