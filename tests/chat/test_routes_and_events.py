@@ -1,4 +1,5 @@
 """HTTP routes and Socket.IO events of the chat: who gets in, who hears what."""
+import pytest
 
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
 from extensions import db, socketio
@@ -297,21 +298,57 @@ def test_waiting_message_change_by_agent(app, client, desk):
     assert "Uusi viesti" in client.get("/chat/customer/conversation").get_data(as_text=True)
 
 
-def test_joining_and_messages_are_rate_limited(app, client, desk):
+def test_messages_are_rate_limited(app, client, desk):
     from extensions import limiter
 
     limiter.reset()
     limiter.enabled = True
     try:
-        statuses = [join(app.test_client(), desk, name=f"C{i}").status_code for i in range(6)]
-        assert statuses[:5] == [302] * 5 and statuses[5] == 429
-        limiter.reset()
         join(client, desk)
         sent = [client.post("/chat/customer/message", data={"body": f"m{i}"}).status_code for i in range(31)]
         assert sent[:30] == [200] * 30 and sent[30] == 429
     finally:
         limiter.enabled = False
         limiter.reset()
+
+
+@pytest.fixture
+def join_limits(app, monkeypatch):
+    from extensions import limiter
+
+    monkeypatch.setitem(app.config, "CHAT_JOIN_RATE_LIMIT", "4 per minute")
+    monkeypatch.setitem(app.config, "CHAT_JOIN_SESSION_RATE_LIMIT", "2 per minute")
+    limiter.reset()
+    limiter.enabled = True
+    yield
+    limiter.enabled = False
+    limiter.reset()
+
+
+def test_only_successful_joins_count_against_the_limit_of_a_browser(app, desk, join_limits):
+    browser = app.test_client()
+    for _ in range(6):  # a name forgotten, again and again: refused at the field, never counted
+        assert browser.post("/chat/customer/", data={"queue": desk["queue"], "name": ""}).status_code == 422
+    assert join(browser, desk).status_code == 302
+    browser.post("/chat/customer/leave")
+    assert join(browser, desk).status_code == 302
+    browser.post("/chat/customer/leave")
+
+    assert join(browser, desk).status_code == 429  # this browser session's own limit
+    assert join(app.test_client(), desk, name="Sara").status_code == 302  # the next PC of the room joins
+
+
+def test_an_address_is_limited_too_with_its_limit_in_the_configuration(app, desk, join_limits):
+    statuses = [join(app.test_client(), desk, name=f"C{i}").status_code for i in range(5)]  # five browsers, one address
+    assert statuses == [302, 302, 302, 302, 429]
+
+
+def test_the_join_limits_are_settings_the_environment_can_set():
+    from config import DefaultConfig, environment_settings
+
+    assert DefaultConfig.CHAT_JOIN_RATE_LIMIT == "30 per minute" and DefaultConfig.CHAT_JOIN_SESSION_RATE_LIMIT == "5 per minute"
+    assert environment_settings({"CHAT_JOIN_RATE_LIMIT": "60 per minute", "CHAT_JOIN_SESSION_RATE_LIMIT": "3 per minute"}) == {
+        "CHAT_JOIN_RATE_LIMIT": "60 per minute", "CHAT_JOIN_SESSION_RATE_LIMIT": "3 per minute"}
 
 
 def test_the_customer_list_shows_state_as_text_and_waiting_time(app, client, desk):
