@@ -1,4 +1,6 @@
 """HTTP routes and Socket.IO events of the chat: who gets in, who hears what."""
+import re
+
 import pytest
 
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
@@ -375,3 +377,15 @@ def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, cl
     assert "New messages!" not in aino.get(f"/chat/partials/active?conversation={c.id}").get_data(as_text=True)
     aino.get(f"/chat/partials/chat?conversation={c.id}")
     assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language, state, joined", [("fi", "jonossa", "saapui"), ("nl", "wacht", "binnengekomen")])
+def test_the_customer_list_names_the_state_once_in_each_language(app, client, desk, language, state, joined):
+    join(client, desk)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post("/language", data={"language": language})
+    html = aino.get(f"/chat/partials/customers?queue={desk['queue']}", headers={"Accept-Language": language}).get_data(as_text=True)
+    row = html[html.index('class="chat-customer"'):html.index("</li>")]
+    assert f'<span class="chat-state">{state}</span>' in row and f"{joined} " in row
+    assert len(re.findall(rf"\b{state}\b", row)) == 1  # not "jonossa jonossa"
