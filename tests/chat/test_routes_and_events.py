@@ -389,3 +389,16 @@ def test_the_customer_list_names_the_state_once_in_each_language(app, client, de
     row = html[html.index('class="chat-customer"'):html.index("</li>")]
     assert f'<span class="chat-state">{state}</span>' in row and f"{joined} " in row
     assert len(re.findall(rf"\b{state}\b", row)) == 1  # not "jonossa jonossa"
+
+
+def test_the_customer_pages_speak_for_the_library_not_the_staff(app, client, desk):
+    joining = client.get("/chat/customer/").get_data(as_text=True)
+    join(client, desk)
+    waiting = client.get("/chat/customer/").get_data(as_text=True)
+    for page in (joining, waiting):
+        assert "Library staff" not in page
+        assert "<title>Chat with the library · The library</title>" in page
+        assert '<a class="site-name" href="/chat/customer/">The library</a>' in page
+    staff = app.test_client()
+    staff.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    assert "<title>Chat queue · Library staff</title>" in staff.get("/chat/").get_data(as_text=True)
