@@ -402,3 +402,16 @@ def test_the_customer_pages_speak_for_the_library_not_the_staff(app, client, des
     staff = app.test_client()
     staff.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
     assert "<title>Chat queue · Library staff</title>" in staff.get("/chat/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "nl", "en"])
+def test_logging_out_of_customer_service_and_of_the_site_are_told_apart(app, desk, language):
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post("/language", data={"language": language})
+    log_in_to_service(aino, desk)
+    html = aino.get("/chat/").get_data(as_text=True)
+    labels = dict(re.findall(r'<form method="post" action="(/chat/service/logout|/logout)">.*?<button type="submit"[^>]*>([^<]+)</button>',
+                             html, re.S))
+    assert set(labels) == {"/chat/service/logout", "/logout"}
+    assert labels["/chat/service/logout"] != labels["/logout"]
