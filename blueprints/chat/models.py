@@ -124,10 +124,6 @@ class Conversation(db.Model):
         return self.state in (ConversationState.WAITING, ConversationState.SERVED)
 
     @property
-    def last_transfer(self):
-        return self.transfers[-1] if self.transfers else None
-
-    @property
     def queue_chain(self):
         """The queues the customer has been in, first to current (General → Specialist)."""
         if not self.transfers:
@@ -248,6 +244,7 @@ class QueueTransfer(db.Model):
     to_queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     transferred_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    agent_name: Mapped[str | None] = mapped_column(String(60))  # the transferring agent, as customers saw them
     transferred_at: Mapped[datetime] = mapped_column(default=utcnow)
     served_at: Mapped[datetime | None]
 

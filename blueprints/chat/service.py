@@ -52,6 +52,12 @@ SYSTEM_NOTICES = {
     "question_emailed": _l("Your question has been sent to the library by email. The answer will come by email."),
     "transferred": _l("You have been transferred to another queue. Please wait, an agent there will continue the chat."),
 }
+# The same lines naming the agent who did it, by the name customers see (AgentSession.display_name).
+SYSTEM_NOTICES_BY = {
+    "served": _l("%(agent)s has started the chat."),
+    "ended": _l("%(agent)s has ended the chat."),
+    "transferred": _l("%(agent)s has transferred you to another queue. Please wait, an agent there will continue the chat."),
+}
 
 
 # ---- live events -------------------------------------------------------------------------
@@ -152,8 +158,9 @@ def ahead_of(conversation):
 
 # ---- conversations ------------------------------------------------------------------------
 
-def system_line(conversation, code):
-    db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code))
+def system_line(conversation, code, agent_name=None):
+    """A system line; with `agent_name`, it names the agent who did it (SYSTEM_NOTICES_BY)."""
+    db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code, author_name=agent_name or ""))
 
 
 def join(queue, customer_name, first_question=None):
@@ -220,7 +227,7 @@ def claim(conversation_id, user):
         db.session.rollback()
         raise Conflict(_l("This customer is already being served."))
     db.session.refresh(conversation)
-    system_line(conversation, "served")
+    system_line(conversation, "served", name)
     audit.record("chat.claimed", obj=conversation, unit=conversation.queue.unit_id)
     announce_chat_changed(conversation)
     db.session.commit()
@@ -270,7 +277,7 @@ def end(conversation, user):
         raise Conflict(_l("Only the serving agent can end this chat."))
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
-    system_line(conversation, "ended")
+    system_line(conversation, "ended", conversation.agent_name)
     announce_chat_changed(conversation)
     db.session.commit()
 
@@ -467,16 +474,17 @@ def transfer(conversation, target_queue_id, note, user):
         raise NotAllowed()
     if target.id == conversation.queue_id:
         raise Conflict(_l("The customer is already in this queue."))
-    source, served_at = conversation.queue, conversation.served_at
+    source, served_at, agent_name = conversation.queue, conversation.served_at, conversation.agent_name
     if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, Conversation.agent_id == user.id,
                      queue_id=target.id, **BACK_TO_WAITING):
         db.session.rollback()
         raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
     db.session.refresh(conversation)
     record = QueueTransfer(from_queue_id=source.id, to_queue_id=target.id, transferred_by_id=user.id,
-                           note=(note or "").strip()[:TRANSFER_NOTE_MAX_LENGTH], served_at=served_at)
+                           agent_name=agent_name, note=(note or "").strip()[:TRANSFER_NOTE_MAX_LENGTH],
+                           served_at=served_at)
     conversation.transfers.append(record)
-    system_line(conversation, "transferred")
+    system_line(conversation, "transferred", agent_name)
     db.session.flush()
     audit.record("chat.transferred", obj=conversation, unit=source.unit_id, actor=user, from_queue=source.id,
                  to_queue=target.id, transfer=record.id, with_note=bool(record.note))

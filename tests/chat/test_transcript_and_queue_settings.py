@@ -63,7 +63,7 @@ def test_the_serving_agent_emails_the_transcript_through_the_outbox(app, client,
     assert "Toni: Miten uusin <lainat>?" in body  # plain text: nothing escaped
     assert "Aino: Hei Toni, näin uusit." in body
     assert "12:05" in body and "10:05" not in body  # local time, not UTC
-    assert "An agent has started the chat." in body  # system lines translated
+    assert "Aino has started the chat." in body  # system lines translated, naming the agent as Toni saw her
     # The chat says so, and the audit log has who sent it where.
     assert "A transcript of this chat has been sent by email." in client.get("/chat/customer/conversation").get_data(as_text=True)
     with app.app_context():
@@ -81,7 +81,7 @@ def test_the_transcript_speaks_the_chosen_language(app, client, desk, smtp_serve
     mail = smtp_server.wait_for(1)[0]
     assert delivered(app)
     assert mail["Subject"] == "Keskustelusi kirjaston kanssa: Neuvonta"
-    assert "Asiakaspalvelija aloitti keskustelun." in mail.get_content()
+    assert "Aino aloitti keskustelun." in mail.get_content()
 
 
 def test_a_bad_address_is_refused_at_the_field_and_nothing_is_sent(app, client, desk):

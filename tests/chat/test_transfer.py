@@ -167,7 +167,7 @@ def test_the_customer_sees_the_notice_and_the_target_agents_see_the_note(app, cl
               data={"transfer-target": specialist, "transfer-note": "Haluaa lainata e-kirjoja."})
 
     page = client.get("/chat/customer/conversation").get_data(as_text=True)
-    assert "You have been transferred to another queue." in page
+    assert "Aino has transferred you to another queue." in page
     assert "Asiantuntija tulee pian." in page and "You are next in the queue." in page and "Siirrän sinut." in page
 
     erja = logged_in(app, "erja")
@@ -189,7 +189,7 @@ def test_the_finnish_customer_reads_the_notice_in_finnish(app, client, desk, spe
         service.claim(conversation.id, user(desk["aino"]))
         service.transfer(conversation, specialist, "", user(desk["aino"]))
     page = client.get("/chat/customer/conversation", headers={"Accept-Language": "fi"}).get_data(as_text=True)
-    assert "Sinut on siirretty toiseen jonoon." in page
+    assert "Aino siirsi sinut toiseen jonoon." in page
 
 
 def events(socket_client, namespace="/"):
@@ -233,3 +233,38 @@ def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, cl
     saara_socket.disconnect()
     aino_socket.disconnect()
     customer_socket.disconnect(namespace="/customer")
+
+
+def test_the_next_agent_reads_every_note_of_the_chain_with_the_names_customers_saw(app, client, desk, specialist, make_user):
+    """Neuvonta → Asiantuntija → Neuvonta: Erja, who picks Toni up last, reads both notes, and each
+    transfer names the agent as Toni saw them (their customer-service name), as do the system lines."""
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+    with app.app_context():
+        conversation_id = db.session.scalar(select(Conversation.id))
+    make_user("ville", (Role.CHAT_AGENT, desk["library"]))
+    aino, ville, erja = logged_in(app, "aino"), logged_in(app, "ville"), logged_in(app, "erja")
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino N."})
+    ville.post("/chat/service/login", data={"queues": [specialist], "display_name": "Asiantuntija Ville"})
+    erja.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Erja"})
+    aino.post(f"/chat/conversations/{conversation_id}/claim")
+    aino.post(f"/chat/conversations/{conversation_id}/transfer",
+              data={"transfer-target": specialist, "transfer-note": "Kysyy e-kirjoista."})
+    ville.post(f"/chat/conversations/{conversation_id}/claim")
+    ville.post(f"/chat/conversations/{conversation_id}/transfer",
+               data={"transfer-target": desk["queue"], "transfer-note": "Tarvitsee myös kirjastokortin."})
+
+    listing = erja.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
+    assert "Kysyy e-kirjoista." in listing and "Tarvitsee myös kirjastokortin." in listing
+    erja.post(f"/chat/conversations/{conversation_id}/claim")
+    chat = erja.get(f"/chat/partials/chat?conversation={conversation_id}").get_data(as_text=True)
+    assert "Queues: Neuvonta → Asiantuntija → Neuvonta" in chat
+    first, second = chat.index("Kysyy e-kirjoista."), chat.index("Tarvitsee myös kirjastokortin.")
+    assert first < second
+    assert "Transferred from Neuvonta by Aino N." in chat and "Transferred from Asiantuntija by Asiantuntija Ville" in chat
+    page = client.get("/chat/customer/conversation").get_data(as_text=True)
+    assert "Aino N. has started the chat." in page and "Asiantuntija Ville has transferred you to another queue." in page
+    assert "Erja has started the chat." in page
+    assert "Aino" not in page.replace("Aino N.", "")  # her staff name is never shown to the customer
+    with app.app_context():
+        names = db.session.scalars(select(QueueTransfer.agent_name).order_by(QueueTransfer.id)).all()
+        assert names == ["Aino N.", "Asiantuntija Ville"]
