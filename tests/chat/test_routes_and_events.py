@@ -415,3 +415,24 @@ def test_logging_out_of_customer_service_and_of_the_site_are_told_apart(app, des
                              html, re.S))
     assert set(labels) == {"/chat/service/logout", "/logout"}
     assert labels["/chat/service/logout"] != labels["/logout"]
+
+
+def test_new_customer_shows_at_the_queue_where_they_wait(app, client, desk):
+    from blueprints.chat.models import ChatQueue
+
+    with app.app_context():
+        other = ChatQueue(unit_id=desk["library"], name="Tietokoneopastus", is_open=True, waiting_message="")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post("/chat/service/login", data={"queues": [desk["queue"], other_id], "display_name": "Aino"})
+    client.post("/chat/customer/", data={"queue": other_id, "name": "Toni"})
+
+    html = aino.get("/chat/partials/queues").get_data(as_text=True)
+    items = dict(re.findall(r"<li><a [^>]*>([^<]+)</a>(.*?)</li>", html, re.S))
+    assert "New customer!" in items["Tietokoneopastus"] and "1 waiting" in items["Tietokoneopastus"]
+    assert 'data-queue-new="%d">' % other_id in items["Tietokoneopastus"]  # shown
+    assert 'data-queue-new="%d" hidden>' % desk["queue"] in items["Neuvonta"]
+    assert html.count("hidden>New customer!") == 1

@@ -172,7 +172,7 @@ def test_the_customer_sees_the_notice_and_the_target_agents_see_the_note(app, cl
 
     erja = logged_in(app, "erja")
     erja.post("/chat/service/login", data={"queues": [specialist], "display_name": "Erja"})
-    assert '<p class="chat-new-customer" role="status">New customer!' in erja.get("/chat/partials/queues").get_data(as_text=True)
+    assert f'data-queue-new="{specialist}">New customer!' in erja.get("/chat/partials/queues").get_data(as_text=True)
     listing = erja.get(f"/chat/partials/customers?queue={specialist}").get_data(as_text=True)
     assert "Transferred from Neuvonta." in listing and "Haluaa lainata e-kirjoja." in listing
     erja.post(f"/chat/conversations/{conversation_id}/claim")
