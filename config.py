@@ -34,7 +34,11 @@ class DefaultConfig:
     SOCKETIO_ASYNC_MODE = "threading"
     SOCKETIO_CHANNEL = "flask-socketio"  # the Redis channel of the site's processes; one per site on a shared Redis
     CHAT_AGENT_GRACE_SECONDS = 120  # a chat agent's dropped connection, before their customers return to the queue
-    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
+    # Successful joins to the chat queue: per address (a library PC room shares one) and per browser session.
+    CHAT_JOIN_RATE_LIMIT = "30 per minute"
+    CHAT_JOIN_SESSION_RATE_LIMIT = "5 per minute"
+    CHAT_CUSTOMER_GRACE_SECONDS = 60  # a customer's closed page, before they leave the queue or their chat ends
+    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents and customers gone past their grace period
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
     CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
@@ -50,7 +54,8 @@ ENV_SETTINGS = {
     **{name: name for name in (
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
-        "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
+        "CHAT_AGENT_GRACE_SECONDS", "CHAT_CUSTOMER_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS",
+        "CHAT_ICE_SERVERS", "CHAT_JOIN_RATE_LIMIT", "CHAT_JOIN_SESSION_RATE_LIMIT",
         "SOCKETIO_CHANNEL",
     )},
 }

@@ -134,6 +134,11 @@ def init_app(app):
 
     app.add_template_filter(format_money, "money")
 
+    @app.route("/favicon.ico")
+    def favicon():
+        # Browsers ask for it at the root whatever the page says.
+        return app.send_static_file("favicon.ico")
+
     @app.route("/healthz")
     def healthz():
         try:

@@ -12,6 +12,14 @@ def test_healthz_checks_the_database(client):
     assert response.json == {"status": "ok", "database": "ok"}
 
 
+def test_the_favicon_is_a_real_icon_at_the_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert response.data[:4] == b"\0\0\1\0" and response.data[4] == 2  # an icon with 16 and 32 pixel images
+    assert '<link rel="icon" href="/favicon.ico">' in client.get("/login").get_data(as_text=True)
+
+
 def test_front_page_requires_login(client):
     response = client.get("/")
     assert response.status_code == 302

@@ -66,6 +66,7 @@ OPEN_WITH_EXPIRED_PASSWORD = {
     "accounts.set_language",
     "accounts.notice_banner",
     "static",
+    "favicon",
     "healthz",
 }
 

@@ -4,6 +4,8 @@ conversation named by the signed token kept in its own session.
 A blueprint of its own: another audience and another way of telling who is asking than the
 agents' desk in routes.py. Routes are thin; the rules live in blueprints/chat/service.py.
 """
+import secrets
+
 from flask import (
     Blueprint,
     current_app,
@@ -25,8 +27,17 @@ from extensions import db, limiter
 
 bp = Blueprint("chat_customer", __name__)
 
-JOIN_RATE_LIMIT = "5 per minute"
 MESSAGE_RATE_LIMIT = "30 per minute"
+
+
+def _browser_session():
+    """A random name for this browser's session, the key of its own join limit."""
+    return session.setdefault("chat_browser", secrets.token_urlsafe(16))
+
+
+def _joined(response):
+    """Only a join that succeeded counts against the limits (it answers with a redirect)."""
+    return response.status_code == 302
 
 
 def _my_conversation():
@@ -35,7 +46,9 @@ def _my_conversation():
 
 
 @bp.route("/", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("CHAT_JOIN_RATE_LIMIT", JOIN_RATE_LIMIT), methods=["POST"])
+@limiter.limit(lambda: current_app.config["CHAT_JOIN_RATE_LIMIT"], methods=["POST"], deduct_when=_joined)
+@limiter.limit(lambda: current_app.config["CHAT_JOIN_SESSION_RATE_LIMIT"], key_func=_browser_session,
+               methods=["POST"], deduct_when=_joined)
 def index():
     conversation = _my_conversation()
     if conversation is not None and conversation.is_open:

@@ -10,7 +10,8 @@ desks that show it.
 Staff sockets coming and going, the desk's heartbeat and logging out of the site update the
 presence colleagues see in the internal chat (blueprints/chat/internal.py); an agent left
 without a live socket starts the grace period before their customers return to the queue
-(blueprints/chat/staffing.py).
+(blueprints/chat/staffing.py). A customer's page is tracked the same way on their conversation,
+so a customer who closed the tab leaves after their own grace period.
 """
 from flask import session
 from flask_login import current_user, user_logged_out
@@ -30,7 +31,23 @@ def connect_customer(auth=None):
         return False
     join_room(chat_live.conversation_room(conversation.id))
     join_room(chat_live.queue_room(conversation.queue_id))
+    staffing.customer_connected(conversation.id)
     return True
+
+
+@socketio.on("disconnect", namespace=chat_live.CUSTOMER_NAMESPACE)
+def disconnect_customer(reason=None):
+    conversation = service.conversation_for_token(session.get("chat_customer"))
+    if conversation is not None:
+        staffing.customer_disconnected(conversation.id)
+
+
+@socketio.on("chat-presence", namespace=chat_live.CUSTOMER_NAMESPACE)
+def customer_still_here():
+    """The customer page's heartbeat, so a page whose server process stopped is not kept forever."""
+    conversation = service.conversation_for_token(session.get("chat_customer"))
+    if conversation is not None and conversation.is_open:
+        staffing.customer_heard(conversation.id)
 
 
 @live.staff_connected.connect

@@ -25,7 +25,10 @@ def chat_day(day, short=False):
 
 
 @bp.app_template_filter("chat_system")
-def chat_system_notice(code):
+def chat_system_notice(code, agent_name=""):
+    """A system line in the reader's language, naming the agent when the line was stored with one."""
+    if agent_name and code in service.SYSTEM_NOTICES_BY:
+        return service.SYSTEM_NOTICES_BY[code] % {"agent": agent_name}
     return service.SYSTEM_NOTICES.get(code, code)
 
 

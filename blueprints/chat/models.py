@@ -104,6 +104,11 @@ class Conversation(db.Model):
     # Retention (blueprints/chat/retention.py): the customer's name removed; the transcript removed.
     anonymised_at: Mapped[datetime | None]
     purged_at: Mapped[datetime | None]
+    # The customer's page, kept like staff presence (blueprints/chat/staffing.py): its open
+    # sockets, when one was last heard of, and when the last one went (cleared when one is back).
+    customer_sockets: Mapped[int] = mapped_column(default=0, server_default="0")
+    customer_seen_at: Mapped[datetime | None]
+    customer_gone_at: Mapped[datetime | None]
 
     queue = relationship(ChatQueue)
     agent = relationship("User")
@@ -117,10 +122,6 @@ class Conversation(db.Model):
     @property
     def is_open(self):
         return self.state in (ConversationState.WAITING, ConversationState.SERVED)
-
-    @property
-    def last_transfer(self):
-        return self.transfers[-1] if self.transfers else None
 
     @property
     def queue_chain(self):
@@ -243,6 +244,7 @@ class QueueTransfer(db.Model):
     to_queue_id: Mapped[int] = mapped_column(ForeignKey("chat_queue.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     transferred_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    agent_name: Mapped[str | None] = mapped_column(String(60))  # the transferring agent, as customers saw them
     transferred_at: Mapped[datetime] = mapped_column(default=utcnow)
     served_at: Mapped[datetime | None]
 

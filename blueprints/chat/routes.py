@@ -102,7 +102,9 @@ def _active_context():
 
 
 def _chat_context():
-    return {"transcript_form": TranscriptForm(formdata=None, prefix="transcript", language=str(get_locale()))}
+    # The service login decides whether the chat offers to pick up a waiting customer.
+    return {"transcript_form": TranscriptForm(formdata=None, prefix="transcript", language=str(get_locale())),
+            "agent": service.agent_session(current_user)}
 
 
 def _agent_context():
@@ -325,9 +327,10 @@ def transfer_form(conversation_id):
 def transfer(conversation_id):
     conversation = _conversation_or_403(conversation_id)
     form = _transfer_form(conversation)
-    if not form.validate_on_submit():
-        return render_form("chat/_transfer.html", form, c=conversation)
     try:
+        service.check_may_transfer(current_user, conversation)  # a colleague's chat is refused before any field
+        if not form.validate_on_submit():
+            return render_form("chat/_transfer.html", form, c=conversation)
         service.transfer(conversation, form.target.data, form.note.data, current_user)
     except Refused as refusal:
         return _transfer_refused(conversation, form, refusal)

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -25,6 +25,7 @@ from blueprints.chat.models import (
     ConversationState,
     QueueTransfer,
     Sender,
+    agent_session_queue,
 )
 from blueprints.chat.live import announce_chat_changed, announce_line, announce_moved_away
 from common import audit, mail
@@ -45,10 +46,17 @@ SYSTEM_NOTICES = {
     "removed": _l("You have been removed from the queue."),
     "ended": _l("The chat has ended."),
     "left": _l("The customer left the chat."),
+    "customer_gone": _l("The customer has left."),  # their page was closed for the grace period
     "transcript_sent": _l("A transcript of this chat has been sent by email."),
     "agent_lost": _l("The agent's connection was lost. You are back in the queue; another agent will continue."),
     "question_emailed": _l("Your question has been sent to the library by email. The answer will come by email."),
     "transferred": _l("You have been transferred to another queue. Please wait, an agent there will continue the chat."),
+}
+# The same lines naming the agent who did it, by the name customers see (AgentSession.display_name).
+SYSTEM_NOTICES_BY = {
+    "served": _l("%(agent)s has started the chat."),
+    "ended": _l("%(agent)s has ended the chat."),
+    "transferred": _l("%(agent)s has transferred you to another queue. Please wait, an agent there will continue the chat."),
 }
 
 
@@ -93,6 +101,13 @@ def may_serve(user, queue):
 def agent_session(user):
     """The agent's customer-service login (queues.log_in_to_service), or None."""
     return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user.id))
+
+
+def in_service_for(user, queue):
+    """The agent is logged in to customer service for this queue: only then may they claim its customers."""
+    return db.session.scalar(select(exists().where(
+        AgentSession.user_id == user.id, agent_session_queue.c.session_id == AgentSession.id,
+        agent_session_queue.c.queue_id == queue.id)))
 
 
 def waiting(queue_id):
@@ -143,8 +158,9 @@ def ahead_of(conversation):
 
 # ---- conversations ------------------------------------------------------------------------
 
-def system_line(conversation, code):
-    db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code))
+def system_line(conversation, code, agent_name=None):
+    """A system line; with `agent_name`, it names the agent who did it (SYSTEM_NOTICES_BY)."""
+    db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code, author_name=agent_name or ""))
 
 
 def join(queue, customer_name, first_question=None):
@@ -169,6 +185,19 @@ def _may_act(user, conversation):
         raise NotAllowed()
 
 
+def check_may_act(user, conversation):
+    """A served chat is its serving agent's alone: a colleague reading it may not release,
+    remove, transfer, call or end it (refused with 403; the page shows them no such control)."""
+    _may_act(user, conversation)
+    if conversation.state == ConversationState.SERVED and conversation.agent_id != user.id:
+        raise NotAllowed()
+
+
+def may_claim(user, conversation):
+    """Only an agent logged in to customer service for the customer's queue picks them up."""
+    return may_serve(user, conversation.queue) and in_service_for(user, conversation.queue)
+
+
 # Back in the line: no agent, and service starts again when someone picks the customer up.
 BACK_TO_WAITING = dict(state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
 
@@ -188,9 +217,8 @@ def claim(conversation_id, user):
     so of two agents clicking at once exactly one gets the customer; the other is told the
     customer is already being served."""
     conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None:
+    if conversation is None or not may_claim(user, conversation):
         raise NotAllowed()
-    _may_act(user, conversation)
     session = agent_session(user)
     name = session.display_name if session else user.display_name
     now = utcnow()
@@ -199,7 +227,7 @@ def claim(conversation_id, user):
         db.session.rollback()
         raise Conflict(_l("This customer is already being served."))
     db.session.refresh(conversation)
-    system_line(conversation, "served")
+    system_line(conversation, "served", name)
     audit.record("chat.claimed", obj=conversation, unit=conversation.queue.unit_id)
     announce_chat_changed(conversation)
     db.session.commit()
@@ -207,11 +235,12 @@ def claim(conversation_id, user):
 
 
 def release(conversation, user):
-    """Put a served customer back to the queue (keeping their place by join time).
-    Refused when nobody serves the customer."""
-    _may_act(user, conversation)
+    """The serving agent puts their customer back to the queue (keeping their place by join time).
+    Refused when nobody serves the customer ("you cannot release a customer you are not serving")."""
+    check_may_act(user, conversation)
     serving = conversation.agent_id
-    if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, **BACK_TO_WAITING):
+    if not change_if(conversation.id, Conversation.state == ConversationState.SERVED,
+                     Conversation.agent_id == user.id, **BACK_TO_WAITING):
         db.session.rollback()
         raise Conflict(_l("Nobody is serving this customer, so there is nothing to release."))
     db.session.refresh(conversation)
@@ -222,12 +251,19 @@ def release(conversation, user):
 
 
 def remove(conversation, user):
-    """Remove a customer from the queue (waiting or served); the customer is told if still present."""
-    _may_act(user, conversation)
-    if not conversation.is_open:
+    """Remove a customer from the queue: a waiting one by any agent of the queue, a served one by
+    the serving agent. The customer is told if still present. One conditional UPDATE, so a
+    colleague's claim at the same moment is not undone."""
+    check_may_act(user, conversation)
+    mine_or_waiting = (Conversation.state == ConversationState.WAITING) | (
+        (Conversation.state == ConversationState.SERVED) & (Conversation.agent_id == user.id))
+    if not change_if(conversation.id, mine_or_waiting, state=ConversationState.REMOVED, ended_at=utcnow()):
+        db.session.rollback()
+        db.session.refresh(conversation)
+        if conversation.state == ConversationState.SERVED:
+            raise NotAllowed()  # a colleague claimed the customer meanwhile
         raise Conflict(_l("This customer is no longer in the queue."))
-    conversation.state = ConversationState.REMOVED
-    conversation.ended_at = utcnow()
+    db.session.refresh(conversation)
     system_line(conversation, "removed")
     audit.record("chat.removed", obj=conversation, unit=conversation.queue.unit_id)
     announce_chat_changed(conversation)
@@ -236,12 +272,12 @@ def remove(conversation, user):
 
 def end(conversation, user):
     """The serving agent ends the chat."""
-    _may_act(user, conversation)
-    if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
+    check_may_act(user, conversation)
+    if conversation.state != ConversationState.SERVED:
         raise Conflict(_l("Only the serving agent can end this chat."))
     conversation.state = ConversationState.ENDED
     conversation.ended_at = utcnow()
-    system_line(conversation, "ended")
+    system_line(conversation, "ended", conversation.agent_name)
     announce_chat_changed(conversation)
     db.session.commit()
 
@@ -419,7 +455,7 @@ def transfer_targets(user, conversation):
 
 def check_may_transfer(user, conversation):
     """Only the agent serving the customer transfers them (colleagues only read the chat)."""
-    _may_act(user, conversation)
+    check_may_act(user, conversation)
     if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
         raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
 
@@ -438,16 +474,17 @@ def transfer(conversation, target_queue_id, note, user):
         raise NotAllowed()
     if target.id == conversation.queue_id:
         raise Conflict(_l("The customer is already in this queue."))
-    source, served_at = conversation.queue, conversation.served_at
+    source, served_at, agent_name = conversation.queue, conversation.served_at, conversation.agent_name
     if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, Conversation.agent_id == user.id,
                      queue_id=target.id, **BACK_TO_WAITING):
         db.session.rollback()
         raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
     db.session.refresh(conversation)
     record = QueueTransfer(from_queue_id=source.id, to_queue_id=target.id, transferred_by_id=user.id,
-                           note=(note or "").strip()[:TRANSFER_NOTE_MAX_LENGTH], served_at=served_at)
+                           agent_name=agent_name, note=(note or "").strip()[:TRANSFER_NOTE_MAX_LENGTH],
+                           served_at=served_at)
     conversation.transfers.append(record)
-    system_line(conversation, "transferred")
+    system_line(conversation, "transferred", agent_name)
     db.session.flush()
     audit.record("chat.transferred", obj=conversation, unit=source.unit_id, actor=user, from_queue=source.id,
                  to_queue=target.id, transfer=record.id, with_note=bool(record.note))

@@ -9,6 +9,12 @@
   it; conditional statements make sure two processes never release the same agent twice.
 - An agent whose presence went silent without a goodbye (their server process stopped) is
   taken for gone since they were last heard of.
+- Customers who close the tab: the sockets of a customer's page are kept on their conversation
+  the same way (a count, when one was last heard of, the page's heartbeat). After
+  CHAT_CUSTOMER_GRACE_SECONDS without a live socket, a waiting customer leaves the queue (a
+  customer who left before being served) and a served customer's chat ends with "The customer
+  has left"; a reload or a network blip within the grace period changes nothing. The same sweep
+  does it, with conditional updates.
 - When the last agent of a queue logs out while customers wait, the agent is warned first, and
   the waiting customers are offered to leave their question by email instead.
 """
@@ -18,7 +24,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 
 from blueprints.chat import internal, service
 from blueprints.chat import live as chat_live
@@ -154,11 +160,116 @@ def release_to_queue(conversation_id, agent_id):
     return True
 
 
+# ---- customers who close the tab ----------------------------------------------------------------
+
+OPEN = (ConversationState.WAITING, ConversationState.SERVED)
+
+
+def _customer_grace():
+    return timedelta(seconds=current_app.config["CHAT_CUSTOMER_GRACE_SECONDS"])
+
+
+def _customer_absent(now):
+    """The customer's page has no live socket: none counted, or not heard of within
+    internal.LIVE_TIMEOUT (a count left behind by a stopped server process is not live)."""
+    return or_(Conversation.customer_sockets <= 0, Conversation.customer_seen_at.is_(None),
+               Conversation.customer_seen_at < now - internal.LIVE_TIMEOUT)
+
+
+def _change_presence(conversation_id, **values):
+    db.session.execute(
+        update(Conversation).where(Conversation.id == conversation_id)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def customer_connected(conversation_id, now=None):
+    """A socket of the customer's page connected: one UPDATE, so sockets connecting to several
+    processes at once all count; a count not heard of for LIVE_TIMEOUT starts again."""
+    now = now or utcnow()
+    stale = Conversation.customer_seen_at.is_(None) | (Conversation.customer_seen_at < now - internal.LIVE_TIMEOUT)
+    _change_presence(conversation_id, customer_sockets=case((stale, 1), else_=Conversation.customer_sockets + 1),
+                     customer_seen_at=now, customer_gone_at=None)
+
+
+def customer_heard(conversation_id, now=None):
+    """The customer page's heartbeat: still there."""
+    now = now or utcnow()
+    _change_presence(conversation_id, customer_sockets=case((Conversation.customer_sockets < 1, 1),
+                                                            else_=Conversation.customer_sockets),
+                     customer_seen_at=now, customer_gone_at=None)
+
+
+def customer_disconnected(conversation_id, now=None):
+    """A socket of the customer's page went away; with the last one the grace period starts."""
+    now = now or utcnow()
+    last = Conversation.customer_sockets <= 1
+    _change_presence(conversation_id,
+                     customer_sockets=case((last, 0), else_=Conversation.customer_sockets - 1),
+                     customer_gone_at=case((last & Conversation.customer_gone_at.is_(None), now),
+                                           else_=Conversation.customer_gone_at))
+
+
+def mark_silent_customers(now):
+    """Open conversations without a live socket and no disconnect heard (the page's process
+    stopped, or it never connected): gone since the page was last heard of, or since joining."""
+    marked = db.session.execute(
+        update(Conversation)
+        .where(Conversation.state.in_(OPEN), Conversation.customer_gone_at.is_(None),
+               _customer_absent(now))
+        .values(customer_gone_at=func.coalesce(Conversation.customer_seen_at, Conversation.joined_at))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return marked
+
+
+def gone_customers(now):
+    """(id, state, customer_gone_at) of open conversations whose page has been gone for longer
+    than the grace period."""
+    return db.session.execute(
+        select(Conversation.id, Conversation.state, Conversation.customer_gone_at)
+        .where(Conversation.state.in_(OPEN), Conversation.customer_gone_at <= now - _customer_grace(),
+               _customer_absent(now))
+        .order_by(Conversation.id)
+    ).all()
+
+
+def end_gone_customer(gone, now):
+    """A waiting customer leaves the queue, a served customer's chat ends: one conditional UPDATE
+    (still in the state seen, still gone since then, still no live socket), so of two processes,
+    or against a page that just came back, exactly one outcome wins. True if this call ended it."""
+    conversation_id, state, gone_at = gone
+    if not service.change_if(conversation_id, Conversation.state == state, Conversation.customer_gone_at == gone_at,
+                             _customer_absent(now), state=ConversationState.ENDED, ended_at=now):
+        db.session.rollback()
+        return False
+    conversation = db.session.get(Conversation, conversation_id)
+    db.session.refresh(conversation)
+    service.system_line(conversation, "customer_gone")
+    if state == ConversationState.SERVED:
+        conversation.unread_by_agent = True
+    audit.record("chat.customer_gone", obj=conversation, unit=conversation.queue.unit_id, state=state.value)
+    chat_live.announce_chat_changed(conversation)
+    db.session.commit()
+    return True
+
+
+def end_gone_customers(now):
+    """Every customer gone past the grace period; returns the ids of the conversations ended here."""
+    return [gone.id for gone in gone_customers(now) if end_gone_customer(gone, now)]
+
+
 def sweep(now=None):
-    """One round of the background sweep of a server process."""
+    """One round of the background sweep of a server process: agents, then customers, who are gone.
+    Returns the ids of the conversations released back to the queue."""
     now = now or utcnow()
     mark_silent_agents(now)
-    return release_abandoned(now)
+    released = release_abandoned(now)
+    mark_silent_customers(now)
+    end_gone_customers(now)
+    return released
 
 
 def start_sweep_loop(app, socketio):

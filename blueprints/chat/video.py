@@ -52,8 +52,7 @@ def may_call(user, conversation):
 def start(conversation, user):
     """The agent starts a video chat: a waiting customer is claimed first (as for a text chat),
     then the customer is asked to accept. Returns the new call's id."""
-    if not service.may_serve(user, conversation.queue):
-        raise NotAllowed()
+    service.check_may_act(user, conversation)  # not a colleague's chat
     if conversation.state == ConversationState.WAITING:
         conversation = service.claim(conversation.id, user)
     if not may_call(user, conversation):

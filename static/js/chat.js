@@ -242,8 +242,8 @@
     let total = 0;
     list.querySelectorAll("[data-queue-count]").forEach(function (c) { total += Number(c.dataset.count); });
     list.dataset.waitingTotal = String(total);
-    const notice = list.querySelector(".chat-new-customer");
-    if (notice) notice.hidden = total === 0;
+    const notice = list.querySelector('[data-queue-new="' + e.detail.queue + '"]');
+    if (notice) notice.hidden = n === 0;
     afterSwap();
   });
 
@@ -257,7 +257,7 @@
     if (waiting > 0 && reminder === null) {
       reminder = setInterval(function () {
         beep("customers");
-        const notice = document.querySelector(".chat-new-customer");
+        const notice = document.querySelector(".chat-new-customer:not([hidden])");
         if (notice) announce(notice.textContent.trim());
       }, 30000);
     } else if (waiting === 0 && reminder !== null) {
@@ -288,9 +288,10 @@
   document.body.addEventListener("htmx:afterSettle", function () { watchOpenChat(false); });
 
   // The agent desk tells the server it is still open, so colleagues see this agent online
-  // (blueprints/chat/internal.py: HEARTBEAT_SECONDS).
+  // (blueprints/chat/internal.py: HEARTBEAT_SECONDS); the customer page too, so that a page whose
+  // server process stopped is not kept in the queue for ever (blueprints/chat/staffing.py).
   setInterval(function () {
-    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk")) {
+    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk, .customer-chat")) {
       window.liveSocket.emit("chat-presence");
     }
   }, 60000);

@@ -138,7 +138,7 @@ def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_
     expect(toni.locator(".chat-system").last).to_contain_text("A transcript of this chat has been sent by email.")
     assert_accessible(aino)
     mail = live_smtp_server.wait_for(1)[0]
-    assert mail["To"] == "toni@example.org" and "An agent has started the chat." in mail.get_content()
+    assert mail["To"] == "toni@example.org" and "Aino has started the chat." in mail.get_content()
     with app.app_context():  # delivered and marked sent before the test's rows are cleared
         assert eventually(lambda: db.session.scalar(select(OutboxMail.status).execution_options(populate_existing=True)) == "sent")
 

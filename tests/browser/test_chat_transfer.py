@@ -97,7 +97,7 @@ def test_a_customer_is_transferred_to_a_closed_queue_and_served_there_with_the_w
     expect(aino.locator("#chat-active")).to_contain_text("No active conversations.")
 
     # The customer is told and now waits in the specialist queue.
-    expect(customer.locator(".chat-system").last).to_contain_text("You have been transferred to another queue.")
+    expect(customer.locator(".chat-system").last).to_contain_text("Aino has transferred you to another queue.")
     expect(customer.get_by_role("heading", name="Tietokoneopastus")).to_be_visible()
     expect(customer.get_by_text("Asiantuntija avaa jonon tarvittaessa.")).to_be_visible()
     assert_accessible(customer)

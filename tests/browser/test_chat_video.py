@@ -181,7 +181,7 @@ def test_a_queue_transfer_ends_the_call_on_both_pages(app, served):
     target = aino.get_by_label("Target queue")
     target.select_option(target.locator("option", has_text="Tietokoneopastus").get_attribute("value"))
     aino.get_by_role("button", name="Transfer", exact=True).click()
-    expect(customer.locator(".chat-system").last).to_contain_text("You have been transferred to another queue.")
+    expect(customer.locator(".chat-system").last).to_contain_text("Aino has transferred you to another queue.")
     expect(customer.locator("[data-video-status]")).to_have_text("The video chat has ended.")
     expect(aino.locator("[data-video-status]")).to_have_text("The video chat has ended.")
     assert customer.evaluate("document.querySelector('[data-video-remote]').srcObject === null")

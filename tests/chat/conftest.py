@@ -46,3 +46,13 @@ def english_browsers(app):
     app.test_client_class = EnglishClient
     yield
     app.test_client_class = saved
+
+
+def on_duty(desk, *usernames, queue_ids=None):
+    """Log these agents of the desk in to customer service for its queue (or `queue_ids`):
+    only then may they pick up its customers. Needs an app context."""
+    from blueprints.accounts.models import User
+    from blueprints.chat import queues
+
+    for username in usernames:
+        queues.log_in_to_service(db.session.get(User, desk[username]), queue_ids or [desk["queue"]], username.title())

@@ -1,4 +1,7 @@
 """HTTP routes and Socket.IO events of the chat: who gets in, who hears what."""
+import re
+
+import pytest
 
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
 from extensions import db, socketio
@@ -24,6 +27,11 @@ def staff_socket(app, username):
     browser = app.test_client()
     browser.post("/login", data={"username": username, "password": "correct-horse-battery-9"})
     return browser, socketio.test_client(app, flask_test_client=browser)
+
+
+def log_in_to_service(browser, desk, name="Agent"):
+    """Only an agent logged in to customer service for the queue picks up its customers."""
+    assert browser.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": name}).status_code == 302
 
 
 def customer_socket(app, browser):
@@ -71,6 +79,8 @@ def test_reader_cannot_write_and_serving_agent_can(app, client, desk):
     aino, erja = app.test_client(), app.test_client()
     aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
     erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+    log_in_to_service(aino, desk, "Aino")
+    log_in_to_service(erja, desk, "Erja")
     assert aino.post(f"/chat/conversations/{c.id}/claim").status_code == 200
     assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 409
     html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
@@ -78,6 +88,52 @@ def test_reader_cannot_write_and_serving_agent_can(app, client, desk):
     assert erja.post(f"/chat/conversations/{c.id}/messages", data={"body": "Hei"}).status_code == 403
     assert aino.post(f"/chat/conversations/{c.id}/messages", data={"body": "Hei Toni"}).status_code == 200
     assert "Hei Toni" in client.get("/chat/customer/conversation").get_data(as_text=True)
+
+
+def test_a_colleague_reading_a_served_chat_gets_no_controls_and_forged_requests_are_refused(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    aino, erja = app.test_client(), app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+    log_in_to_service(aino, desk, "Aino")
+    log_in_to_service(erja, desk, "Erja")
+    aino.post(f"/chat/conversations/{c.id}/claim")
+
+    html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert "Customer controls" not in html
+    for control in ("/claim", "/video", "/release", "/remove", "/end", "/transfer"):
+        assert f"/chat/conversations/{c.id}{control}" not in html
+    mine = aino.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert f"/chat/conversations/{c.id}/release" in mine and f"/chat/conversations/{c.id}/end" in mine
+
+    for forged in ("release", "remove", "end", "video", "transfer"):
+        assert erja.post(f"/chat/conversations/{c.id}/{forged}",
+                         data={"transfer-target": desk["queue"]}).status_code == 403, forged
+    assert erja.get(f"/chat/conversations/{c.id}/transfer").status_code == 403
+    with app.app_context():
+        toni = db.session.get(Conversation, c.id)
+        assert toni.state == ConversationState.SERVED and toni.agent_id == desk["aino"]
+        assert [m.body for m in toni.messages] == ["served"]
+
+
+def test_claiming_needs_the_service_login_for_that_queue(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    erja = app.test_client()
+    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+
+    html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert f"/chat/conversations/{c.id}/claim" not in html and f"/chat/conversations/{c.id}/video" not in html
+    assert "Log in to customer service for this queue to serve its customers." in html
+    assert f"/chat/conversations/{c.id}/remove" in html  # any agent of the queue removes a waiting customer
+    assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 403
+    assert erja.post(f"/chat/conversations/{c.id}/video").status_code == 403
+    assert conversation(app).state == ConversationState.WAITING
+
+    log_in_to_service(erja, desk, "Erja")
+    assert f"/chat/conversations/{c.id}/claim" in erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 200
 
 
 def test_releasing_a_waiting_customer_is_refused_with_a_message(app, client, desk):
@@ -119,6 +175,7 @@ def test_staff_namespace_refuses_customers(app, client, desk):
 @needs_local_socketio
 def test_customer_hears_claim_and_agents_of_the_unit_hear_a_join(app, client, desk):
     aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
     _olli, olli_socket = staff_socket(app, "olli")
     join(client, desk)
     assert "chat-changed" in events(aino_socket)
@@ -157,6 +214,7 @@ def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_c
     join(client, desk)
     c = conversation(app)
     aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
     _erja, erja_socket = staff_socket(app, "erja")
     _mikko, mikko_socket = staff_socket(app, "mikko")
     aino.post(f"/chat/conversations/{c.id}/claim")
@@ -200,6 +258,7 @@ def test_waiting_customers_hear_a_claim_ahead_of_them_but_not_a_join_behind(app,
     join(app.test_client(), desk, name="Mikko")
     assert events(sara_socket, "/customer") == []  # her place did not move
     aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
     aino.post(f"/chat/conversations/{conversation(app).id}/claim")
     assert "customer-changed" in events(sara_socket, "/customer")
     assert "You are next in the queue." in sara.get("/chat/customer/conversation").get_data(as_text=True)
@@ -241,21 +300,57 @@ def test_waiting_message_change_by_agent(app, client, desk):
     assert "Uusi viesti" in client.get("/chat/customer/conversation").get_data(as_text=True)
 
 
-def test_joining_and_messages_are_rate_limited(app, client, desk):
+def test_messages_are_rate_limited(app, client, desk):
     from extensions import limiter
 
     limiter.reset()
     limiter.enabled = True
     try:
-        statuses = [join(app.test_client(), desk, name=f"C{i}").status_code for i in range(6)]
-        assert statuses[:5] == [302] * 5 and statuses[5] == 429
-        limiter.reset()
         join(client, desk)
         sent = [client.post("/chat/customer/message", data={"body": f"m{i}"}).status_code for i in range(31)]
         assert sent[:30] == [200] * 30 and sent[30] == 429
     finally:
         limiter.enabled = False
         limiter.reset()
+
+
+@pytest.fixture
+def join_limits(app, monkeypatch):
+    from extensions import limiter
+
+    monkeypatch.setitem(app.config, "CHAT_JOIN_RATE_LIMIT", "4 per minute")
+    monkeypatch.setitem(app.config, "CHAT_JOIN_SESSION_RATE_LIMIT", "2 per minute")
+    limiter.reset()
+    limiter.enabled = True
+    yield
+    limiter.enabled = False
+    limiter.reset()
+
+
+def test_only_successful_joins_count_against_the_limit_of_a_browser(app, desk, join_limits):
+    browser = app.test_client()
+    for _ in range(6):  # a name forgotten, again and again: refused at the field, never counted
+        assert browser.post("/chat/customer/", data={"queue": desk["queue"], "name": ""}).status_code == 422
+    assert join(browser, desk).status_code == 302
+    browser.post("/chat/customer/leave")
+    assert join(browser, desk).status_code == 302
+    browser.post("/chat/customer/leave")
+
+    assert join(browser, desk).status_code == 429  # this browser session's own limit
+    assert join(app.test_client(), desk, name="Sara").status_code == 302  # the next PC of the room joins
+
+
+def test_an_address_is_limited_too_with_its_limit_in_the_configuration(app, desk, join_limits):
+    statuses = [join(app.test_client(), desk, name=f"C{i}").status_code for i in range(5)]  # five browsers, one address
+    assert statuses == [302, 302, 302, 302, 429]
+
+
+def test_the_join_limits_are_settings_the_environment_can_set():
+    from config import DefaultConfig, environment_settings
+
+    assert DefaultConfig.CHAT_JOIN_RATE_LIMIT == "30 per minute" and DefaultConfig.CHAT_JOIN_SESSION_RATE_LIMIT == "5 per minute"
+    assert environment_settings({"CHAT_JOIN_RATE_LIMIT": "60 per minute", "CHAT_JOIN_SESSION_RATE_LIMIT": "3 per minute"}) == {
+        "CHAT_JOIN_RATE_LIMIT": "60 per minute", "CHAT_JOIN_SESSION_RATE_LIMIT": "3 per minute"}
 
 
 def test_the_customer_list_shows_state_as_text_and_waiting_time(app, client, desk):
@@ -271,6 +366,7 @@ def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, cl
     c = conversation(app)
     aino = app.test_client()
     aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    log_in_to_service(aino, desk)
     aino.post(f"/chat/conversations/{c.id}/claim")
     aino.get(f"/chat/partials/chat?conversation={c.id}")
     assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)
@@ -281,3 +377,62 @@ def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, cl
     assert "New messages!" not in aino.get(f"/chat/partials/active?conversation={c.id}").get_data(as_text=True)
     aino.get(f"/chat/partials/chat?conversation={c.id}")
     assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language, state, joined", [("fi", "jonossa", "saapui"), ("nl", "wacht", "binnengekomen")])
+def test_the_customer_list_names_the_state_once_in_each_language(app, client, desk, language, state, joined):
+    join(client, desk)
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post("/language", data={"language": language})
+    html = aino.get(f"/chat/partials/customers?queue={desk['queue']}", headers={"Accept-Language": language}).get_data(as_text=True)
+    row = html[html.index('class="chat-customer"'):html.index("</li>")]
+    assert f'<span class="chat-state">{state}</span>' in row and f"{joined} " in row
+    assert len(re.findall(rf"\b{state}\b", row)) == 1  # not "jonossa jonossa"
+
+
+def test_the_customer_pages_speak_for_the_library_not_the_staff(app, client, desk):
+    joining = client.get("/chat/customer/").get_data(as_text=True)
+    join(client, desk)
+    waiting = client.get("/chat/customer/").get_data(as_text=True)
+    for page in (joining, waiting):
+        assert "Library staff" not in page
+        assert "<title>Chat with the library · The library</title>" in page
+        assert '<a class="site-name" href="/chat/customer/">The library</a>' in page
+    staff = app.test_client()
+    staff.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    assert "<title>Chat queue · Library staff</title>" in staff.get("/chat/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "nl", "en"])
+def test_logging_out_of_customer_service_and_of_the_site_are_told_apart(app, desk, language):
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post("/language", data={"language": language})
+    log_in_to_service(aino, desk)
+    html = aino.get("/chat/").get_data(as_text=True)
+    labels = dict(re.findall(r'<form method="post" action="(/chat/service/logout|/logout)">.*?<button type="submit"[^>]*>([^<]+)</button>',
+                             html, re.S))
+    assert set(labels) == {"/chat/service/logout", "/logout"}
+    assert labels["/chat/service/logout"] != labels["/logout"]
+
+
+def test_new_customer_shows_at_the_queue_where_they_wait(app, client, desk):
+    from blueprints.chat.models import ChatQueue
+
+    with app.app_context():
+        other = ChatQueue(unit_id=desk["library"], name="Tietokoneopastus", is_open=True, waiting_message="")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    aino = app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino.post("/chat/service/login", data={"queues": [desk["queue"], other_id], "display_name": "Aino"})
+    client.post("/chat/customer/", data={"queue": other_id, "name": "Toni"})
+
+    html = aino.get("/chat/partials/queues").get_data(as_text=True)
+    items = dict(re.findall(r"<li><a [^>]*>([^<]+)</a>(.*?)</li>", html, re.S))
+    assert "New customer!" in items["Tietokoneopastus"] and "1 waiting" in items["Tietokoneopastus"]
+    assert 'data-queue-new="%d">' % other_id in items["Tietokoneopastus"]  # shown
+    assert 'data-queue-new="%d" hidden>' % desk["queue"] in items["Neuvonta"]
+    assert html.count("hidden>New customer!") == 1

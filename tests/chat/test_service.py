@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from blueprints.accounts.models import User
-from blueprints.chat import queues, service
+from blueprints.chat import queues, service, video
 from blueprints.chat.models import (
     ChatMessage,
     ChatQueue,
@@ -14,6 +14,7 @@ from blueprints.chat.models import (
 )
 from common.refusals import NotAllowed, Refused
 from extensions import db
+from tests.chat.conftest import on_duty
 
 
 def user(user_id):
@@ -42,6 +43,7 @@ def test_a_closed_queue_cannot_be_joined(in_request, desk):
 
 
 def test_claim_serves_the_customer_and_a_second_claim_is_refused(in_request, desk):
+    on_duty(desk, "aino", "erja")
     c = service.join(queue(desk["queue"]), "Toni")
     service.claim(c.id, user(desk["aino"]))
     assert c.state == ConversationState.SERVED and c.agent_id == desk["aino"] and c.served_at
@@ -57,8 +59,25 @@ def test_an_agent_of_another_unit_cannot_claim(in_request, desk):
         service.claim(c.id, user(desk["olli"]))
 
 
+def test_only_an_agent_logged_in_to_the_queue_claims_its_customers(in_request, desk):
+    other = ChatQueue(unit_id=desk["library"], name="Tietokoneopastus", is_open=True, waiting_message="")
+    db.session.add(other)
+    db.session.commit()
+    on_duty(desk, "aino", queue_ids=[other.id])  # in customer service, but for another queue
+    toni = service.join(queue(desk["queue"]), "Toni")
+    for agent in ("aino", "erja"):  # erja is not in customer service at all
+        with pytest.raises(NotAllowed):
+            service.claim(toni.id, user(desk[agent]))
+    db.session.refresh(toni)
+    assert toni.state == ConversationState.WAITING and toni.messages == []
+    on_duty(desk, "erja")
+    service.claim(toni.id, user(desk["erja"]))
+    assert toni.agent_id == desk["erja"]
+
+
 def test_claim_race_with_real_threads_gives_the_customer_to_exactly_one_agent(app, desk):
-    with app.app_context():
+    with app.test_request_context():
+        on_duty(desk, "aino", "erja")
         conversation_id = service.join(queue(desk["queue"]), "Toni").id
     barrier = threading.Barrier(2)
     outcomes = {}
@@ -89,6 +108,7 @@ def test_claim_race_with_real_threads_gives_the_customer_to_exactly_one_agent(ap
 
 
 def test_release_returns_a_served_customer_and_keeps_the_place(in_request, desk):
+    on_duty(desk, "aino")
     first = service.join(queue(desk["queue"]), "Toni")
     second = service.join(queue(desk["queue"]), "Sara")
     service.claim(first.id, user(desk["aino"]))
@@ -122,6 +142,7 @@ def test_changing_the_waiting_message(in_request, desk):
 
 
 def test_a_colleague_reads_but_cannot_write(in_request, desk):
+    on_duty(desk, "aino")
     c = service.join(queue(desk["queue"]), "Toni")
     service.claim(c.id, user(desk["aino"]))
     erja = user(desk["erja"])
@@ -132,6 +153,7 @@ def test_a_colleague_reads_but_cannot_write(in_request, desk):
 
 
 def test_unread_flags_follow_who_wrote_and_who_read(in_request, desk):
+    on_duty(desk, "aino")
     c = service.join(queue(desk["queue"]), "Toni")
     aino = user(desk["aino"])
     service.claim(c.id, aino)
@@ -172,6 +194,45 @@ def test_service_login_takes_only_queues_of_my_units(in_request, desk):
     assert queues.active_agents(desk["queue"]) == []
 
 
+@pytest.fixture
+def toni_served_by_aino(in_request, desk):
+    on_duty(desk, "aino", "erja")
+    c = service.join(queue(desk["queue"]), "Toni")
+    service.claim(c.id, user(desk["aino"]))
+    return c
+
+
+@pytest.mark.parametrize("action", ["release", "remove", "end", "transfer", "video"])
+def test_a_colleague_may_not_act_on_a_served_chat_and_nothing_changes(desk, toni_served_by_aino, action):
+    other = ChatQueue(unit_id=desk["library"], name="Tietokoneopastus", is_open=True, waiting_message="")
+    db.session.add(other)
+    db.session.commit()
+    erja, c = user(desk["erja"]), toni_served_by_aino
+    lines = len(c.messages)
+    act = {
+        "release": lambda: service.release(c, erja),
+        "remove": lambda: service.remove(c, erja),
+        "end": lambda: service.end(c, erja),
+        "transfer": lambda: service.transfer(c, other.id, "", erja),
+        "video": lambda: video.start(c, erja),
+    }[action]
+    with pytest.raises(NotAllowed):
+        act()
+    db.session.rollback()
+    db.session.refresh(c)
+    assert c.state == ConversationState.SERVED and c.agent_id == desk["aino"] and c.queue_id == desk["queue"]
+    assert len(c.messages) == lines
+
+
+def test_the_serving_agent_removes_their_customer_and_any_agent_a_waiting_one(desk, toni_served_by_aino):
+    service.remove(toni_served_by_aino, user(desk["aino"]))
+    assert toni_served_by_aino.state == ConversationState.REMOVED
+    sara = service.join(queue(desk["queue"]), "Sara")
+    queues.log_out_of_service(user(desk["erja"]))  # removing a waiting customer needs no service login
+    service.remove(sara, user(desk["erja"]))
+    assert sara.state == ConversationState.REMOVED
+
+
 def test_a_forged_customer_token_names_no_conversation(in_request, desk):
     c = service.join(queue(desk["queue"]), "Toni")
     assert service.conversation_for_token(service.customer_token(c)).id == c.id
@@ -184,6 +245,7 @@ def test_my_active_chats_put_the_longest_unanswered_first_with_the_customers_lat
 
     from common.clock import utcnow
 
+    on_duty(desk, "aino")
     aino = user(desk["aino"])
     a, b, c = (service.join(queue(desk["queue"]), name) for name in ("Anna", "Bertta", "Cecilia"))
     for chat in (a, b, c):

@@ -194,6 +194,7 @@ def test_a_customer_released_or_claimed_by_someone_else_meanwhile_is_not_taken_a
     """The conditional UPDATE: only a customer still served by the gone agent is released."""
     assert staffing.release_to_queue(served, desk["aino"]) is True
     assert staffing.release_to_queue(served, desk["aino"]) is False  # already back in the queue
+    queues.log_in_to_service(user(desk["erja"]), [desk["queue"]], "Erja")
     service.claim(served, user(desk["erja"]))
     assert staffing.release_to_queue(served, desk["aino"]) is False  # Erja serves now
     toni = conversation(served)
@@ -255,6 +256,7 @@ def test_logging_out_as_the_last_agent_asks_first_then_tells_the_waiting_custome
     html = warning.get_data(as_text=True)
     assert warning.status_code == 200
     assert "Customers are waiting" in html and "<strong>Neuvonta</strong>: 1 waiting" in html and "Log out anyway" in html
+    assert "In these queues they may leave their question by email instead: Neuvonta." in html
     with app.app_context():
         assert session_of(desk["aino"]) is not None  # still logged in
 
@@ -264,6 +266,17 @@ def test_logging_out_as_the_last_agent_asks_first_then_tells_the_waiting_custome
     page = client.get("/chat/customer/conversation").get_data(as_text=True)
     assert "Nobody is serving this queue at the moment." in page
     assert 'id="customer-question"' in page and "Leave your question by email" in page
+
+
+def test_the_warning_offers_email_only_for_queues_with_a_contact_address(app, client, desk):
+    aino = login(app, "aino")
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+
+    html = aino.post("/chat/service/logout").get_data(as_text=True)
+
+    assert "Customers are waiting" in html and "the waiting customers are told that nobody is serving." in html
+    assert "by email" not in html
 
 
 def test_an_agent_who_is_not_the_last_logs_out_at_once(app, client, desk):

@@ -22,6 +22,7 @@ def served_chat(app, client, desk, agent):
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni", "question": "Miten uusin <lainat>?"})
     with app.app_context():
         conversation_id = db.session.scalar(select(Conversation.id).where(Conversation.customer_name == "Toni"))
+    agent.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": ""})
     agent.post(f"/chat/conversations/{conversation_id}/claim")
     agent.post(f"/chat/conversations/{conversation_id}/messages", data={"body": "Hei Toni, näin uusit."})
     with app.app_context():
@@ -62,7 +63,7 @@ def test_the_serving_agent_emails_the_transcript_through_the_outbox(app, client,
     assert "Toni: Miten uusin <lainat>?" in body  # plain text: nothing escaped
     assert "Aino: Hei Toni, näin uusit." in body
     assert "12:05" in body and "10:05" not in body  # local time, not UTC
-    assert "An agent has started the chat." in body  # system lines translated
+    assert "Aino has started the chat." in body  # system lines translated, naming the agent as Toni saw her
     # The chat says so, and the audit log has who sent it where.
     assert "A transcript of this chat has been sent by email." in client.get("/chat/customer/conversation").get_data(as_text=True)
     with app.app_context():
@@ -80,7 +81,7 @@ def test_the_transcript_speaks_the_chosen_language(app, client, desk, smtp_serve
     mail = smtp_server.wait_for(1)[0]
     assert delivered(app)
     assert mail["Subject"] == "Keskustelusi kirjaston kanssa: Neuvonta"
-    assert "Asiakaspalvelija aloitti keskustelun." in mail.get_content()
+    assert "Aino aloitti keskustelun." in mail.get_content()
 
 
 def test_a_bad_address_is_refused_at_the_field_and_nothing_is_sent(app, client, desk):

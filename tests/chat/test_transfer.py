@@ -39,6 +39,8 @@ def specialist(app, desk):
 
 def served_customer(desk, name="Toni"):
     """A customer of the open queue, served by Aino, after a few lines both ways."""
+    if service.agent_session(user(desk["aino"])) is None:
+        queues.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino")
     conversation = service.join(queue(desk["queue"]), name, "Miten uusin lainat?")
     service.claim(conversation.id, user(desk["aino"]))
     service.send_as_agent(conversation, user(desk["aino"]), "Hetki, kysyn asiantuntijalta.")
@@ -94,7 +96,7 @@ def test_a_customer_in_a_closed_queue_is_served_by_an_agent_logged_in_to_it(in_r
 
 def test_only_the_serving_agent_transfers_and_a_refusal_stores_nothing(in_request, desk, specialist):
     conversation = served_customer(desk)
-    with pytest.raises(Refused, match="Only the agent serving this customer"):
+    with pytest.raises(NotAllowed):
         service.transfer(conversation, specialist, "", user(desk["erja"]))  # a colleague who only reads
     with pytest.raises(NotAllowed):
         service.transfer(conversation, specialist, "", user(desk["olli"]))  # another library's agent
@@ -127,11 +129,10 @@ def test_the_transfer_control_lists_other_queues_and_marks_closed_ones(app, desk
     form = aino.get(f"/chat/conversations/{conversation_id}/transfer").get_data(as_text=True)
     assert "Asiantuntija (Unit 1) – closed" in form and "Neuvonta (Unit 1)" not in form
     assert 'name="transfer-note"' in form
-    # A reading colleague gets no transfer control and, asking anyway, the reason.
+    # A reading colleague gets no transfer control and, asking anyway, is refused.
     erja = logged_in(app, "erja")
     assert "Transfer to another queue" not in erja.get(f"/chat/partials/chat?conversation={conversation_id}").get_data(as_text=True)
-    refused = erja.get(f"/chat/conversations/{conversation_id}/transfer")
-    assert refused.status_code == 409 and "Only the agent serving this customer" in refused.get_data(as_text=True)
+    assert erja.get(f"/chat/conversations/{conversation_id}/transfer").status_code == 403
 
 
 def test_transfer_over_http_refusals_and_bad_input(app, desk, specialist):
@@ -139,8 +140,7 @@ def test_transfer_over_http_refusals_and_bad_input(app, desk, specialist):
         conversation_id = served_customer(desk).id
     url = f"/chat/conversations/{conversation_id}/transfer"
     erja, olli, aino = logged_in(app, "erja"), logged_in(app, "olli"), logged_in(app, "aino")
-    refused = erja.post(url, data={"transfer-target": specialist})
-    assert refused.status_code == 409 and "Only the agent serving this customer" in refused.get_data(as_text=True)
+    assert erja.post(url, data={"transfer-target": specialist}).status_code == 403
     assert olli.post(url, data={"transfer-target": specialist}).status_code == 403
     missing = aino.post(url, data={"transfer-target": "", "transfer-note": "Kesken jäänyt"})
     assert missing.status_code == 422
@@ -160,18 +160,19 @@ def test_the_customer_sees_the_notice_and_the_target_agents_see_the_note(app, cl
     with app.app_context():
         conversation_id = db.session.scalar(select(Conversation.id))
     aino = logged_in(app, "aino")
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
     aino.post(f"/chat/conversations/{conversation_id}/claim")
     aino.post(f"/chat/conversations/{conversation_id}/messages", data={"body": "Siirrän sinut."})
     aino.post(f"/chat/conversations/{conversation_id}/transfer",
               data={"transfer-target": specialist, "transfer-note": "Haluaa lainata e-kirjoja."})
 
     page = client.get("/chat/customer/conversation").get_data(as_text=True)
-    assert "You have been transferred to another queue." in page
+    assert "Aino has transferred you to another queue." in page
     assert "Asiantuntija tulee pian." in page and "You are next in the queue." in page and "Siirrän sinut." in page
 
     erja = logged_in(app, "erja")
     erja.post("/chat/service/login", data={"queues": [specialist], "display_name": "Erja"})
-    assert '<p class="chat-new-customer" role="status">New customer!' in erja.get("/chat/partials/queues").get_data(as_text=True)
+    assert f'data-queue-new="{specialist}">New customer!' in erja.get("/chat/partials/queues").get_data(as_text=True)
     listing = erja.get(f"/chat/partials/customers?queue={specialist}").get_data(as_text=True)
     assert "Transferred from Neuvonta." in listing and "Haluaa lainata e-kirjoja." in listing
     erja.post(f"/chat/conversations/{conversation_id}/claim")
@@ -184,10 +185,11 @@ def test_the_finnish_customer_reads_the_notice_in_finnish(app, client, desk, spe
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
     with app.test_request_context(headers={"Accept-Language": "en"}):
         conversation = db.session.scalar(select(Conversation))
+        queues.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino")
         service.claim(conversation.id, user(desk["aino"]))
         service.transfer(conversation, specialist, "", user(desk["aino"]))
     page = client.get("/chat/customer/conversation", headers={"Accept-Language": "fi"}).get_data(as_text=True)
-    assert "Sinut on siirretty toiseen jonoon." in page
+    assert "Aino siirsi sinut toiseen jonoon." in page
 
 
 def events(socket_client, namespace="/"):
@@ -208,6 +210,7 @@ def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, cl
     with app.app_context():
         conversation_id = db.session.scalar(select(Conversation.id))
     ville = logged_in(app, "ville")
+    ville.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Ville"})
     ville.post(f"/chat/conversations/{conversation_id}/claim")
     saara = logged_in(app, "saara")
     saara_socket = socketio.test_client(app, flask_test_client=saara)
@@ -230,3 +233,38 @@ def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, cl
     saara_socket.disconnect()
     aino_socket.disconnect()
     customer_socket.disconnect(namespace="/customer")
+
+
+def test_the_next_agent_reads_every_note_of_the_chain_with_the_names_customers_saw(app, client, desk, specialist, make_user):
+    """Neuvonta → Asiantuntija → Neuvonta: Erja, who picks Toni up last, reads both notes, and each
+    transfer names the agent as Toni saw them (their customer-service name), as do the system lines."""
+    client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
+    with app.app_context():
+        conversation_id = db.session.scalar(select(Conversation.id))
+    make_user("ville", (Role.CHAT_AGENT, desk["library"]))
+    aino, ville, erja = logged_in(app, "aino"), logged_in(app, "ville"), logged_in(app, "erja")
+    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino N."})
+    ville.post("/chat/service/login", data={"queues": [specialist], "display_name": "Asiantuntija Ville"})
+    erja.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Erja"})
+    aino.post(f"/chat/conversations/{conversation_id}/claim")
+    aino.post(f"/chat/conversations/{conversation_id}/transfer",
+              data={"transfer-target": specialist, "transfer-note": "Kysyy e-kirjoista."})
+    ville.post(f"/chat/conversations/{conversation_id}/claim")
+    ville.post(f"/chat/conversations/{conversation_id}/transfer",
+               data={"transfer-target": desk["queue"], "transfer-note": "Tarvitsee myös kirjastokortin."})
+
+    listing = erja.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
+    assert "Kysyy e-kirjoista." in listing and "Tarvitsee myös kirjastokortin." in listing
+    erja.post(f"/chat/conversations/{conversation_id}/claim")
+    chat = erja.get(f"/chat/partials/chat?conversation={conversation_id}").get_data(as_text=True)
+    assert "Queues: Neuvonta → Asiantuntija → Neuvonta" in chat
+    first, second = chat.index("Kysyy e-kirjoista."), chat.index("Tarvitsee myös kirjastokortin.")
+    assert first < second
+    assert "Transferred from Neuvonta by Aino N." in chat and "Transferred from Asiantuntija by Asiantuntija Ville" in chat
+    page = client.get("/chat/customer/conversation").get_data(as_text=True)
+    assert "Aino N. has started the chat." in page and "Asiantuntija Ville has transferred you to another queue." in page
+    assert "Erja has started the chat." in page
+    assert "Aino" not in page.replace("Aino N.", "")  # her staff name is never shown to the customer
+    with app.app_context():
+        names = db.session.scalars(select(QueueTransfer.agent_name).order_by(QueueTransfer.id)).all()
+        assert names == ["Aino N.", "Asiantuntija Ville"]

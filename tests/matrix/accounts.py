@@ -18,6 +18,7 @@ def prepare(world):
 ROUTES = {
     "static": Access(PUBLIC, args=lambda w: {"filename": "css/app.css"}),
     "healthz": Access(PUBLIC),
+    "favicon": Access(PUBLIC),
     "accounts.login": Access(PUBLIC),
     "accounts.forgot_password": Access(PUBLIC),
     "accounts.reset_password": Access(PUBLIC, args=lambda w: {"token": "no-such-token"}),
