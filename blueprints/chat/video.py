@@ -15,7 +15,7 @@ from blueprints.chat import live as chat_live
 from blueprints.chat import service
 from blueprints.chat.models import Conversation, ConversationState
 from common import audit
-from common.refusals import Conflict, NotAllowed
+from common.refusals import Conflict
 from extensions import db
 
 CALL_ID_MAX_LENGTH = 40
