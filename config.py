@@ -36,6 +36,9 @@ class DefaultConfig:
     CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
     CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
+    # The national address service for the e-book counter (PDOK Locatieserver's free search,
+    # e.g. https://api.pdok.nl/bzk/locatieserver/search/v3_1/free); unset: the embedded demo table.
+    EBOOK_ADDRESS_SERVICE_URL = ""
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
     IDENTITY_HMAC_KEY = None
     IDENTITY_ENCRYPTION_KEY = None
@@ -50,6 +53,7 @@ ENV_SETTINGS = {
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
+        "EBOOK_ADDRESS_SERVICE_URL",
     )},
 }
 

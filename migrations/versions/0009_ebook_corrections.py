@@ -1,0 +1,38 @@
+"""ebook: ending a customer, branch settings (login address, card formats), no stored receipt password
+
+Revision ID: 0009_ebook_corrections
+Revises: 0008_chat_retention
+Create Date: 2026-12-02 00:50:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_ebook_corrections"
+down_revision = "0008_chat_retention"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "ebook_branch_settings",
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("login_url", sa.String(length=200), nullable=False),
+        sa.Column("card_formats", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"]),
+        sa.PrimaryKeyConstraint("unit_id"),
+    )
+    with op.batch_alter_table("ebook_customer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("ended_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("end_reason", sa.String(length=200), server_default="", nullable=False))
+        # The one-time password is shown by the request that makes it; no copy is kept for later.
+        batch_op.drop_column("password_to_print")
+
+
+def downgrade():
+    with op.batch_alter_table("ebook_customer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("password_to_print", sa.String(length=255), nullable=True))
+        batch_op.drop_column("end_reason")
+        batch_op.drop_column("ended_on")
+    op.drop_table("ebook_branch_settings")
