@@ -8,6 +8,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import (
@@ -18,6 +19,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.ebook import service
 from blueprints.ebook.models import (
@@ -219,6 +221,20 @@ class EndCustomerForm(FlaskForm):
 
     def ends_on_value(self):
         return parse_birth_date(self.ends_on.data)
+
+
+class BranchSettingsForm(FlaskForm):
+    """A service admin sets where the branch's customers log in and which cards its scanners read."""
+
+    login_url = StringField(_l("Library website for the first login"), validators=[Optional(), Length(max=200)])
+    card_formats = SelectMultipleField(
+        _l("Accepted scanned card numbers"), option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+    )
+
+    def validate_card_formats(self, field):
+        # Not InputRequired: that would mark every checkbox required, and one is enough.
+        if not field.data:
+            raise ValidationError(_l("Choose at least one card format."))
 
 
 class TariffForm(FlaskForm):

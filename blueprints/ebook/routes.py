@@ -12,6 +12,7 @@ from blueprints.ebook import bp, service
 from blueprints.ebook.forms import (
     COUNTRY_LABELS,
     IDENTITY_DOCUMENT_LABELS,
+    BranchSettingsForm,
     CustomerForm,
     EndCustomerForm,
     SignupForm,
@@ -324,6 +325,22 @@ def tariffs(unit_id):
     unit = branch_or_403(unit_id)
     return render_template("ebook/tariffs.html", unit=unit, tariffs=db.session.scalars(
         select(Tariff).where(Tariff.unit_id == unit.id).order_by(Tariff.code)).all(), money=format_money)
+
+
+@bp.route("/branches/<int:unit_id>/settings", methods=["GET", "POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def branch_settings(unit_id):
+    unit = branch_or_403(unit_id)
+    settings = service.branch_settings(unit)
+    form = BranchSettingsForm(data={"login_url": settings.login_url, "card_formats": service.accepted_card_formats(unit)}
+                              if request.method == "GET" else None)
+    form.card_formats.choices = [(name, str(label) % {"branch": unit.branch_code})
+                                 for name, (_rule, label) in service.CARD_FORMATS.items()]
+    if form.validate_on_submit():
+        service.save_branch_settings(unit, form.login_url.data, form.card_formats.data)
+        flash(_("The branch settings are saved."), "success")
+        return redirect(url_for("ebook.tariffs", unit_id=unit.id))
+    return render_form("ebook/branch_settings.html", form, unit=unit)
 
 
 @bp.route("/tariffs/<int:tariff_id>/edit", methods=["GET", "POST"])

@@ -193,6 +193,16 @@ def branch_settings(unit):
     )
 
 
+def save_branch_settings(unit, login_url, card_formats):
+    """A service admin's settings for a branch (audited, committed); unknown format names are dropped."""
+    row = db.session.get(BranchSettings, unit.id) or BranchSettings(unit_id=unit.id)
+    row.login_url = (login_url or "").strip()
+    row.card_formats = " ".join(n for n in card_formats if n in CARD_FORMATS) or DEFAULT_CARD_FORMATS
+    db.session.add(row)
+    audit.record("ebook.branch_settings_changed", unit=unit.id, login_url=row.login_url, card_formats=row.card_formats)
+    db.session.commit()
+
+
 def accepted_card_formats(unit):
     names = [n for n in (branch_settings(unit).card_formats or "").split() if n in CARD_FORMATS]
     return names or [DEFAULT_CARD_FORMATS]

@@ -384,3 +384,24 @@ def test_an_address_the_service_does_not_know_or_a_failing_service_clears_street
     response = sign_up(client, app, branches, house_number="999")
     assert response.status_code == 422 and 'id="house_number-error"' in response.get_data(as_text=True)
     assert customer_row(app) is None
+
+
+def test_a_service_admin_sets_the_branch_login_address_and_card_formats(client, auth, app, make_user, branches):
+    from common.access import Role
+
+    make_user("beheer", (Role.SERVICE_ADMIN, None))
+    auth.login("beheer")
+    url = f"/ebook/branches/{branches['gieten']}/settings"
+    page = client.get(url).get_data(as_text=True)
+    assert '<input checked id="card_formats-0" name="card_formats" type="checkbox" value="branch14">' in page
+    assert '<input id="card_formats-2" name="card_formats" type="checkbox" value="ean13">' in page
+    refused = client.post(url, data={"login_url": "www.bibliotheekgieten.nl"})
+    assert refused.status_code == 422 and 'id="card_formats-error"' in refused.get_data(as_text=True)
+    assert 'value="www.bibliotheekgieten.nl"' in refused.get_data(as_text=True)
+    assert client.post(url, data={"login_url": "www.bibliotheekgieten.nl", "card_formats": ["branch14", "ean13"]}).status_code == 302
+    with app.app_context():
+        row = db.session.get(BranchSettings, branches["gieten"])
+        assert (row.login_url, row.card_formats) == ("www.bibliotheekgieten.nl", "branch14 ean13")
+    auth.logout()
+    auth.login("balie")
+    assert client.get(url).status_code == 403

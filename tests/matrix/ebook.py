@@ -53,5 +53,6 @@ ROUTES = {
     "ebook.end_customer": Access(BRANCH_B, args=customer),
     "ebook.delete_customer": Access(BRANCH_B, args=customer),
     "ebook.tariffs": Access(ADMIN_ONLY, args=branch_b),
+    "ebook.branch_settings": Access(ADMIN_ONLY, args=branch_b),
     "ebook.edit_tariff": Access(ADMIN_ONLY, args=lambda w: {"tariff_id": w.extra["ebook_tariff"]}),
 }
