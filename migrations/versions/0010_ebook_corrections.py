@@ -1,15 +1,15 @@
 """ebook: ending a customer, branch settings (login address, card formats), no stored receipt password
 
-Revision ID: 0009_ebook_corrections
-Revises: 0008_chat_retention
+Revision ID: 0010_ebook_corrections
+Revises: 0009_chat_message_keys
 Create Date: 2026-12-02 00:50:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_ebook_corrections"
-down_revision = "0008_chat_retention"
+revision = "0010_ebook_corrections"
+down_revision = "0009_chat_message_keys"
 branch_labels = None
 depends_on = None
 
