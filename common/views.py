@@ -110,6 +110,7 @@ DATE_PATTERNS = {"fi": "d.M.yyyy", "sv": "d MMM yyyy", "en": "d MMM yyyy", "nl":
 TIME_PATTERNS = {"fi": "'klo' H.mm", "sv": "'kl.' HH:mm", "en": "HH:mm", "nl": "HH:mm"}
 SECONDS = {"fi": ".ss", "sv": ":ss", "en": ":ss", "nl": ":ss"}
 DATE_TIME_JOINS = {"en": ", "}
+DAY_AND_MONTH_PATTERNS = {"fi": "d.M.", "sv": "d MMM", "en": "d MMM", "nl": "dd-MM"}
 
 
 def _language(locale):
@@ -135,6 +136,12 @@ def format_local_date(day, locale=None):
         day = utc_to_local(day).date() if day.tzinfo is None else day.date()
     locale = locale or get_locale()
     return dates.format_date(day, date_pattern(locale), locale=locale)
+
+
+def format_day_and_month(day, locale=None):
+    """A day without its year (under a chart bar): 1.6., 1 Jun, 01-06."""
+    locale = locale or get_locale()
+    return dates.format_date(day, DAY_AND_MONTH_PATTERNS[_language(locale)], locale=locale)
 
 
 def format_local_datetime(moment, zone=None, seconds=False):
