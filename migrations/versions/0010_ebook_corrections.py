@@ -1,4 +1,5 @@
-"""ebook: ending a customer, branch settings (login address, card formats), no stored receipt password
+"""ebook: ending a customer, branch settings (login address, card formats), no stored receipt
+password; notices for some areas and units
 
 Revision ID: 0010_ebook_corrections
 Revises: 0009_chat_message_keys
@@ -28,9 +29,22 @@ def upgrade():
         batch_op.add_column(sa.Column("end_reason", sa.String(length=200), server_default="", nullable=False))
         # The one-time password is shown by the request that makes it; no copy is kept for later.
         batch_op.drop_column("password_to_print")
+    with op.batch_alter_table("notice", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("areas", sa.String(length=100), server_default="", nullable=False))
+    op.create_table(
+        "notice_unit",
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["notice_id"], ["notice.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("notice_id", "unit_id"),
+    )
 
 
 def downgrade():
+    op.drop_table("notice_unit")
+    with op.batch_alter_table("notice", schema=None) as batch_op:
+        batch_op.drop_column("areas")
     with op.batch_alter_table("ebook_customer", schema=None) as batch_op:
         batch_op.add_column(sa.Column("password_to_print", sa.String(length=255), nullable=True))
         batch_op.drop_column("end_reason")

@@ -143,3 +143,17 @@ def test_after_v_the_staff_member_can_go_back_to_scanning(app, make_unit, make_u
     page.get_by_role("button", name="Opslaan en bon printen").click()
     expect(page.locator("#card_number-error")).to_contain_text("niet het verwachte formaat")
     assert_accessible(page)
+
+
+def test_the_required_mark_stays_on_the_labels_line(app, make_unit, make_user, new_page):
+    gieten, _customer_id, _card = a_branch_with_a_customer(app, make_unit, make_user)
+    page = new_page(locale="nl")
+    log_in(page, "balie")
+    page.goto(f"/ebook/branches/{gieten}/customers/new")
+    for field in ("card_number", "surname", "birth_date", "postcode", "house_number"):
+        label = page.locator(f"label[for={field}]")
+        mark = label.locator(".required")
+        expect(mark).to_have_count(1)
+        label_box, mark_box = label.bounding_box(), mark.bounding_box()
+        assert abs(mark_box["y"] - label_box["y"]) < 4 and mark_box["height"] <= label_box["height"], field
+    expect(page.get_by_role("textbox", name="Achternaam", exact=True)).to_have_id("surname")  # the mark is not read out
