@@ -39,6 +39,14 @@ class DefaultConfig:
     # The national address service for the e-book counter (PDOK Locatieserver's free search,
     # e.g. https://api.pdok.nl/bzk/locatieserver/search/v3_1/free); unset: the embedded demo table.
     EBOOK_ADDRESS_SERVICE_URL = ""
+    # How a registrar reaches the Celia service (seeds 000, 001): its email and its chat queue on
+    # this site (the queue's id; 0: none); where a person without an identity code finds the
+    # customer information form and sends it by secure mail; the welcome mail's delay.
+    CELIA_SERVICE_EMAIL = "palvelut@celia.fi"
+    CELIA_SERVICE_CHAT_QUEUE = 0
+    CELIA_CUSTOMER_FORM_URL = "https://www.celianet.fi/lomakkeet/#asiakastietolomake"
+    CELIA_SECURE_MAIL_URL = "https://turvaviesti.celia.fi/"
+    CELIA_WELCOME_MAIL_DAYS = 14
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
     IDENTITY_HMAC_KEY = None
     IDENTITY_ENCRYPTION_KEY = None
@@ -53,7 +61,8 @@ ENV_SETTINGS = {
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
-        "EBOOK_ADDRESS_SERVICE_URL",
+        "EBOOK_ADDRESS_SERVICE_URL", "CELIA_SERVICE_EMAIL", "CELIA_SERVICE_CHAT_QUEUE", "CELIA_CUSTOMER_FORM_URL",
+        "CELIA_SECURE_MAIL_URL", "CELIA_WELCOME_MAIL_DAYS",
     )},
 }
 

@@ -124,7 +124,9 @@ def login():
             session.clear()
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.index"))
-    return render_form("accounts/login.html", form, refused=error is not None, error=error)
+    # A locked registrar is told how to reach the service, which alone unlocks the account.
+    return render_form("accounts/login.html", form, refused=error is not None, error=error,
+                       locked=error == service.locked_message())
 
 
 @bp.route("/logout", methods=["POST"])
