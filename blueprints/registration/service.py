@@ -208,7 +208,10 @@ def register_customer(unit, code, fields):
 def update_customer(customer, fields):
     """Change a customer's details; the audit log keeps which fields changed, not their values."""
     changed = [n for n in FIELDS if n in fields and (getattr(customer, n) or None) != (fields[n] or None)]
+    had_address = bool(customer.email or customer.guardian_email)
     _apply(customer, fields)
+    if not had_address and (customer.email or customer.guardian_email) and getting_started(customer):
+        schedule_welcome_mail(customer)  # registered without an address: the welcome comes on time after all
     audit.record("customer.updated", obj=customer, unit=customer.unit_id, fields=changed)
     registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
@@ -289,7 +292,7 @@ def schedule_welcome_mail(customer):
     address = customer.email or customer.guardian_email
     if customer.service_form != ServiceForm.NET or not address:
         return None
-    due = utcnow() + timedelta(days=current_app.config.get("CELIA_WELCOME_MAIL_DAYS", 14))
+    due = (customer.created_at or utcnow()) + timedelta(days=current_app.config.get("CELIA_WELCOME_MAIL_DAYS", 14))
     with force_locale(customer.language or "fi"):
         body = _(
             "Hello %(name)s,\n\nwelcome to Celia. You can now borrow and listen to books in the Celia "

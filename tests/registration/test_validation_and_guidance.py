@@ -157,3 +157,19 @@ def test_a_cd_borrower_gets_no_welcome_mail_and_no_getting_started_steps(client,
     assert "Getting started" not in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+
+
+def test_an_address_added_later_schedules_the_welcome_mail_for_its_usual_day(client, auth, world, app, add_customer):
+    from common.mail import OutboxMail
+
+    cid = add_customer(world["L"], email="")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        registered = db.session.get(Customer, cid).created_at
+    auth.login("reg")
+    client.post(f"/registration/customers/{cid}/edit", data=customer_fields(email="aino@example.fi"), headers={"HX-Request": "true"})
+    client.post(f"/registration/customers/{cid}/edit", data=customer_fields(email="aino2@example.fi"), headers={"HX-Request": "true"})
+    with app.app_context():
+        mails = db.session.scalars(select(OutboxMail)).all()
+        assert [m.recipient for m in mails] == ["aino@example.fi"]  # once, not on every change
+        assert mails[0].next_attempt_at == registered + timedelta(days=14)
