@@ -1,5 +1,5 @@
 """ebook: ending a customer, branch settings (login address, card formats), no stored receipt
-password; notices for some areas and units
+password; notices for some areas and units; a guidance session's NEVER rule 1 exception
 
 Revision ID: 0010_ebook_corrections
 Revises: 0009_chat_message_keys
@@ -31,6 +31,8 @@ def upgrade():
         batch_op.drop_column("password_to_print")
     with op.batch_alter_table("notice", schema=None) as batch_op:
         batch_op.add_column(sa.Column("areas", sa.String(length=100), server_default="", nullable=False))
+    with op.batch_alter_table("guide_session", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("never_1_exception_at", sa.DateTime(), nullable=True))
     op.create_table(
         "notice_unit",
         sa.Column("notice_id", sa.Integer(), nullable=False),
@@ -42,6 +44,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("guide_session", schema=None) as batch_op:
+        batch_op.drop_column("never_1_exception_at")
     op.drop_table("notice_unit")
     with op.batch_alter_table("notice", schema=None) as batch_op:
         batch_op.drop_column("areas")
