@@ -4,7 +4,7 @@ import io
 from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -315,6 +315,13 @@ def statistics_csv():
         out.getvalue(), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.app_template_filter("guide_month")
+def guide_month(key, pattern="LLLL yyyy"):
+    """A statistics month ("2026-03") in the user's language: maaliskuu 2026, or "maalis" under a bar."""
+    year, month = (int(part) for part in key.split("-"))
+    return format_date(date(year, month, 1), pattern)
 
 
 @bp.app_template_filter("guide_text")
