@@ -41,6 +41,17 @@ class DefaultConfig:
     CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents and customers gone past their grace period
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
     CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
+    # The national address service for the e-book counter (PDOK Locatieserver's free search,
+    # e.g. https://api.pdok.nl/bzk/locatieserver/search/v3_1/free); unset: the embedded demo table.
+    EBOOK_ADDRESS_SERVICE_URL = ""
+    # How a registrar reaches the Celia service (seeds 000, 001): its email and its chat queue on
+    # this site (the queue's id; 0: none); where a person without an identity code finds the
+    # customer information form and sends it by secure mail; the welcome mail's delay.
+    CELIA_SERVICE_EMAIL = "palvelut@celia.fi"
+    CELIA_SERVICE_CHAT_QUEUE = 0
+    CELIA_CUSTOMER_FORM_URL = "https://www.celianet.fi/lomakkeet/#asiakastietolomake"
+    CELIA_SECURE_MAIL_URL = "https://turvaviesti.celia.fi/"
+    CELIA_WELCOME_MAIL_DAYS = 14
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
     IDENTITY_HMAC_KEY = None
     IDENTITY_ENCRYPTION_KEY = None
@@ -57,6 +68,8 @@ ENV_SETTINGS = {
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_CUSTOMER_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS",
         "CHAT_ICE_SERVERS", "CHAT_JOIN_RATE_LIMIT", "CHAT_JOIN_SESSION_RATE_LIMIT",
         "SOCKETIO_CHANNEL",
+        "EBOOK_ADDRESS_SERVICE_URL", "CELIA_SERVICE_EMAIL", "CELIA_SERVICE_CHAT_QUEUE", "CELIA_CUSTOMER_FORM_URL",
+        "CELIA_SECURE_MAIL_URL", "CELIA_WELCOME_MAIL_DAYS",
     )},
 }
 

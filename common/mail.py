@@ -36,12 +36,14 @@ class OutboxMail(db.Model):
     message_id: Mapped[str | None] = mapped_column(String(200))
 
 
-def send_mail(recipient, subject, body):
-    """Store a mail for delivery; it is sent after the current transaction commits."""
+def send_mail(recipient, subject, body, due_at=None):
+    """Store a mail for delivery; it is sent after the current transaction commits, or, with
+    `due_at` (naive UTC), by the delivery loop once that time has come."""
     held = not current_app.config["SMTP_HOST"]
-    mail = OutboxMail(recipient=recipient, subject=subject, body=body, status="held" if held else "pending")
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body, status="held" if held else "pending",
+                      next_attempt_at=due_at or utcnow())
     db.session.add(mail)
-    if not held:
+    if not held and due_at is None:
         db.session.info.setdefault("new_mail", True)
     return mail
 

@@ -102,11 +102,66 @@ def error_page(status, title, message):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+# Each language's own way of writing a day and a time: Finnish 1.6.2015 klo 22.33, Dutch
+# 01-06-2015 22:33 (the dd-mm-jjjj of the counter system's screens in seed 002), English
+# 1 Jun 2015, 22:33. Babel's "short" forms are US month/day with a two-digit year in
+# English, and its Finnish one has no "klo".
+DATE_PATTERNS = {"fi": "d.M.yyyy", "sv": "d MMM yyyy", "en": "d MMM yyyy", "nl": "dd-MM-yyyy"}
+TIME_PATTERNS = {"fi": "'klo' H.mm", "sv": "'kl.' HH:mm", "en": "HH:mm", "nl": "HH:mm"}
+SECONDS = {"fi": ".ss", "sv": ":ss", "en": ":ss", "nl": ":ss"}
+DATE_TIME_JOINS = {"en": ", "}
+DAY_AND_MONTH_PATTERNS = {"fi": "d.M.", "sv": "d MMM", "en": "d MMM", "nl": "dd-MM"}
+
+
+def _language(locale):
+    language = getattr(locale, "language", None) or str(locale or "en").split("_")[0]
+    return language if language in DATE_PATTERNS else "en"
+
+
+def date_pattern(locale):
+    return DATE_PATTERNS[_language(locale)]
+
+
+def datetime_pattern(locale, seconds=False):
+    language = _language(locale)
+    time = TIME_PATTERNS[language] + (SECONDS[language] if seconds else "")
+    return DATE_PATTERNS[language] + DATE_TIME_JOINS.get(language, " ") + time
+
+
+def format_local_date(day, locale=None):
+    """A day as the user's language writes it (1.6.2015, 1-6-2015, 1 Jun 2015)."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = utc_to_local(day).date() if day.tzinfo is None else day.date()
+    locale = locale or get_locale()
+    return dates.format_date(day, date_pattern(locale), locale=locale)
+
+
+def format_day_and_month(day, locale=None):
+    """A day without its year (under a chart bar): 1.6., 1 Jun, 01-06."""
+    locale = locale or get_locale()
+    return dates.format_date(day, DAY_AND_MONTH_PATTERNS[_language(locale)], locale=locale)
+
+
+def format_local_datetime(moment, zone=None, seconds=False):
+    """A stored naive UTC time in `zone` (the user's by default), as the user's language writes it."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    zone = zone or get_timezone()
+    if not seconds:
+        return _short_datetime(moment.replace(second=0, microsecond=0), get_locale(), zone)
+    locale = get_locale()
+    return dates.format_datetime(moment.astimezone(zone), datetime_pattern(locale, seconds=True), locale=locale)
+
+
 @lru_cache(maxsize=4096)
 def _short_datetime(minute, locale, zone):
-    """The short form shows no seconds, so one formatting per minute, language and zone serves
-    every line of a chat: a long chat is re-rendered on every live event."""
-    return dates.format_datetime(minute.astimezone(zone), "short", locale=locale)
+    """The form without seconds: one formatting per minute, language and zone serves every
+    line of a chat, which is re-rendered on every live event."""
+    return dates.format_datetime(minute.astimezone(zone), datetime_pattern(locale), locale=locale)
 
 
 def init_app(app):
@@ -123,14 +178,15 @@ def init_app(app):
 
     @app.template_filter("datetime")
     def datetime_filter(value, style="short"):
-        # Stored naive UTC; Flask-Babel shows it in the user's zone and locale.
+        # Stored naive UTC; shown in the user's zone, as the user's language writes it
+        # ("medium" adds the seconds, for the audit log).
         if value is None:
             return ""
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo("UTC"))
-        if style == "short" and isinstance(value, datetime):
-            return _short_datetime(value.replace(second=0, microsecond=0), get_locale(), get_timezone())
+        if style in ("short", "medium") and isinstance(value, datetime):
+            return format_local_datetime(value, seconds=style == "medium")
         return format_datetime(value, style)
+
+    app.add_template_filter(format_local_date, "date")
 
     app.add_template_filter(format_money, "money")
 

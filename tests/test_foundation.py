@@ -41,19 +41,32 @@ def test_security_headers(client):
     assert response.headers["Referrer-Policy"]
 
 
-def test_short_times_read_as_flask_babel_writes_them_in_every_language_and_season(app):
-    from datetime import datetime, timezone
+def test_times_are_written_in_each_languages_own_form_in_every_season(app):
+    """Finnish 1.12.2026 klo 22.33, English 1 Dec 2026, 22:33 (never 12/1/26), Dutch dd-mm-jjjj as
+    the counter system writes it; in the user's zone (Helsinki by default), summer time included."""
+    from datetime import date, datetime
 
-    from flask_babel import force_locale, format_datetime
+    from flask_babel import force_locale
 
-    show = app.jinja_env.filters["datetime"]
-    winter, summer = datetime(2026, 11, 23, 12, 5, 59), datetime(2026, 6, 1, 21, 0, 1)
+    show, day = app.jinja_env.filters["datetime"], app.jinja_env.filters["date"]
+    winter, summer = datetime(2026, 12, 1, 20, 33, 59), datetime(2026, 6, 1, 21, 0, 1)
+    expected = {
+        "fi": ("1.12.2026 klo 22.33", "2.6.2026 klo 0.00", "1.6.2015"),
+        "sv": ("1 dec. 2026 kl. 22:33", "2 juni 2026 kl. 00:00", "1 juni 2015"),
+        "en": ("1 Dec 2026, 22:33", "2 Jun 2026, 00:00", "1 Jun 2015"),
+        "nl": ("01-12-2026 22:33", "02-06-2026 00:00", "01-06-2015"),
+    }
     with app.test_request_context():
-        for language in ("fi", "sv", "en", "nl"):
+        for language, (in_winter, in_summer, a_day) in expected.items():
             with force_locale(language):
-                for moment in (winter, summer):
-                    assert show(moment) == format_datetime(moment.replace(tzinfo=timezone.utc), "short")
-                assert show(winter) != show(winter.replace(minute=6, second=0))
+                assert show(winter) == in_winter
+                assert show(summer) == in_summer
+                assert day(date(2015, 6, 1)) == a_day
+                # One formatting per minute: a later second of the same minute reads the same.
+                assert show(winter.replace(second=0)) == in_winter
+                assert show(winter) != show(winter.replace(minute=34, second=0))
+        with force_locale("en"):
+            assert show(winter, "medium") == "1 Dec 2026, 22:33:59"
 
 
 def test_production_hashes_passwords_with_scrypt_and_the_tests_with_a_cheap_method(app):

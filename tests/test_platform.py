@@ -109,4 +109,4 @@ def test_money_and_dates_follow_the_locale(app):
         with force_locale("fi"):
             assert money(4200).replace("\xa0", " ") == "42,00 €"
             # Stored in UTC, shown in Helsinki time.
-            assert when(datetime(2026, 1, 15, 10, 0)) == "15.1.2026 12.00"
+            assert when(datetime(2026, 1, 15, 10, 0)) == "15.1.2026 klo 12.00"

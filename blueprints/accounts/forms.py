@@ -6,6 +6,7 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -18,6 +19,7 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.accounts.models import UNIT_KIND_LABELS, UnitKind
 from blueprints.accounts.service import password_problems
@@ -62,9 +64,22 @@ class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
 
 
+NOTICE_AREAS = [
+    ("registration", _l("Celia registration")),
+    ("ebook", _l("E-book signup")),
+    ("chat", _l("Chat queue")),
+    ("guide", _l("Guide checklist")),
+    ("accounts", _l("Administration and account pages")),
+]
+
+
 class NoticeForm(FlaskForm):
     text = TextAreaField(_l("Notice"), validators=[InputRequired(), Length(max=500)])
     ends_at = DateTimeLocalField(_l("Ends at (optional)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    areas = SelectMultipleField(_l("Show on the pages of"), choices=NOTICE_AREAS, option_widget=CheckboxInput(),
+                                widget=ListWidget(prefix_label=False))
+    units = SelectMultipleField(_l("Show to the staff of these units only"), choices=[],
+                                option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
 
 class UnitForm(FlaskForm):

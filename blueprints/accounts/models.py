@@ -149,8 +149,30 @@ class Notice(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ends_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    # Where it shows: space-separated working areas ("registration ebook"), empty for all;
+    # and, when `units` is not empty, only to staff of those units.
+    areas: Mapped[str] = mapped_column(String(100), default="")
 
     created_by = relationship(User)
+    units = relationship(Unit, secondary=lambda: notice_unit, order_by=lambda: Unit.name)
 
     def in_force(self, now):
         return self.ended_at is None and (self.ends_at is None or self.ends_at > now)
+
+    @property
+    def area_names(self):
+        return self.areas.split()
+
+    def shown_to(self, area, unit_ids):
+        """A notice for some areas shows on their pages only; one for some units to their staff only
+        (`unit_ids` None: a service admin, who sees every notice of the area)."""
+        if self.areas and area not in self.area_names:
+            return False
+        return not self.units or unit_ids is None or bool(unit_ids & {u.id for u in self.units})
+
+
+notice_unit = db.Table(
+    "notice_unit",
+    db.Column("notice_id", ForeignKey("notice.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("unit_id", ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True),
+)

@@ -15,6 +15,9 @@ from werkzeug.security import check_password_hash
 
 from blueprints.accounts import bp, service
 from blueprints.accounts.forms import (
+    NOTICE_AREAS as NOTICE_AREA_CHOICES,
+)
+from blueprints.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
@@ -44,10 +47,27 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = None
 
 
+# The working area a page belongs to, by its blueprint: a notice may be for some areas only.
+NOTICE_AREAS = {"registration": "registration", "ebook": "ebook", "chat": "chat", "guide": "guide"}
+
+
+def page_area():
+    return NOTICE_AREAS.get(request.blueprint, "accounts")
+
+
+def notices_for(area):
+    return service.notices_in_force(area=area, user=current_user)
+
+
+@bp.app_template_filter("notice_area_label")
+def notice_area_label(area):
+    return dict(NOTICE_AREA_CHOICES).get(area, area)
+
+
 @bp.app_context_processor
 def notice_context():
     # Called by base.html only, so partials answering htmx requests skip the query.
-    return {"notices_in_force": service.notices_in_force}
+    return {"notices_in_force": lambda: notices_for(page_area()), "notice_area": page_area}
 
 
 @login_manager.user_loader
@@ -105,7 +125,9 @@ def login():
             session.clear()
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.index"))
-    return render_form("accounts/login.html", form, refused=error is not None, error=error)
+    # A locked registrar is told how to reach the service, which alone unlocks the account.
+    return render_form("accounts/login.html", form, refused=error is not None, error=error,
+                       locked=error == service.locked_message())
 
 
 @bp.route("/logout", methods=["POST"])
@@ -179,19 +201,22 @@ def reset_password(token):
 @bp.route("/notices/banner")
 @login_required
 def notice_banner():
-    return render_template("_notice_banner.html", notices=service.notices_in_force())
+    area = request.args.get("area", "accounts")
+    return render_template("_notice_banner.html", notices=notices_for(area if area in NOTICE_AREAS.values() else "accounts"))
 
 
 @bp.route("/admin/notices", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def notices():
     form = NoticeForm()
+    form.units.choices = [(str(u.id), u.name) for u in db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))]
     if form.validate_on_submit():
         ends_at = local_to_utc(form.ends_at.data) if form.ends_at.data else None
         if ends_at and ends_at <= utcnow():
             form.ends_at.errors.append(_("The end time must be in the future."))
         else:
-            service.publish_notice(form.text.data, ends_at, current_user)
+            units = db.session.scalars(select(Unit).where(Unit.id.in_([int(u) for u in form.units.data]))).all()
+            service.publish_notice(form.text.data, ends_at, current_user, areas=form.areas.data, units=units)
             flash(_("The notice is published."), "success")
             return redirect(url_for("accounts.notices"))
     recent = db.session.scalars(select(Notice).order_by(Notice.created_at.desc()).limit(50)).all()

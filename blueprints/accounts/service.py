@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from blueprints.accounts import live as accounts_live
 from blueprints.accounts.models import (
     Notice,
     PasswordResetToken,
@@ -18,7 +19,6 @@ from blueprints.accounts.models import (
     Unit,
     User,
 )
-from blueprints.accounts import live as accounts_live
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
@@ -307,18 +307,24 @@ def registrars_of(units):
 # --- notices ---------------------------------------------------------------------------
 
 
-def notices_in_force(now=None):
+def notices_in_force(now=None, area=None, user=None):
+    """The notices in force; with `area` and `user`, only those for that working area and the
+    user's units (a notice for the Celia service does not show on the Dutch counter's pages)."""
     now = now or utcnow()
     query = (
         select(Notice)
         .where(Notice.ended_at.is_(None), (Notice.ends_at.is_(None)) | (Notice.ends_at > now))
         .order_by(Notice.created_at.desc())
     )
-    return db.session.scalars(query).all()
+    notices = db.session.scalars(query).all()
+    if user is None:
+        return notices
+    unit_ids = None if user.is_service_admin else {a.unit_id for a in user.role_assignments if a.unit_id is not None}
+    return [n for n in notices if n.shown_to(area, unit_ids)]
 
 
-def publish_notice(text, ends_at, author):
-    notice = Notice(text=text, ends_at=ends_at, created_by_id=author.id)
+def publish_notice(text, ends_at, author, areas=(), units=()):
+    notice = Notice(text=text, ends_at=ends_at, created_by_id=author.id, areas=" ".join(areas), units=list(units))
     db.session.add(notice)
     db.session.flush()
     audit.record("notice.published", obj=notice)

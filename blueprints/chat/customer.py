@@ -56,6 +56,8 @@ def index():
     form = JoinForm()
     open_queues = queues.open_queues()
     form.queue.choices = [(q.id, q.name) for q in open_queues]
+    if not form.is_submitted() and request.args.get("queue", type=int):
+        form.queue.data = request.args.get("queue", type=int)  # a link to one queue (the Celia service's)
     if form.validate_on_submit():
         queue = db.session.get(ChatQueue, form.queue.data)
         try:

@@ -1,12 +1,12 @@
 """Template filters and globals of the chat pages, the agents' desk and the customer page alike."""
-from babel.dates import format_skeleton
-from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from blueprints.chat import bp, customer, internal, service
 from blueprints.chat import video as chat_video
 from blueprints.chat.models import ConversationState
 from common.clock import utcnow
+from common.views import format_day_and_month, format_local_date
 
 
 @bp.app_template_filter("chat_duration")
@@ -20,8 +20,8 @@ def chat_duration(seconds):
 
 @bp.app_template_filter("chat_day")
 def chat_day(day, short=False):
-    """A date the user's way: day and month under a chart bar, the full short date in tables."""
-    return format_skeleton("Md", day, locale=get_locale()) if short else format_date(day, "short")
+    """A date the user's way: day and month under a chart bar, the whole date in tables."""
+    return format_day_and_month(day) if short else format_local_date(day)
 
 
 @bp.app_template_filter("chat_system")

@@ -8,6 +8,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import (
@@ -18,6 +19,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.ebook import service
 from blueprints.ebook.models import (
@@ -43,15 +45,16 @@ COUNTRY_LABELS = dict(COUNTRIES)
 
 
 def parse_birth_date(text):
-    """dd-mm-jjjj as staff type it; None when it is not such a date."""
+    """dd-mm-jjjj as staff type it (a birth date or any other day); None when it is not such a date."""
     try:
         return datetime.strptime((text or "").strip(), "%d-%m-%Y").date()
     except ValueError:
         return None
 
 
-class SignupForm(FlaskForm):
-    card_number = StringField(_l("Card number"), validators=[Length(max=20)])
+class CustomerForm(FlaskForm):
+    """Every field of a customer, with the signup's rules: the signup and a correction ("Wijzig") share it."""
+
     initials = StringField(_l("Initials"), validators=[Optional(), Length(max=20)])
     prefix = StringField(_l("Surname prefix"), validators=[Optional(), Length(max=20)])
     surname = StringField(_l("Surname"), validators=[InputRequired(), Length(max=80)])
@@ -72,42 +75,37 @@ class SignupForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     sms_number = StringField(_l("SMS number"), validators=[Optional(), Length(max=30)])
     iban = StringField(_l("IBAN for SEPA direct debit"), validators=[Optional(), Length(max=42)])
+    bic = StringField(_l("BIC"), validators=[Optional(), Length(max=14)])
     identity_checked = RadioField(_l("Identity document checked?"), choices=YES_NO, default="no")
     identity_document = SelectField(_l("Document type"), choices=IDENTITY_DOCUMENTS, default="")
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     newsletter = BooleanField(_l("Newsletter"))
     keep_loan_history = RadioField(_l("Keep loan history?"), choices=YES_NO, default="no")
     warn_borrowed_before = RadioField(_l("Warn 'title borrowed before'?"), choices=YES_NO, default="no")
-    tariff = RadioField(
-        _l("Subscription"), choices=[], validate_choice=False,
-        validators=[InputRequired(message=_l("Choose a subscription."))],
-    )
-    confirm_duplicate = BooleanField(_l("This is a different person: save anyway"))
 
-    bic = ""
+    derived_bic = ""
 
-    def wants_generated_number(self):
-        return (self.card_number.data or "").strip().upper() in ("V", service.GENERATE_PLACEHOLDER)
+    @classmethod
+    def for_customer(cls, customer):
+        """The form filled with a saved customer's values (for a GET of the correction form)."""
+        form = cls(data={
+            "initials": customer.initials, "prefix": customer.prefix, "surname": customer.surname,
+            "first_name": customer.first_name, "birth_date": customer.birth_date.strftime("%d-%m-%Y"),
+            "language": customer.language, "country": customer.country, "postcode": customer.postcode,
+            "house_number": customer.house_number, "house_number_addition": customer.house_number_addition,
+            "address_manual": False, "street": customer.street, "city": customer.city,
+            "person_kind": customer.person_kind.value, "phone": customer.phone, "sms_number": customer.sms_number,
+            "iban": service.format_iban(customer.iban) if customer.iban else "", "bic": customer.bic,
+            "identity_checked": "yes" if customer.identity_checked else "no",
+            "identity_document": customer.identity_document, "email": customer.email,
+            "newsletter": customer.newsletter, "keep_loan_history": "yes" if customer.keep_loan_history else "no",
+            "warn_borrowed_before": "yes" if customer.warn_borrowed_before else "no",
+        })
+        return form
 
-    def scanned_card_number(self):
-        return None if self.wants_generated_number() else (self.card_number.data or "").strip()
-
-    def validate_card_number(self, field):
-        value = (field.data or "").strip()
-        if not value:
-            raise ValidationError(_l("Scan the card, or type v and press Enter to generate a number."))
-        if self.wants_generated_number():
-            field.data = service.GENERATE_PLACEHOLDER
-            return
-        if not service.is_valid_card_number(value):
-            raise ValidationError(_l("This card number is not valid (14 digits, check digit)."))
-        if service.card_number_taken(value):
-            raise ValidationError(_l("This card number belongs to another customer."))
-
-    def validate_tariff(self, field):
-        # The choices are the tariffs the customer's age allows (set by the route).
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("This subscription is not available at this age."))
+    def validate_surname(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Enter the surname."))
 
     def validate_birth_date(self, field):
         born = parse_birth_date(field.data)
@@ -127,10 +125,18 @@ class SignupForm(FlaskForm):
     def validate_iban(self, field):
         if field.data:
             try:
-                field.data, self.bic = service.validate_iban(field.data)
+                field.data, self.derived_bic = service.validate_iban(field.data)
             except Refused as error:
                 raise ValidationError(error.message) from None
             field.data = service.format_iban(field.data)
+
+    def validate_bic(self, field):
+        if field.data and not (self.iban.data or "").strip():
+            raise ValidationError(_l("A BIC goes with an IBAN: enter the IBAN too, or leave the BIC empty."))
+        try:
+            field.data = service.validate_bic(field.data, self.derived_bic)
+        except Refused as error:
+            raise ValidationError(error.message) from None
 
     def birth_date_value(self):
         return parse_birth_date(self.birth_date.data)
@@ -155,7 +161,7 @@ class SignupForm(FlaskForm):
             "phone": (self.phone.data or "").strip(),
             "sms_number": (self.sms_number.data or "").strip(),
             "iban": iban,
-            "bic": service.validate_iban(iban)[1] if iban else "",
+            "bic": service.validate_bic(self.bic.data, service.validate_iban(iban)[1]) if iban else "",
             "identity_checked": self.identity_checked.data == "yes",
             "identity_document": self.identity_document.data if self.identity_checked.data == "yes" else "",
             "email": (self.email.data or "").strip(),
@@ -163,6 +169,72 @@ class SignupForm(FlaskForm):
             "keep_loan_history": self.keep_loan_history.data == "yes",
             "warn_borrowed_before": self.warn_borrowed_before.data == "yes",
         }
+
+
+class SignupForm(CustomerForm):
+    card_number = StringField(_l("Card number"), validators=[Length(max=20)])
+    tariff = RadioField(
+        _l("Subscription"), choices=[], validate_choice=False,
+        validators=[InputRequired(message=_l("Choose a subscription."))],
+    )
+    confirm_duplicate = BooleanField(_l("This is a different person: save anyway"))
+
+    unit = None  # the branch, set by the route: its accepted card formats
+
+    def wants_generated_number(self):
+        return (self.card_number.data or "").strip().upper() in ("V", service.GENERATE_PLACEHOLDER)
+
+    def scanned_card_number(self):
+        return None if self.wants_generated_number() else (self.card_number.data or "").strip()
+
+    def validate_card_number(self, field):
+        value = (field.data or "").strip()
+        if not value:
+            raise ValidationError(_l("Scan the card, or type v and press Enter to generate a number."))
+        if self.wants_generated_number():
+            field.data = service.GENERATE_PLACEHOLDER
+            return
+        try:
+            service.check_scanned_card_number(self.unit, value)
+        except Refused as error:
+            raise ValidationError(error.message) from None
+
+    def validate_tariff(self, field):
+        # The choices are the tariffs the customer's age allows (set by the route).
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("This subscription is not available at this age."))
+
+
+class EndCustomerForm(FlaskForm):
+    """"Klant afsluiten": the day the subscription ends and why."""
+
+    ends_on = StringField(_l("End on (dd-mm-yyyy)"), validators=[InputRequired(), Length(max=10)])
+    reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=200)])
+
+    def validate_ends_on(self, field):
+        if parse_birth_date(field.data) is None:
+            raise ValidationError(_l("Enter the day as dd-mm-yyyy, e.g. 01-06-2025."))
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Give the reason for ending the subscription."))
+
+    def ends_on_value(self):
+        return parse_birth_date(self.ends_on.data)
+
+
+class BranchSettingsForm(FlaskForm):
+    """A service admin sets where the branch's customers log in and which cards its scanners read."""
+
+    login_url = StringField(_l("Library website for the first login"), validators=[Optional(), Length(max=200)])
+    card_formats = SelectMultipleField(
+        _l("Accepted scanned card numbers"), option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+    )
+
+    def validate_card_formats(self, field):
+        # Not InputRequired: that would mark every checkbox required, and one is enough.
+        if not field.data:
+            raise ValidationError(_l("Choose at least one card format."))
 
 
 class TariffForm(FlaskForm):

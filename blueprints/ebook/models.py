@@ -39,6 +39,12 @@ PERSON_KIND_LABELS = {
     PersonKind.NOT_APPLICABLE: _l("Not applicable"),
 }
 
+# The overview's salutation (seed 002: "Dhr. E.B. Tester"); none for an institution or n.v.t.
+SALUTATIONS = {
+    PersonKind.MAN: _l("Mr."),
+    PersonKind.WOMAN: _l("Mrs."),
+}
+
 
 class Tariff(db.Model):
     """One row of a branch's tariff table (seeded from the branch's price list, edited by a service admin)."""
@@ -83,6 +89,17 @@ class NumberSequence(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
+class BranchSettings(db.Model):
+    """What differs per branch: the website a customer logs in on, the card formats its scanners read."""
+
+    __tablename__ = "ebook_branch_settings"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    login_url: Mapped[str] = mapped_column(String(200), default="")
+    # Space-separated names from service.CARD_FORMATS.
+    card_formats: Mapped[str] = mapped_column(String(100), default="branch14")
+
+
 class EbookCustomer(db.Model):
     """A customer signed up at the counter for a digital subscription: a card number, no physical card."""
 
@@ -120,12 +137,13 @@ class EbookCustomer(db.Model):
     warn_borrowed_before: Mapped[bool] = mapped_column(default=False)
     physical_card: Mapped[bool] = mapped_column(default=False)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # The one-time password, encrypted, until the first receipt shows it; then cleared.
-    password_to_print: Mapped[str | None] = mapped_column(String(255))
     password_issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "Klant afsluiten": the subscription ends on this day; the customer stays findable as ended.
+    ended_on: Mapped[date | None]
+    end_reason: Mapped[str] = mapped_column(String(200), default="")
 
     unit = relationship("Unit")
     created_by = relationship("User")
@@ -141,6 +159,18 @@ class EbookCustomer(db.Model):
     def display_name(self):
         parts = [self.initials, self.prefix, self.surname]
         return " ".join(p for p in parts if p)
+
+    @property
+    def salutation(self):
+        return SALUTATIONS.get(self.person_kind, "")
+
+    @property
+    def addressed_name(self):
+        """The name as the overview line shows it: "Dhr. E.B. Tester"."""
+        return f"{self.salutation} {self.display_name}".strip()
+
+    def ended(self, today):
+        return self.ended_on is not None and self.ended_on <= today
 
 
 class Subscription(db.Model):

@@ -1,8 +1,7 @@
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as babel_format_datetime
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_date, get_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -13,6 +12,9 @@ from blueprints.ebook import bp, service
 from blueprints.ebook.forms import (
     COUNTRY_LABELS,
     IDENTITY_DOCUMENT_LABELS,
+    BranchSettingsForm,
+    CustomerForm,
+    EndCustomerForm,
     SignupForm,
     TariffForm,
 )
@@ -20,7 +22,12 @@ from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
 from common.refusals import Refused
-from common.views import format_money, render_form
+from common.views import (
+    format_local_date,
+    format_local_datetime,
+    format_money,
+    render_form,
+)
 from extensions import db
 
 TABS = ("customer", "address", "subscription", "other")
@@ -98,7 +105,8 @@ def bank_account_for(form):
 
 
 def settle_address(form):
-    """Fill street and city from postcode + house number unless staff typed them; False on an unknown address."""
+    """Fill street and city from postcode + house number unless staff typed them; False on an unknown address
+    (the old street and city are cleared, so that no address of another house is saved)."""
     if form.address_manual.data:
         ok = True
         for f in (form.street, form.city):
@@ -109,6 +117,7 @@ def settle_address(form):
     try:
         form.street.data, form.city.data = service.settle_address(form.postcode.data, form.house_number.data)
     except Refused as refusal:
+        form.street.data = form.city.data = ""  # never keep the street of another address
         getattr(form, refusal.field).errors.append(refusal.message)
         return False
     return True
@@ -120,12 +129,13 @@ def new_customer(unit_id):
     unit = branch_or_403(unit_id)
     service.ensure_tariffs(unit)
     form = SignupForm()
+    form.unit = unit
     tariffs, _age = prepare_signup_form(unit, form)
     duplicates = []
     if form.validate_on_submit() and settle_address(form):
         tariff = db.session.get(Tariff, int(form.tariff.data))
         try:
-            customer = service.sign_up(unit, form.customer_details(), tariff, form.scanned_card_number(),
+            customer, password = service.sign_up(unit, form.customer_details(), tariff, form.scanned_card_number(),
                                        staff=current_user, duplicate_confirmed=form.confirm_duplicate.data)
         except service.LooksLikeDuplicate as refusal:
             duplicates = refusal.duplicates
@@ -133,9 +143,11 @@ def new_customer(unit_id):
         except Refused as error:
             getattr(form, error.field).errors.append(str(error.message))
         else:
-            return redirect(url_for("ebook.receipt", customer_id=customer.id))
+            # The receipt with the password is this answer: no later request can show it again.
+            return receipt_page(customer, password, signed_up=True)
     summary = summary_for(unit, form) if form.is_submitted() else None
     return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=duplicates,
+                       expected_format=service.expected_card_format(unit),
                        summary=summary, bank_account=bank_account_for(form) if form.is_submitted() else None)
 
 
@@ -171,47 +183,121 @@ def address_lookup(unit_id):
         found = service.lookup_address(postcode, form.house_number.data) if postcode else None
         if found:
             form.street.data, form.city.data = found
+        else:
+            form.street.data = form.city.data = ""  # never keep the street of another address
     return render_template("ebook/_address.html", form=form, found=found, looked_up=True)
 
 
 def render_receipt(customer, password):
     """The printable receipt, in the customer's language (the staff page around it stays in theirs)."""
+    settings = service.branch_settings(customer.unit)
     with force_locale(customer.language):
         return Markup(render_template("ebook/_receipt.html", customer=customer, password=password,
-                                      subscription=customer.subscription, money=format_money))
+                                      subscription=customer.subscription, money=format_money,
+                                      login_url=settings.login_url))
+
+
+def receipt_page(customer, password=None, signed_up=False):
+    """The receipt page; with the password only in the answer of the POST that made it."""
+    return render_template("ebook/receipt.html", customer=customer, receipt=render_receipt(customer, password),
+                           first=password is not None, signed_up=signed_up)
 
 
 @bp.route("/customers/<int:customer_id>/receipt")
 @roles_required(Role.COUNTER_STAFF)
 def receipt(customer_id):
-    customer = customer_or_403(customer_id)
-    password = service.show_receipt(customer)
-    return render_template("ebook/receipt.html", customer=customer, receipt=render_receipt(customer, password),
-                           first=password is not None)
+    """A reprint: reading it changes nothing, and it never carries a password."""
+    return receipt_page(customer_or_403(customer_id))
 
 
 @bp.route("/customers/<int:customer_id>/new-password", methods=["POST"])
 @roles_required(Role.COUNTER_STAFF)
 def new_password(customer_id):
     customer = customer_or_403(customer_id)
-    service.reissue_password(customer)
-    return redirect(url_for("ebook.receipt", customer_id=customer.id))
+    return receipt_page(customer, service.reissue_password(customer))
+
+
+def overview_context(customer, tab):
+    today = utcnow().date()
+    return dict(
+        customer=customer, tab=tab, tabs=TABS, today=today,
+        age=service.age_on(customer.birth_date, today), money=format_money,
+        person_kinds=PERSON_KIND_LABELS, countries=COUNTRY_LABELS, documents=IDENTITY_DOCUMENT_LABELS,
+        format_iban=service.format_iban, can_delete=not service.billed_cents(customer),
+    )
+
+
+def chosen_tab():
+    tab = request.args.get("tab", "customer")
+    return tab if tab in TABS else "customer"
 
 
 @bp.route("/customers/<int:customer_id>")
 @roles_required(Role.COUNTER_STAFF)
 def customer(customer_id):
     customer = customer_or_403(customer_id)
-    tab = request.args.get("tab", "customer")
-    if tab not in TABS:
-        tab = "customer"
     service.record_view(customer)
-    return render_template(
-        "ebook/customer.html", customer=customer, tab=tab, tabs=TABS, today=utcnow().date(),
-        age=service.age_on(customer.birth_date, utcnow().date()), money=format_money,
-        person_kinds=PERSON_KIND_LABELS, countries=COUNTRY_LABELS, documents=IDENTITY_DOCUMENT_LABELS,
-        format_iban=service.format_iban,
-    )
+    return render_template("ebook/customer.html", **overview_context(customer, chosen_tab()))
+
+
+@bp.route("/customers/<int:customer_id>/overview")
+@roles_required(Role.COUNTER_STAFF)
+def customer_overview(customer_id):
+    """The overview region, re-fetched when a colleague changes, ends or deletes a customer of the branch."""
+    customer = db.session.get(EbookCustomer, customer_id)
+    if customer is None:
+        return render_template("ebook/_customer_gone.html")
+    require_unit(Role.COUNTER_STAFF, customer.unit_id)
+    return render_template("ebook/_overview.html", **overview_context(customer, chosen_tab()))
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.COUNTER_STAFF)
+def edit_customer(customer_id):
+    """"Wijzig": every signup field, with the signup's rules."""
+    customer = customer_or_403(customer_id)
+    form = CustomerForm() if request.method == "POST" else CustomerForm.for_customer(customer)
+    if form.validate_on_submit() and settle_address(form):
+        service.update_customer(customer, form.customer_details())
+        flash(_("The customer's details are saved."), "success")
+        return redirect(url_for("ebook.customer", customer_id=customer.id))
+    return render_form("ebook/edit_customer.html", form, customer=customer, unit=customer.unit)
+
+
+@bp.route("/customers/<int:customer_id>/end", methods=["GET", "POST"])
+@roles_required(Role.COUNTER_STAFF)
+def end_customer(customer_id):
+    """"Klant afsluiten": the subscription ends on a day, with a reason."""
+    customer = customer_or_403(customer_id)
+    form = EndCustomerForm()
+    if request.method == "GET":
+        form.ends_on.data = utcnow().date().strftime("%d-%m-%Y")
+    refused = False
+    if form.validate_on_submit():
+        try:
+            service.end_customer(customer, form.ends_on_value(), form.reason.data)
+        except Refused as error:
+            getattr(form, error.field).errors.append(str(error.message))
+            refused = True
+        else:
+            flash(_("The customer is ended on %(day)s.", day=format_local_date(customer.ended_on)), "success")
+            return redirect(url_for("ebook.customer", customer_id=customer.id))
+    return render_form("ebook/end_customer.html", form, refused=refused, customer=customer)
+
+
+@bp.route("/customers/<int:customer_id>/delete", methods=["GET", "POST"])
+@roles_required(Role.COUNTER_STAFF)
+def delete_customer(customer_id):
+    """"Verwijder": only a customer with nothing billed, after a confirmation."""
+    customer = customer_or_403(customer_id)
+    billed = service.billed_cents(customer)
+    if request.method == "POST" and not billed:
+        unit_id = customer.unit_id
+        service.delete_customer(customer)
+        flash(_("The customer is deleted."), "success")
+        return redirect(url_for("ebook.index", branch=unit_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("ebook/delete_customer.html", customer=customer, billed=billed, money=format_money), status
 
 
 @bp.route("/customers")
@@ -222,6 +308,7 @@ def customers():
     found = []
     if unit and query:
         key = service.surname_key(query)
+        # Ended customers are found too: the list says they are ended.
         found = db.session.scalars(
             select(EbookCustomer)
             .where(EbookCustomer.unit_id == unit.id)
@@ -240,6 +327,22 @@ def tariffs(unit_id):
         select(Tariff).where(Tariff.unit_id == unit.id).order_by(Tariff.code)).all(), money=format_money)
 
 
+@bp.route("/branches/<int:unit_id>/settings", methods=["GET", "POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def branch_settings(unit_id):
+    unit = branch_or_403(unit_id)
+    settings = service.branch_settings(unit)
+    form = BranchSettingsForm(data={"login_url": settings.login_url, "card_formats": service.accepted_card_formats(unit)}
+                              if request.method == "GET" else None)
+    form.card_formats.choices = [(name, str(label) % {"branch": unit.branch_code})
+                                 for name, (_rule, label) in service.CARD_FORMATS.items()]
+    if form.validate_on_submit():
+        service.save_branch_settings(unit, form.login_url.data, form.card_formats.data)
+        flash(_("The branch settings are saved."), "success")
+        return redirect(url_for("ebook.tariffs", unit_id=unit.id))
+    return render_form("ebook/branch_settings.html", form, unit=unit)
+
+
 @bp.route("/tariffs/<int:tariff_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def edit_tariff(tariff_id):
@@ -255,7 +358,7 @@ def edit_tariff(tariff_id):
 
 @bp.app_template_filter("ebook_date")
 def date_filter(day):
-    return format_date(day, "long")
+    return format_local_date(day)
 
 
 @bp.app_template_filter("ebook_month")
@@ -268,5 +371,4 @@ def branch_datetime_filter(moment):
     """A stored naive UTC time shown in the branches' zone (Dutch time), whatever zone the staff user has."""
     if moment is None:
         return ""
-    zone = ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam"))
-    return babel_format_datetime(moment.replace(tzinfo=ZoneInfo("UTC")), "short", tzinfo=zone, locale=get_locale())
+    return format_local_datetime(moment, zone=ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam")))

@@ -11,27 +11,28 @@ from urllib.parse import urlencode
 from urllib.request import urlopen
 from zoneinfo import ZoneInfo
 
-from cryptography.fernet import Fernet
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from stdnum import bic as stdnum_bic
+from stdnum import ean, luhn
 from stdnum import iban as stdnum_iban
-from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.nl import postcode as stdnum_postcode
 from werkzeug.security import check_password_hash
 
+from blueprints.ebook import live as ebook_live
 from blueprints.ebook.models import (
+    BranchSettings,
     EbookCustomer,
     NumberSequence,
     Subscription,
     Tariff,
     TariffKind,
 )
-from blueprints.ebook import live as ebook_live
 from common import audit
 from common.clock import utcnow
 from common.refusals import Refused
@@ -40,6 +41,13 @@ from extensions import db
 
 CARD_NUMBER_LENGTH = 14
 GENERATE_PLACEHOLDER = "V" * CARD_NUMBER_LENGTH  # what the field shows until the save assigns the number
+# The fields a correction ("Wijzig") may change: every signup field except card number and tariff.
+EDITABLE_FIELDS = (
+    "initials", "prefix", "surname", "first_name", "birth_date", "language", "country", "postcode",
+    "house_number", "house_number_addition", "street", "city", "person_kind", "phone", "sms_number",
+    "iban", "bic", "identity_checked", "identity_document", "email", "newsletter", "keep_loan_history",
+    "warn_borrowed_before",
+)
 
 # The branch price list of seed 002 (April 2024): code, name, price in cents, period in months,
 # age range, kind, needs monthly direct debit, digital only, trial.
@@ -145,12 +153,75 @@ def set_sequence(name, last_value):
 
 
 def generate_card_number(unit):
-    """The next card number of the branch, from its own sequence row."""
-    return card_number_for(unit.branch_code, next_in_sequence(f"card:{unit.branch_code}"))
+    """The next card number of the branch, from its own sequence row, skipping numbers in use.
+
+    A scanned card may carry a number the sequence would reach later; that number is passed
+    over instead of blocking every later generated signup of the branch.
+    """
+    while True:
+        number = card_number_for(unit.branch_code, next_in_sequence(f"card:{unit.branch_code}"))
+        if not card_number_taken(number):
+            return number
 
 
 def card_number_taken(number):
     return db.session.scalar(select(EbookCustomer.id).where(EbookCustomer.card_number == number)) is not None
+
+
+def _branch_card(number, branch_code):
+    return is_valid_card_number(number) and number[1:5] == branch_code and number[0] == "2"
+
+
+def _ean13(number, branch_code):
+    return len(number) == 13 and number.isdigit() and ean.is_valid(number)
+
+
+# The formats a branch's scanners may read: name -> (rule, description naming the format).
+CARD_FORMATS = {
+    "branch14": (_branch_card, _l("14 digits: 2, the branch code %(branch)s, 8 digits and a check digit")),
+    "luhn14": (lambda number, branch_code: is_valid_card_number(number),
+               _l("14 digits ending in a check digit (any branch)")),
+    "ean13": (_ean13, _l("a 13-digit EAN barcode")),
+}
+DEFAULT_CARD_FORMATS = "branch14"
+
+
+def branch_settings(unit):
+    """The branch's settings row, or the defaults when none was saved."""
+    return db.session.get(BranchSettings, unit.id) or BranchSettings(
+        unit_id=unit.id, login_url="", card_formats=DEFAULT_CARD_FORMATS
+    )
+
+
+def save_branch_settings(unit, login_url, card_formats):
+    """A service admin's settings for a branch (audited, committed); unknown format names are dropped."""
+    row = db.session.get(BranchSettings, unit.id) or BranchSettings(unit_id=unit.id)
+    row.login_url = (login_url or "").strip()
+    row.card_formats = " ".join(n for n in card_formats if n in CARD_FORMATS) or DEFAULT_CARD_FORMATS
+    db.session.add(row)
+    audit.record("ebook.branch_settings_changed", unit=unit.id, login_url=row.login_url, card_formats=row.card_formats)
+    db.session.commit()
+
+
+def accepted_card_formats(unit):
+    names = [n for n in (branch_settings(unit).card_formats or "").split() if n in CARD_FORMATS]
+    return names or [DEFAULT_CARD_FORMATS]
+
+
+def expected_card_format(unit):
+    """The accepted formats in words, for the message at the card number field."""
+    return str(_l(" or ")).join(str(CARD_FORMATS[n][1]) % {"branch": unit.branch_code} for n in accepted_card_formats(unit))
+
+
+def check_scanned_card_number(unit, number):
+    """A scanned number must have one of the branch's accepted formats and be nobody's yet."""
+    if not any(CARD_FORMATS[n][0](number, unit.branch_code) for n in accepted_card_formats(unit)):
+        raise Refused(
+            _l("This card number is not in the expected format: %(format)s.", format=expected_card_format(unit)),
+            field="card_number",
+        )
+    if card_number_taken(number):
+        raise Refused(_l("This card number belongs to another customer."), field="card_number")
 
 
 # --- address, bank account, age ---------------------------------------------------------------
@@ -189,7 +260,8 @@ def settle_address(postcode, house_number):
     found = lookup_address(postcode, house_number)
     if found is None:
         raise Refused(
-            _l("No address is known for this postcode and house number: check them or enter the address by hand."),
+            _l("No address is known for this postcode and house number: the street and city were cleared. "
+               "Check them or enter the address by hand."),
             field="house_number",
         )
     return found
@@ -200,11 +272,14 @@ def _ask_address_service(service_url, postcode, house_number):
     try:
         with urlopen(f"{service_url}?{query}", timeout=3) as answer:  # noqa: S310 - configured https URL
             docs = json.load(answer).get("response", {}).get("docs", [])
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return None  # the service is down or answered nonsense: staff type the address by hand
-    if not docs or not docs[0].get("straatnaam"):
+    found = next((d for d in docs if isinstance(d, dict) and d.get("straatnaam")
+                  and str(d.get("postcode", postcode)).replace(" ", "").upper() == postcode
+                  and str(d.get("huisnummer", house_number)) == str(house_number)), None)
+    if found is None:
         return None
-    return docs[0]["straatnaam"], docs[0].get("woonplaatsnaam", "").upper()
+    return found["straatnaam"], str(found.get("woonplaatsnaam", "")).upper()
 
 
 def validate_iban(value):
@@ -219,6 +294,19 @@ def validate_iban(value):
         if not bic:
             raise Refused(_l("This IBAN names an unknown Dutch bank code."), field="iban")
     return number, bic
+
+
+def validate_bic(value, derived=""):
+    """An optional BIC (for a foreign IBAN whose BIC cannot be derived) must be a valid BIC;
+    for a Dutch IBAN it must be the bank's own."""
+    value = (value or "").replace(" ", "").upper()
+    if not value:
+        return derived
+    if not stdnum_bic.is_valid(value):
+        raise Refused(_l("This BIC is not valid: 8 or 11 letters and digits, e.g. INGBNL2A."), field="bic")
+    if derived and stdnum_bic.compact(value)[:8] != derived[:8]:
+        raise Refused(_l("This BIC does not belong to the bank of the IBAN (%(bic)s).", bic=derived), field="bic")
+    return value
 
 
 def format_iban(number):
@@ -370,25 +458,12 @@ def new_one_time_password():
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def _fernet():
-    return Fernet(current_app.config["IDENTITY_ENCRYPTION_KEY"])
-
-
 def issue_one_time_password(customer):
-    """Give the customer a new one-time password: stored hashed, plus an encrypted copy for one receipt."""
+    """Give the customer a new one-time password, stored hashed only: the request that makes it
+    shows it on the receipt, and no later request can show it again."""
     password = new_one_time_password()
     customer.password_hash = hash_password(password)
-    customer.password_to_print = _fernet().encrypt(password.encode()).decode()
     customer.password_issued_at = utcnow()
-    return password
-
-
-def take_password_to_print(customer):
-    """The one-time password for the first receipt only: returned once, then forgotten."""
-    if not customer.password_to_print:
-        return None
-    password = _fernet().decrypt(customer.password_to_print.encode()).decode()
-    customer.password_to_print = None
     return password
 
 
@@ -396,19 +471,12 @@ def check_one_time_password(customer, password):
     return check_password_hash(customer.password_hash, password)
 
 
-def show_receipt(customer):
-    """A receipt is shown (audited); the one-time password is on the first one only."""
-    password = take_password_to_print(customer)
-    audit.record("ebook.receipt_shown", obj=customer, unit=customer.unit_id, with_password=password is not None)
-    db.session.commit()
-    return password
-
-
 def reissue_password(customer):
-    """A new one-time password, printed on the next receipt (audited)."""
-    issue_one_time_password(customer)
+    """A new one-time password (audited, committed), returned for the receipt the request shows."""
+    password = issue_one_time_password(customer)
     audit.record("ebook.password_reissued", obj=customer, unit=customer.unit_id)
     db.session.commit()
+    return password
 
 
 def record_view(customer):
@@ -426,12 +494,14 @@ def save_tariff(tariff):
 
 
 def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, duplicate_confirmed=False):
-    """Create the customer and the subscription in one transaction, commit, and return the customer.
+    """Create the customer and the subscription in one transaction, commit, and return
+    (customer, one-time password).
 
     A customer who looks like one the branch has is refused (LooksLikeDuplicate) unless staff
     confirmed the duplicate. `card_number` is a scanned number or None to take the branch's
     next one. The number is taken last, just before the insert, so a save that fails on
-    anything gives it back. No physical card is made.
+    anything gives it back. A card is made for every tariff but a digital-only one. The
+    password is for the receipt this request shows; only its hash is kept.
     """
     duplicates = find_duplicates(
         unit.id, details["surname"], details.get("prefix", ""), details["birth_date"], details.get("postcode"),
@@ -446,22 +516,18 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
     if tariff.needs_direct_debit and not details.get("iban"):
         raise Refused(_l("Monthly direct debit needs the customer's IBAN."), field="iban")
     if card_number:
-        if not is_valid_card_number(card_number):
-            raise Refused(_l("This card number is not valid (14 digits, check digit)."), field="card_number")
-        if card_number_taken(card_number):
-            raise Refused(_l("This card number belongs to another customer."), field="card_number")
-    else:
-        card_number = generate_card_number(unit)
+        check_scanned_card_number(unit, card_number)
     customer = EbookCustomer(
         unit_id=unit.id,
         card_number=card_number,
         actor_id=next_in_sequence("actor"),
         surname_key=surname_key(details["surname"], details.get("prefix", "")),
-        physical_card=False,
+        # Only a digital-only tariff goes without a card; every other tariff issues one.
+        physical_card=not tariff.digital_only,
         created_by_id=staff.id if staff else None,
         **details,
     )
-    issue_one_time_password(customer)
+    password = issue_one_time_password(customer)
     summary = cost_summary(customer.display_name, age, tariff, today)
     customer.subscriptions.append(
         Subscription(
@@ -476,19 +542,90 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
             rights_until=summary.rights_until,
             billed_until=summary.rights_until,
             direct_debit=tariff.needs_direct_debit,
-            mandate_reference=mandate_reference(card_number) if tariff.needs_direct_debit else "",
+            mandate_reference="",
         )
     )
-    db.session.add(customer)
-    try:
-        db.session.flush()
-    except IntegrityError:  # a scanned number another save took at the same moment
-        db.session.rollback()
-        raise Refused(_l("This card number belongs to another customer."), field="card_number") from None
+    _insert_with_card_number(customer, unit, scanned=bool(card_number))
+    if customer.subscription.direct_debit:
+        customer.subscription.mandate_reference = mandate_reference(customer.card_number)
     audit.record("ebook.customer_signed_up", obj=customer, unit=unit.id, tariff=tariff.code)
     ebook_live.announce_signups_changed(unit.id)
     db.session.commit()
-    return customer
+    return customer, password
+
+
+def _insert_with_card_number(customer, unit, scanned):
+    """Insert the customer; a generated number that a concurrent save took first is skipped.
+
+    The insert runs in a savepoint: a unique-number clash (another transaction committed that
+    number after we checked) rolls back only the insert, and the next number is tried.
+    """
+    while True:
+        if not scanned:
+            customer.card_number = generate_card_number(unit)
+        try:
+            with db.session.begin_nested():
+                db.session.add(customer)
+                db.session.flush()
+            return
+        except IntegrityError:
+            if scanned:  # a scanned number another save took at the same moment
+                db.session.rollback()
+                raise Refused(_l("This card number belongs to another customer."), field="card_number") from None
+
+
+def billed_cents(customer):
+    """What the customer has been billed: the balance of every subscription."""
+    return sum(s.balance_cents for s in customer.subscriptions)
+
+
+def update_customer(customer, details):
+    """Correct a saved customer ("Wijzig"): the same rules as the signup; audited with the names of
+    the changed fields (not their values), committed; colleagues' overviews refresh."""
+    changed = [name for name in EDITABLE_FIELDS if name in details and getattr(customer, name) != details[name]]
+    for name in changed:
+        setattr(customer, name, details[name])
+    customer.surname_key = surname_key(customer.surname, customer.prefix)
+    if changed:
+        audit.record("ebook.customer_changed", obj=customer, unit=customer.unit_id, fields=changed)
+        announce_customer(customer)
+    db.session.commit()
+    return changed
+
+
+def end_customer(customer, ends_on, reason, today=None):
+    """End the subscription ("Klant afsluiten") on a day with a reason, committed; the customer
+    stays findable."""
+    today = today or utcnow().date()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Refused(_l("Give the reason for ending the subscription."), field="reason")
+    if customer.ended_on is not None:
+        raise Refused(_l("This customer has already been ended."), field="ends_on")
+    starts = customer.subscription.starts_on if customer.subscription else customer.created_at.date()
+    if ends_on < starts or ends_on > today + timedelta(days=366):
+        raise Refused(_l("Choose a day from the start of the subscription to a year from today."), field="ends_on")
+    customer.ended_on, customer.end_reason = ends_on, reason
+    for sub in customer.subscriptions:
+        sub.rights_until = min(sub.rights_until, ends_on)
+    audit.record("ebook.customer_ended", obj=customer, unit=customer.unit_id, ends_on=ends_on.isoformat(), reason=reason)
+    announce_customer(customer)
+    db.session.commit()
+
+
+def delete_customer(customer):
+    """Remove a customer ("Verwijder"): only one with nothing billed. Audited with the card number, committed."""
+    if billed_cents(customer):
+        raise Refused(_l("This customer has been billed: end the subscription instead of deleting."), field="delete")
+    unit_id = customer.unit_id
+    audit.record("ebook.customer_deleted", obj=customer, unit=unit_id, card_number=customer.card_number)
+    db.session.delete(customer)
+    ebook_live.announce_customer_changed(unit_id, customer.id)
+    db.session.commit()
+
+
+def announce_customer(customer):
+    ebook_live.announce_customer_changed(customer.unit_id, customer.id)
 
 
 def branch_midnight_utc(now=None):

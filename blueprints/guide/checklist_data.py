@@ -3,7 +3,7 @@
 The Finnish texts are the seed's own words. Swedish, English and Dutch are translations of
 them. These are content (stored in the database and edited there by service admins), not
 interface strings, so they do not go through gettext. Each item has a stable key that
-survives edits; the NEVER rules keep their seed numbers (never-1 .. never-6) because the
+survives edits; **...** marks the seed's bold emphasis (shown as <strong>); the NEVER rules keep their seed numbers (never-1 .. never-6) because the
 topic-to-limit mapping refers to them.
 """
 
@@ -74,10 +74,10 @@ ALWAYS = [
     (
         "always-8",
         {
-            "fi": "Rohkaisee ja kannustaa asiakasta.",
-            "sv": "Uppmuntrar och sporrar kunden.",
-            "en": "Encourages and supports the customer.",
-            "nl": "Moedigt de klant aan en stimuleert hem.",
+            "fi": "**Rohkaisee ja kannustaa** asiakasta.",
+            "sv": "**Uppmuntrar och sporrar** kunden.",
+            "en": "**Encourages and supports** the customer.",
+            "nl": "**Moedigt de klant aan en stimuleert hem**.",
         },
     ),
     (
@@ -126,9 +126,9 @@ NEVER = [
     (
         "never-1",
         {
-            "fi": "Ei tee asiakkaan puolesta mitään, ellei asiakkaan sairaus, vamma tms. tee sitä välttämättömäksi, vaan neuvoo ja kannustaa asiakasta tekemään itse.",
+            "fi": "**Ei tee asiakkaan puolesta** mitään, ellei asiakkaan sairaus, vamma tms. tee sitä välttämättömäksi, vaan neuvoo ja kannustaa asiakasta tekemään itse.",
             "sv": "Gör ingenting i kundens ställe, om inte kundens sjukdom, funktionsnedsättning e.d. gör det nödvändigt, utan ger råd och uppmuntrar kunden att göra det själv.",
-            "en": "Does nothing on the customer's behalf, unless the customer's illness, disability or similar makes it necessary, but advises and encourages the customer to do it themselves.",
+            "en": "**Does nothing on the customer's behalf**, unless the customer's illness, disability or similar makes it necessary, but advises and encourages the customer to do it themselves.",
             "nl": "Doet niets in plaats van de klant, tenzij ziekte, een beperking of iets dergelijks dat noodzakelijk maakt, maar adviseert de klant en moedigt aan het zelf te doen.",
         },
         {
@@ -141,7 +141,7 @@ NEVER = [
     (
         "never-2",
         {
-            "fi": "Ei hoida nettipalveluissa asiakkaan henkilökohtaisia, luottamuksellisia asioita. Ei anna esim. lomakkeen täyttöön liittyviä neuvoja eikä avusta palvelussa, joka vaatii vahvaa tunnistautumista (esim. pankki) vaan ohjaa asiakkaan ottamaan yhteyttä palvelun tarjoajaan. Ei ole asiakkaan puolesta tai häntä avustaen tekemisissä minkään palvelun kanssa, jossa vaarana on taloudellinen menetys (esim. Veikkaus).",
+            "fi": "**Ei hoida** nettipalveluissa asiakkaan henkilökohtaisia, luottamuksellisia asioita. **Ei anna** esim. lomakkeen täyttöön liittyviä neuvoja **eikä avusta** palvelussa, joka vaatii vahvaa tunnistautumista (esim. pankki) vaan ohjaa asiakkaan ottamaan yhteyttä palvelun tarjoajaan. **Ei ole** asiakkaan puolesta tai häntä avustaen tekemisissä minkään palvelun kanssa, jossa vaarana on taloudellinen menetys (esim. Veikkaus).",
             "sv": "Sköter inte kundens personliga, konfidentiella ärenden i nättjänster. Ger inte t.ex. råd om att fylla i blanketter och hjälper inte till i en tjänst som kräver stark autentisering (t.ex. banken) utan hänvisar kunden att kontakta tjänsteleverantören. Har inte för kundens räkning eller genom att hjälpa hen att göra med någon tjänst där det finns risk för ekonomisk förlust (t.ex. Veikkaus).",
             "en": "Does not handle the customer's personal, confidential matters in online services. Gives no advice on, for example, filling in forms and does not assist in a service that requires strong identification (e.g. a bank), but refers the customer to contact the service provider. Never deals, on the customer's behalf or by assisting them, with any service that carries a risk of financial loss (e.g. Veikkaus gambling).",
             "nl": "Behandelt geen persoonlijke, vertrouwelijke zaken van de klant in onlinediensten. Geeft geen advies over bijvoorbeeld het invullen van formulieren en helpt niet bij een dienst die sterke identificatie vereist (bijv. de bank), maar verwijst de klant naar de dienstverlener. Heeft namens de klant of door hem te helpen niets te maken met een dienst waarbij financieel verlies dreigt (bijv. Veikkaus, kansspelen).",
@@ -156,7 +156,7 @@ NEVER = [
     (
         "never-3",
         {
-            "fi": "Ei tee tai edes auta asiakasta tekemään mitään peruuttamatonta tai vaikeasti peruttavaa muutosta laitteensa asetuksiin vaan ohjaa asiakkaan esimerkiksi ottamaan yhteyttä myyjä- tai huoltoliikkeeseen.",
+            "fi": "**Ei tee tai edes auta** asiakasta tekemään mitään peruuttamatonta tai vaikeasti peruttavaa muutosta laitteensa asetuksiin vaan ohjaa asiakkaan esimerkiksi ottamaan yhteyttä myyjä- tai huoltoliikkeeseen.",
             "sv": "Gör inte och hjälper inte ens kunden att göra någon oåterkallelig eller svårt återkallelig ändring i enhetens inställningar utan hänvisar kunden till exempel att kontakta säljaren eller en serviceverkstad.",
             "en": "Makes, or even helps the customer make, no irreversible or hard-to-undo change to their device's settings, but refers the customer for example to the seller or a repair shop.",
             "nl": "Brengt geen onomkeerbare of moeilijk terug te draaien wijziging aan in de instellingen van het apparaat en helpt de klant daar ook niet bij, maar verwijst bijvoorbeeld naar de verkoper of een reparatiewerkplaats.",
@@ -171,7 +171,7 @@ NEVER = [
     (
         "never-4",
         {
-            "fi": "Ei asenna tai edes auta asiakasta asentamaan älylaitteeseen sovellusta virallisten sovelluskauppojen ulkopuolelta.",
+            "fi": "**Ei asenna tai edes auta** asiakasta asentamaan älylaitteeseen sovellusta virallisten sovelluskauppojen ulkopuolelta.",
             "sv": "Installerar inte och hjälper inte ens kunden att installera en app på en smart enhet från andra ställen än de officiella appbutikerna.",
             "en": "Installs, or even helps the customer install, no app on a smart device from outside the official app stores.",
             "nl": "Installeert geen app van buiten de officiële appwinkels op een slim apparaat en helpt de klant daar ook niet bij.",
@@ -186,7 +186,7 @@ NEVER = [
     (
         "never-5",
         {
-            "fi": "Ei anna hankintasuosituksia, poikkeuksena yleishyödylliset sovellukset (yle.fi, e-aineistosovellukset, 112 Suomi tms.).",
+            "fi": "**Ei anna** hankintasuosituksia, poikkeuksena yleishyödylliset sovellukset (yle.fi, e-aineistosovellukset, 112 Suomi tms.).",
             "sv": "Ger inga köprekommendationer, med undantag för allmännyttiga appar (yle.fi, appar för e-material, 112 Suomi o.d.).",
             "en": "Gives no purchase recommendations, except for public-good apps (yle.fi, e-resource apps, 112 Suomi and the like).",
             "nl": "Geeft geen aankoopadvies, behalve voor apps van algemeen nut (yle.fi, apps voor e-bronnen, 112 Suomi en dergelijke).",
@@ -201,7 +201,7 @@ NEVER = [
     (
         "never-6",
         {
-            "fi": "Ei todista oikeaksi asiakkaan asiakirjakopioita.",
+            "fi": "**Ei todista oikeaksi** asiakkaan asiakirjakopioita.",
             "sv": "Bestyrker inte kopior av kundens dokument.",
             "en": "Does not certify copies of the customer's documents.",
             "nl": "Waarmerkt geen kopieën van documenten van de klant.",

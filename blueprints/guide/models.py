@@ -100,6 +100,9 @@ class GuidanceSession(db.Model):
     duration_minutes: Mapped[int | None]
     outcome: Mapped[Outcome | None] = mapped_column(Enum(Outcome, native_enum=False, length=30))
     note: Mapped[str] = mapped_column(Text, default="")
+    # NEVER rule 1's exception: the customer's illness or disability made it necessary to do
+    # something on their behalf. When it was recorded (None: it did not apply).
+    never_1_exception_at: Mapped[datetime | None]
 
     unit = relationship("Unit")
     guide = relationship("User")

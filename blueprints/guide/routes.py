@@ -4,9 +4,10 @@ import io
 from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from blueprints.guide import bp, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
@@ -105,6 +106,17 @@ def tick(session_id, item_id):
     session = service.get_session(current_user, session_id)
     try:
         service.set_tick(current_user, session, item_id, request.form.get("ticked") == "1")
+    except Refused as error:
+        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
+    return render_template("guide/_session_checklist.html", **_session_context(session))
+
+
+@bp.route("/sessions/<int:session_id>/never-1-exception", methods=["POST"])
+@roles_required(Role.GUIDE)
+def record_exception(session_id):
+    session = service.get_session(current_user, session_id)
+    try:
+        service.record_never_1_exception(current_user, session, request.form.get("applied") == "1")
     except Refused as error:
         return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
     return render_template("guide/_session_checklist.html", **_session_context(session))
@@ -303,6 +315,20 @@ def statistics_csv():
         out.getvalue(), mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.app_template_filter("guide_month")
+def guide_month(key, pattern="LLLL yyyy"):
+    """A statistics month ("2026-03") in the user's language: maaliskuu 2026, or "maalis" under a bar."""
+    year, month = (int(part) for part in key.split("-"))
+    return format_date(date(year, month, 1), pattern)
+
+
+@bp.app_template_filter("guide_text")
+def guide_text(text):
+    """An item's text with the seed's bold emphasis: **...** becomes <strong>, everything else escaped."""
+    parts = str(escape(text or "")).split("**")
+    return Markup("".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts)))
 
 
 @bp.app_template_filter("guide_topic")

@@ -340,6 +340,16 @@ def record_limit(user, session, item_id, referred_to):
     db.session.commit()
 
 
+def record_never_1_exception(user, session, applied):
+    """NEVER rule 1 ("does nothing on the customer's behalf") has one exception: the customer's
+    illness or disability makes it necessary. The session records whether it applied (audited)."""
+    _require_open(session)
+    session.never_1_exception_at = utcnow() if applied else None
+    audit.record("guide.never_1_exception", obj=session, unit=session.unit_id, applied=bool(applied))
+    guide_live.announce_session_changed(session)
+    db.session.commit()
+
+
 def measured_minutes(session, now=None):
     """Minutes from the start until now, rounded, at least 0 and at most a day."""
     seconds = ((now or utcnow()) - session.started_at).total_seconds()

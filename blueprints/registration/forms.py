@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -9,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from blueprints.registration.models import (
     BASIS_LABELS,
@@ -19,6 +21,7 @@ from blueprints.registration.models import (
     RegisteredBy,
 )
 from blueprints.registration.service import ASK_WHO_REGISTERS, GUARDIAN_REQUIRED
+from common.clock import utcnow
 from extensions import LANGUAGES
 
 REQUIRED = _l("This field is required.")
@@ -52,6 +55,27 @@ class CustomerForm(FlaskForm):
     additional_info = TextAreaField(_l("Additional info"), validators=[Optional(), Length(max=2000)])
 
     guardian_rule = None
+
+    def validate_first_name(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError(REQUIRED)  # spaces only are no name
+
+    def validate_last_name(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError(REQUIRED)
+
+    def validate_review_date(self, field):
+        # A reminder within ten years; an old one may stay on a customer whose review has passed.
+        if field.data and not (date(2000, 1, 1) <= field.data <= utcnow().date() + timedelta(days=3653)):
+            raise ValidationError(_l("Choose a review date within ten years from today."))
+
+    def validate_consent_date(self, field):
+        if field.data is None:
+            return
+        if field.data > utcnow().date():
+            raise ValidationError(_l("The consent cannot be given in the future."))
+        if field.data < utcnow().date() - timedelta(days=25 * 366):
+            raise ValidationError(_l("Check the year of the consent."))
 
     def set_bases(self, bases):
         self.basis.choices = [(str(b), BASIS_LABELS[b]) for b in bases]
@@ -98,3 +122,16 @@ class NewCustomerForm(CustomerForm):
 class WithoutHetuForm(CustomerForm):
     birth_date = DateField(_l("Date of birth"), validators=[InputRequired(REQUIRED)])
     unit = SelectField(_l("Unit"), coerce=int)
+
+    def validate_birth_date(self, field):
+        if field.data > utcnow().date():
+            raise ValidationError(_l("The date of birth is in the future."))
+        if field.data < date(1900, 1, 1):
+            raise ValidationError(_l("Check the year of birth."))
+
+    def validate(self, extra_validators=None):
+        # The guardian rule follows from the birth date: without a sane one, no consent is asked.
+        born = self.birth_date.data
+        if born is None or not (date(1900, 1, 1) <= born <= utcnow().date()):
+            self.guardian_rule = None
+        return super().validate(extra_validators)

@@ -1,7 +1,7 @@
 """Celia registration: the registrar's flow and the service admin's work list."""
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +16,22 @@ from common.views import page_of, render_form
 from extensions import db
 
 STAFF = (Role.REGISTRAR, Role.MAIN_USER)
+
+
+@bp.app_context_processor
+def celia_service_context():
+    """How a stuck registrar reaches the Celia service, and where the customer information form is
+    (settings CELIA_SERVICE_EMAIL, CELIA_SERVICE_CHAT_QUEUE, CELIA_CUSTOMER_FORM_URL, CELIA_SECURE_MAIL_URL)."""
+    def celia_service():
+        config = current_app.config
+        queue = config.get("CELIA_SERVICE_CHAT_QUEUE") or 0
+        return {
+            "email": config.get("CELIA_SERVICE_EMAIL", ""),
+            "chat_url": url_for("chat_customer.index", queue=queue) if queue else "",
+            "form_url": config.get("CELIA_CUSTOMER_FORM_URL", ""),
+            "secure_mail_url": config.get("CELIA_SECURE_MAIL_URL", ""),
+        }
+    return {"celia_service": celia_service}
 
 
 def _unit(unit_id):
@@ -142,7 +158,8 @@ def new_customer(unit_id):
 def customer(customer_id):
     customer = _customer(customer_id)
     service.record_view(customer)
-    return render_template("registration/customer.html", customer=customer, **_customer_context(customer))
+    return render_template("registration/customer.html", customer=customer, welcome_due=service.getting_started(customer),
+                           **_customer_context(customer))
 
 
 def _customer_context(customer):
@@ -171,7 +188,11 @@ def edit_customer(customer_id):
     form = _customer_form(CustomerForm, customer.unit, customer.birth_date, obj=customer)
     if form.validate_on_submit():
         service.update_customer(customer, form.values())
-        return render_template("registration/_details.html", customer=customer, saved=True)
+        # The credentials section offers the addresses as they are now ("change the email
+        # first, then send"): it comes along out of band.
+        return (render_template("registration/_details.html", customer=customer, saved=True)
+                + render_template("registration/_credentials.html", customer=customer, oob=True,
+                                  **_customer_context(customer)))
     return render_form("registration/_edit.html", form, customer=customer)
 
 
@@ -313,11 +334,8 @@ def register_without_hetu():
     if form.birth_date.data:
         form.guardian_rule = service.guardian_rule(form.birth_date.data)
     if form.validate_on_submit():
-        if form.birth_date.data > date.today():
-            form.birth_date.errors.append(_("The date of birth is in the future."))
-        else:
-            unit = db.session.get(Unit, form.unit.data)
-            customer = service.register_without_hetu(unit, form.birth_date.data, form.values())
-            flash(_("Registered with the identifier %(id)s.", id=customer.service_identifier), "success")
-            return redirect(url_for("registration.customer", customer_id=customer.id))
+        unit = db.session.get(Unit, form.unit.data)
+        customer = service.register_without_hetu(unit, form.birth_date.data, form.values())
+        flash(_("Registered with the identifier %(id)s.", id=customer.service_identifier), "success")
+        return redirect(url_for("registration.customer", customer_id=customer.id))
     return render_form("registration/without_hetu.html", form)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.accounts.models import CELIA_UNIT_KINDS, Unit, UnitKind
 from blueprints.registration import hetu
+from blueprints.registration import live as registration_live
 from blueprints.registration.models import (
     Basis,
     CredentialLink,
@@ -24,7 +25,6 @@ from blueprints.registration.models import (
     ReactivationRequest,
     ServiceForm,
 )
-from blueprints.registration import live as registration_live
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
@@ -199,6 +199,7 @@ def register_customer(unit, code, fields):
         db.session.rollback()
         raise Conflict(_("This identity code is already registered. Check the code again to see where.")) from None
     audit.record("customer.registered", obj=customer, unit=unit.id, service_form=str(customer.service_form))
+    schedule_welcome_mail(customer)
     registration_live.announce_customers_changed(unit.id)
     db.session.commit()
     return customer
@@ -207,7 +208,10 @@ def register_customer(unit, code, fields):
 def update_customer(customer, fields):
     """Change a customer's details; the audit log keeps which fields changed, not their values."""
     changed = [n for n in FIELDS if n in fields and (getattr(customer, n) or None) != (fields[n] or None)]
+    had_address = bool(customer.email or customer.guardian_email)
     _apply(customer, fields)
+    if not had_address and (customer.email or customer.guardian_email) and getting_started(customer):
+        schedule_welcome_mail(customer)  # registered without an address: the welcome comes on time after all
     audit.record("customer.updated", obj=customer, unit=customer.unit_id, fields=changed)
     registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
@@ -277,6 +281,35 @@ def credential_recipients(customer):
     if customer.guardian_email:
         found.append(("guardian", customer.guardian_email))
     return found
+
+
+WELCOME_SUBJECT = _l("Welcome to Celia")
+
+
+def schedule_welcome_mail(customer):
+    """The service welcomes a new net customer by email about two weeks after the registration
+    (seed 000): an outbox mail due then, sent by the delivery loop. None without an address."""
+    address = customer.email or customer.guardian_email
+    if customer.service_form != ServiceForm.NET or not address:
+        return None
+    due = (customer.created_at or utcnow()) + timedelta(days=current_app.config.get("CELIA_WELCOME_MAIL_DAYS", 14))
+    with force_locale(customer.language or "fi"):
+        body = _(
+            "Hello %(name)s,\n\nwelcome to Celia. You can now borrow and listen to books in the Celia "
+            "library with the credentials your library gave you. Ask your library for book tips, or "
+            "contact the Celia service at %(email)s.\n\nCelia",
+            name=customer.full_name, email=current_app.config.get("CELIA_SERVICE_EMAIL", ""),
+        )
+        return mail.send_mail(address, str(WELCOME_SUBJECT), body, due_at=due)
+
+
+def getting_started(customer, now=None):
+    """While a new customer's welcome mail is still to come, the day it goes out (the customer
+    page then shows the getting-started steps); None for a customer past that or without it."""
+    if customer.service_form != ServiceForm.NET or not (customer.email or customer.guardian_email):
+        return None
+    due = customer.created_at + timedelta(days=current_app.config.get("CELIA_WELCOME_MAIL_DAYS", 14))
+    return due if due > (now or utcnow()) else None
 
 
 CREDENTIALS_SUBJECT = _l("Your Celia credentials")
@@ -454,6 +487,7 @@ def register_without_hetu(unit, born, fields):
     db.session.add(customer)
     db.session.flush()
     audit.record("customer.registered_without_hetu", obj=customer, unit=unit.id)
+    schedule_welcome_mail(customer)
     registration_live.announce_customers_changed(unit.id)
     db.session.commit()
     return customer

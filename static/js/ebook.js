@@ -7,6 +7,7 @@
   const dialog = document.getElementById("generate-dialog");
   const button = document.getElementById("generate-card-number");
   const hint = document.getElementById("card_number-hint");
+  const scanButton = document.getElementById("scan-card-number");
 
   function askToGenerate() {
     if (dialog && typeof dialog.showModal === "function") {
@@ -22,6 +23,8 @@
     card.value = card.dataset.placeholderNumber;
     card.readOnly = true;
     if (hint) hint.textContent = hint.dataset.generatedText;
+    if (button) button.hidden = true;
+    if (scanButton) scanButton.hidden = false;
     card.dispatchEvent(new Event("change", { bubbles: true }));
     const next = document.getElementById("initials");
     if (next) next.focus();
@@ -42,6 +45,18 @@
   }
   if (button && card) {
     button.addEventListener("click", askToGenerate);
+  }
+  if (scanButton && card) {
+    // After "v" the staff member may still scan a card after all.
+    scanButton.addEventListener("click", function () {
+      card.value = "";
+      card.readOnly = false;
+      if (hint) hint.textContent = hint.dataset.scanText;
+      scanButton.hidden = true;
+      if (button) button.hidden = false;
+      card.dispatchEvent(new Event("change", { bubbles: true }));
+      card.focus();
+    });
   }
   if (dialog) {
     dialog.addEventListener("click", function (e) {

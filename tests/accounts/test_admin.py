@@ -141,3 +141,38 @@ def test_a_notice_in_force_is_on_full_pages_and_in_its_banner_partial(client, au
     assert "Celianet huoltokatko" in client.get("/").get_data(as_text=True)
     assert "Celianet huoltokatko" in client.get("/notices/banner").get_data(as_text=True)
     assert "Celianet huoltokatko" in client.get("/password").get_data(as_text=True)
+
+
+def test_a_notice_for_some_areas_and_units_shows_only_there(app, client, auth, make_user, make_unit):
+    """The Celia outage banner is not on the Dutch counter's e-book pages; a unit's notice only for its staff."""
+    from blueprints.accounts.models import Notice, UnitKind
+
+    library, other = make_unit(name="Kirjasto"), make_unit(name="Toinen")
+    branch = make_unit(UnitKind.BRANCH, name="Gieten", branch_code="9428")
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    make_user("riikka", (Role.REGISTRAR, library))
+    make_user("toinen", (Role.REGISTRAR, other))
+    make_user("balie", (Role.COUNTER_STAFF, branch), (Role.REGISTRAR, library))
+    auth.login("sirpa")
+    form = client.get("/admin/notices").get_data(as_text=True)
+    assert 'value="registration"' in form and f'value="{library}"' in form
+    assert client.post("/admin/notices", data={"text": "Celianet huoltokatko", "areas": ["registration"]}).status_code == 302
+    assert client.post("/admin/notices", data={"text": "Kirjaston oma tiedote", "units": [str(library)]}).status_code == 302
+    with app.app_context():
+        targeted = db.session.scalar(db.select(Notice).where(Notice.text == "Kirjaston oma tiedote"))
+        assert [u.id for u in targeted.units] == [library] and targeted.areas == ""
+    auth.logout()
+
+    auth.login("balie")
+    assert "Celianet huoltokatko" not in client.get("/ebook/").get_data(as_text=True)
+    assert "Celianet huoltokatko" not in client.get("/notices/banner?area=ebook").get_data(as_text=True)
+    assert "Celianet huoltokatko" in client.get("/registration/", follow_redirects=True).get_data(as_text=True)
+    assert "Celianet huoltokatko" in client.get("/notices/banner?area=registration").get_data(as_text=True)
+    assert 'area=ebook' in client.get("/ebook/").get_data(as_text=True)  # the banner re-fetches for its page's area
+    assert "Kirjaston oma tiedote" in client.get("/ebook/").get_data(as_text=True)  # balie works for the library too
+    auth.logout()
+
+    auth.login("toinen")
+    page = client.get("/registration/", follow_redirects=True).get_data(as_text=True)
+    assert "Celianet huoltokatko" in page and "Kirjaston oma tiedote" not in page
+    assert "Kirjaston oma tiedote" not in client.get("/notices/banner?area=registration").get_data(as_text=True)

@@ -83,7 +83,8 @@ def test_counter_signup_with_v_enter_cost_summary_and_printed_receipt(app, make_
     page.keyboard.type("e.b.tester@example.org")
     page.keyboard.press("Enter")  # submits the form
 
-    page.wait_for_url(re.compile(r"/receipt$"))
+    # The answer of the save is the receipt itself: the password is on it, and only there.
+    expect(page.get_by_role("heading", name="Bon", exact=True)).to_be_visible()
     assert_accessible(page)
     card_number = page.locator(".receipt-card-number").inner_text().strip()
     password = page.locator(".receipt-password").inner_text().strip()
@@ -112,12 +113,14 @@ def test_counter_signup_with_v_enter_cost_summary_and_printed_receipt(app, make_
     assert colleague.evaluate("window.loadedOnce") is True
 
     # The password is not shown again; a reprint offers a new one.
+    page.get_by_role("link", name="Klantoverzicht").click()
+    expect(page.locator("h1")).to_contain_text(f"{card_number} [480874] | 9428 (Gieten) | Digital only")
+    assert_accessible(page)
+    page.get_by_role("link", name="Bon opnieuw printen").click()
+    page.wait_for_url(re.compile(r"/receipt$"))
     page.reload()
     expect(page.locator(".receipt-password")).to_have_count(0)
     expect(page.get_by_role("button", name="Nieuw eenmalig wachtwoord")).to_be_visible()
-    assert_accessible(page)
-    page.get_by_role("link", name="Klantoverzicht").click()
-    expect(page.locator("h1")).to_contain_text(f"{card_number} [480874] | 9428 (Gieten) | Digital only")
     assert_accessible(page)
 
 

@@ -145,4 +145,51 @@ def test_print_view_is_one_a4_page_with_all_18_items(app, make_unit, make_user, 
     items = checklist_data.ALWAYS + checklist_data.IF_TIME + checklist_data.NEVER
     assert len(items) == 18
     for row in items:
-        assert _squash(row[1]["fi"]) in text, row[0]
+        assert _squash(row[1]["fi"].replace("**", "")) in text, row[0]
+    assert _squash("Digiopastaja asiakaspalvelutilanteessa") in text
+    for framing in ("Asiakaspalvelutehtävän ydin, rohkaisua ja kannustusta digimaustein", "Lisäarvoa", "Rajoituksia"):
+        assert _squash(framing) in text
+    # Numbered, a box to tick by each item, bold where the seed is bold; the sheet fills the page.
+    expect(page.locator(".guide-print-list li .tick-box")).to_have_count(18)
+    expect(page.locator(".guide-never .guide-print-list li").first).to_contain_text("1.")
+    expect(page.locator(".guide-print strong", has_text="Ei tee asiakkaan puolesta")).to_have_count(1)
+    page.set_viewport_size({"width": round(186 / 25.4 * 96), "height": 1100})  # the A4 page's printable width
+    filled = page.evaluate("""() => {
+        const sheet = document.querySelector('.guide-print').getBoundingClientRect();
+        const boxes = [...document.querySelectorAll('.tick-box')].map(b => b.getBoundingClientRect());
+        return {height: sheet.height / (96 / 25.4), boxes: boxes.every(b => b.width > 8 && b.height > 8)};
+    }""")
+    assert filled["boxes"], filled
+    assert 200 <= filled["height"] <= 273, filled  # A4 less the 12 mm margins is 273 mm high
+
+
+def test_the_statistics_chart_labels_are_never_cut_off(app, make_unit, make_user, new_page):
+    from datetime import datetime
+
+    from blueprints.guide.models import GuidanceSession
+
+    library = make_unit()
+    make_user("opastaja", (Role.GUIDE, library), (Role.MAIN_USER, library), language="fi")
+    _ensure_version(app)
+    with app.app_context():
+        version = service.current_version()
+        user_id = db.session.scalar(db.select(db.text("id")).select_from(db.text("staff_user")).where(db.text("username = 'opastaja'")))
+        for month, count in ((1, 3), (2, 40), (3, 7), (11, 12)):
+            for n in range(count):
+                db.session.add(GuidanceSession(unit_id=library, guide_id=user_id, version_id=version.id, device="phone",
+                                               customer_language="fi", started_at=datetime(2026, month, 3, 10, n),
+                                               ended_at=datetime(2026, month, 3, 11, n), duration_minutes=5, outcome="solved"))
+        db.session.commit()
+    page = new_page(locale="fi")
+    log_in(page, "opastaja")
+    page.goto("/guide/statistics?from=2026-01-01&to=2026-12-01")
+    outside = page.evaluate("""() => {
+        const svg = document.querySelector('svg.guide-chart');
+        const frame = svg.getBoundingClientRect();
+        return [...svg.querySelectorAll('text')].filter(t => {
+            const r = t.getBoundingClientRect();
+            return r.top < frame.top || r.bottom > frame.bottom || r.left < frame.left || r.right > frame.right;
+        }).map(t => t.textContent);
+    }""")
+    assert outside == []
+    expect(page.locator("svg.guide-chart text.month").first).to_have_text("tammi")

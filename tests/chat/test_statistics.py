@@ -176,7 +176,8 @@ def test_the_page_shows_the_chart_and_the_same_figures_in_tables(client, fixture
     assert '<svg class="chat-chart" role="img" aria-labelledby="chat-chart-title chat-chart-desc"' in html
     assert '<title id="chat-chart-title">Chats per day</title>' in html and 'id="chat-chart-desc"' in html
     assert html.count('class="bar"') == 6
-    assert "<title>3/4/26: 11</title>" in html
+    assert "<title>4 Mar 2026: 11</title>" in html  # the English way, never US month/day
+    assert ">4 Mar</text>" in html
     assert "<td>2:00</td><td>10:00</td><td>5:00</td>" in html  # 2 March, General: 120 s, 600 s, 300 s
     assert "18 chats" in html and "2 transfers out" in html
     assert "/chat/statistics.csv?start=2026-03-01&amp;end=2026-03-06" in html

@@ -16,12 +16,12 @@ SEED_TEXT = SEED.read_text() if SEED else None
 
 
 def seed_items():
-    """The numbered items under each heading of seed 004, Markdown emphasis removed."""
+    """The numbered items under each heading of seed 004, with its bold emphasis (**...**)."""
     sections = re.split(r"^### ", SEED_TEXT, flags=re.M)[1:]
     groups = []
     for section in sections:
         items = re.findall(r"^\d+\. (.+)$", section, flags=re.M)
-        groups.append([item.replace("**", "").strip() for item in items])
+        groups.append([item.strip() for item in items])
     return groups
 
 
@@ -33,6 +33,13 @@ def test_every_item_of_seed_004_is_stored_in_finnish(app_context):
     assert [i.text_fi for i in version.group(ItemGroup.ALWAYS)] == always
     assert [i.text_fi for i in version.group(ItemGroup.IF_TIME)] == if_time
     assert [i.text_fi for i in version.group(ItemGroup.NEVER)] == never
+
+
+def test_the_seeds_bold_emphasis_is_shown_bold_and_nothing_else_is_markup(app):
+    from blueprints.guide.routes import guide_text
+
+    assert guide_text("**Ei tee asiakkaan puolesta** mitään") == "<strong>Ei tee asiakkaan puolesta</strong> mitään"
+    assert guide_text("<b>x</b> **y**") == "&lt;b&gt;x&lt;/b&gt; <strong>y</strong>"
 
 
 def test_every_item_has_all_four_languages_and_every_limit_an_instead(app_context):

@@ -59,6 +59,25 @@ def test_ticking_and_unticking(client, start, app):
     assert _session(app, sid)["ticks"] == sorted([first, iftime])
 
 
+def test_never_rule_1_exception_is_recorded_on_the_session_and_audited(client, start, app):
+    from common.audit import AuditEvent
+
+    sid = start()
+    page = client.get(f"/guide/sessions/{sid}").get_data(as_text=True)
+    assert 'id="never-1-exception"' in page and "illness or disability made it necessary" in page
+    answer = client.post(f"/guide/sessions/{sid}/never-1-exception", data={"applied": "1"})
+    assert answer.status_code == 200 and 'id="never-1-exception" name="applied" value="1"\n                 checked' in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(GuidanceSession, sid).never_1_exception_at is not None
+        events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "guide.never_1_exception")).all()
+        assert [e.detail["applied"] for e in events] == [True]
+    client.post(f"/guide/sessions/{sid}/never-1-exception", data={})
+    with app.app_context():
+        assert db.session.get(GuidanceSession, sid).never_1_exception_at is None
+    client.post(f"/guide/sessions/{sid}/end", data={"outcome": "solved", "duration_minutes": "5"})
+    assert client.post(f"/guide/sessions/{sid}/never-1-exception", data={"applied": "1"}).status_code == 409
+
+
 def test_a_never_rule_is_not_ticked(client, start, app):
     sid = start()
     rule = _items(app, ItemGroup.NEVER)[0]

@@ -19,7 +19,7 @@ def prepare(world):
     service.seed_tariffs(branch)
     db.session.flush()
     tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == branch.id, Tariff.code == "0141"))
-    customer = service.sign_up(
+    customer, _password = service.sign_up(
         branch,
         {"surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG", "house_number": 41,
          "street": "Kruisakkers", "city": "ANNEN"},
@@ -48,6 +48,11 @@ ROUTES = {
     "ebook.customer": Access(BRANCH_B, args=customer),
     "ebook.receipt": Access(BRANCH_B, args=customer),
     "ebook.new_password": Access(BRANCH_B, method="POST", args=customer),
+    "ebook.customer_overview": Access(BRANCH_B, args=customer),
+    "ebook.edit_customer": Access(BRANCH_B, args=customer),
+    "ebook.end_customer": Access(BRANCH_B, args=customer),
+    "ebook.delete_customer": Access(BRANCH_B, args=customer),
     "ebook.tariffs": Access(ADMIN_ONLY, args=branch_b),
+    "ebook.branch_settings": Access(ADMIN_ONLY, args=branch_b),
     "ebook.edit_tariff": Access(ADMIN_ONLY, args=lambda w: {"tariff_id": w.extra["ebook_tariff"]}),
 }

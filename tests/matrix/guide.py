@@ -32,6 +32,7 @@ ROUTES = {
         args=lambda w: {"session_id": w.extra["guide_session"], "item_id": w.extra["guide_always_item"]},
         data=lambda w: {"ticked": "1"},
     ),
+    "guide.record_exception": Access(GUIDE_OF_L, method="POST", args=_session, data=lambda w: {"applied": "1"}),
     "guide.record_limit": Access(
         GUIDE_OF_L,
         method="POST",

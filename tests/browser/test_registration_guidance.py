@@ -1,0 +1,43 @@
+"""Seed 000 in a browser: change the email first, then send; the getting-started steps after saving."""
+from playwright.sync_api import expect
+
+from blueprints.accounts.models import Unit
+from blueprints.registration import service
+from common.access import Role
+from extensions import db
+from tests.browser.conftest import assert_accessible, log_in
+from tests.registration.conftest import ADULT, customer_fields
+
+
+def test_change_the_email_first_then_send_the_credentials_to_it(app, make_unit, make_user, new_page, live_smtp_server):
+    library = make_unit(name="Kallio Library")
+    make_user("riikka", (Role.REGISTRAR, library), email="riikka@kirjasto.example.fi")
+    with app.test_request_context():
+        customer = service.register_customer(db.session.get(Unit, library), ADULT, customer_fields(email=""))
+        customer_id = customer.id
+    page = new_page()
+    log_in(page, "riikka")
+    page.goto(f"/registration/customers/{customer_id}")
+    expect(page.locator("#credentials")).to_contain_text("No email address yet")
+    expect(page.locator(".getting-started")).to_have_count(0)  # no address: no welcome mail to wait for
+
+    # The registrar first sends them to their own address.
+    page.locator("#edit-button").click()
+    page.fill("#email", "riikka@kirjasto.example.fi")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#recipient")).to_contain_text("riikka@kirjasto.example.fi")
+    expect(page.locator("#credentials")).not_to_contain_text("No email address yet")
+    page.reload()  # with an address, the welcome mail is on its way: the steps say when
+    expect(page.locator(".getting-started")).to_contain_text("welcome email in about two weeks")
+
+    # Later: the email is changed to the customer's, and the drop-down follows without a reload.
+    page.locator("#edit-button").click()
+    page.fill("#email", "aino@example.fi")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#recipient")).to_contain_text("aino@example.fi")
+    expect(page.locator("#recipient")).not_to_contain_text("riikka@kirjasto.example.fi")
+    assert_accessible(page)
+    page.get_by_role("button", name="Send credentials").click()
+    expect(page.locator(".flashes")).to_contain_text("aino@example.fi")
+    message = live_smtp_server.wait_for(1)[0]
+    assert message["To"] == "aino@example.fi"
