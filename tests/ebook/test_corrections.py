@@ -19,8 +19,8 @@ from common import live
 from common.audit import AuditEvent
 from common.clock import utcnow
 from extensions import db
-from tests.ebook.conftest import signup_data, tariff_id
-from tests.ebook.test_counter import new_url, only_customer, password_on, saved, sign_up
+from tests.ebook.conftest import signup_data
+from tests.ebook.test_counter import only_customer, password_on, saved, sign_up
 
 RECORDED = Path(__file__).parent / "locatieserver"
 
