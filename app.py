@@ -5,14 +5,12 @@ live in extensions.py and the configuration in config.py, so that no module belo
 needs to import it.
 """
 import os
-import sqlite3
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
+from common import transactions
 from config import DefaultConfig, environment_settings, load_secrets, sqlalchemy_url
 from extensions import (
     AREAS,
@@ -36,18 +34,6 @@ def select_locale():
     if session.get("language") in LANGUAGES:
         return session["language"]
     return request.accept_languages.best_match(LANGUAGES.keys())
-
-
-@event.listens_for(Engine, "connect")
-def _tune_sqlite(dbapi_connection, connection_record):
-    """The embedded SQLite default: a write-ahead log lets pages read while one request writes,
-    and in that mode syncing at checkpoints instead of at every commit still survives a crash
-    of the server process (only a power cut can lose the last commits)."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
 
 
 def create_app(test_config=None):
@@ -74,6 +60,7 @@ def create_app(test_config=None):
         ";".join(str(root / "translations" / area) for area in AREAS),
     )
 
+    transactions.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 class DefaultConfig:
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: instance/app.db unless DATABASE_URL
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_SECONDS = 30  # a write waits this long for its turn before the user is asked to save again
     REDIS_URL = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -50,6 +51,7 @@ ENV_SETTINGS = {
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
+        "SQLITE_BUSY_TIMEOUT_SECONDS",
     )},
 }
 

@@ -6,13 +6,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel import dates
-from flask import render_template, request
+from flask import flash, render_template, request
 from flask_babel import format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
+from common import transactions
 from common.access import ROLE_LABELS, Role
 from common.refusals import NotAllowed
 from extensions import LANGUAGES, db
@@ -59,6 +61,18 @@ def render_form(template, form, refused=False, **context):
     422 with the user's values."""
     status = 422 if refused or (form.is_submitted() and form.errors) else 200
     return render_template(template, form=form, **context), status
+
+
+BUSY_MESSAGE = _l("The database was too busy to save this just now, and nothing was saved. Your entries are kept: save again.")
+BUSY_PAGE_MESSAGE = _l("The database was too busy to save this just now, and nothing was saved. Go back and try again.")
+
+
+def render_busy_form(template, form, **context):
+    """A write that did not get its turn in time (see common/transactions.py): the same form
+    with the user's values and a clear "save again", 503; nothing was stored."""
+    db.session.rollback()
+    flash(BUSY_MESSAGE, "error")
+    return render_template(template, form=form, **context), 503
 
 
 class Page:
@@ -173,6 +187,16 @@ def init_app(app):
     @app.errorhandler(429)
     def too_many(error):
         return error_page(429, _l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again."))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        # A form that keeps its values catches this itself (render_busy_form); anywhere else the
+        # user is told to try again, which is true, instead of a 500 page.
+        if not transactions.is_busy(error):
+            raise error
+        db.session.rollback()
+        page, status = error_page(503, _l("Too busy just now"), BUSY_PAGE_MESSAGE)
+        return page, status, {"Retry-After": "1"}
 
     @app.errorhandler(500)
     def server_error(error):

@@ -33,6 +33,7 @@ from blueprints.ebook.models import (
 )
 from blueprints.ebook import live as ebook_live
 from common import audit
+from common.transactions import begin_write
 from common.clock import utcnow
 from common.refusals import Refused
 from common.security import hash_password
@@ -257,17 +258,15 @@ def ensure_tariffs(unit):
 
 
 def seed_tariffs(unit):
-    """Give a branch the standard tariff table (rows it has already are left as they are)."""
-    existing = set(db.session.scalars(select(Tariff.code).where(Tariff.unit_id == unit.id)))
-    for code, name, cents, months, low, high, kind, debit, digital, trial in TARIFF_TABLE:
-        if code not in existing:
-            db.session.add(
-                Tariff(
-                    unit_id=unit.id, code=code, name=name, price_cents=cents, period_months=months,
-                    min_age=low, max_age=high, kind=kind, needs_direct_debit=debit,
-                    digital_only=digital, trial=trial,
-                )
-            )
+    """Give a branch the standard tariff table (rows it has already are left as they are, so
+    that two first visits to a new branch at the same moment add it once)."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    rows = [
+        dict(unit_id=unit.id, code=code, name=name, price_cents=cents, period_months=months, min_age=low,
+             max_age=high, kind=kind, needs_direct_debit=debit, digital_only=digital, trial=trial)
+        for code, name, cents, months, low, high, kind, debit, digital, trial in TARIFF_TABLE
+    ]
+    db.session.execute(insert(Tariff).values(rows).on_conflict_do_nothing(index_elements=["unit_id", "code"]))
 
 
 # --- money and dates ---------------------------------------------------------------------------
@@ -374,13 +373,26 @@ def _fernet():
     return Fernet(current_app.config["IDENTITY_ENCRYPTION_KEY"])
 
 
-def issue_one_time_password(customer):
-    """Give the customer a new one-time password: stored hashed, plus an encrypted copy for one receipt."""
+@dataclass(frozen=True)
+class OneTimePassword:
+    hash: str
+    encrypted: str  # the copy for one receipt
+
+
+def make_one_time_password():
+    """A new one-time password, hashed and encrypted. Hashing is slow (scrypt), so it is done
+    before the write transaction, never inside it."""
     password = new_one_time_password()
-    customer.password_hash = hash_password(password)
-    customer.password_to_print = _fernet().encrypt(password.encode()).decode()
+    return OneTimePassword(hash_password(password), _fernet().encrypt(password.encode()).decode())
+
+
+def issue_one_time_password(customer, password=None):
+    """Give the customer a one-time password (`password` from make_one_time_password, or a new
+    one): stored hashed, plus an encrypted copy for one receipt."""
+    password = password or make_one_time_password()
+    customer.password_hash = password.hash
+    customer.password_to_print = password.encrypted
     customer.password_issued_at = utcnow()
-    return password
 
 
 def take_password_to_print(customer):
@@ -406,7 +418,9 @@ def show_receipt(customer):
 
 def reissue_password(customer):
     """A new one-time password, printed on the next receipt (audited)."""
-    issue_one_time_password(customer)
+    password = make_one_time_password()  # slow: before the write transaction
+    begin_write()
+    issue_one_time_password(customer, password)
     audit.record("ebook.password_reissued", obj=customer, unit=customer.unit_id)
     db.session.commit()
 
@@ -431,8 +445,11 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
     A customer who looks like one the branch has is refused (LooksLikeDuplicate) unless staff
     confirmed the duplicate. `card_number` is a scanned number or None to take the branch's
     next one. The number is taken last, just before the insert, so a save that fails on
-    anything gives it back. No physical card is made.
+    anything gives it back. No physical card is made. The write transaction starts after the
+    slow hashing, and the rules are checked under its lock (common/transactions.py).
     """
+    password = make_one_time_password()
+    begin_write()
     duplicates = find_duplicates(
         unit.id, details["surname"], details.get("prefix", ""), details["birth_date"], details.get("postcode"),
         details.get("house_number"),
@@ -461,7 +478,7 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
         created_by_id=staff.id if staff else None,
         **details,
     )
-    issue_one_time_password(customer)
+    issue_one_time_password(customer, password)
     summary = cost_summary(customer.display_name, age, tariff, today)
     customer.subscriptions.append(
         Subscription(

@@ -30,6 +30,7 @@ from common.access import Role
 from common.clock import utcnow
 from common.refusals import Conflict, Refused
 from common.security import hash_password
+from common.transactions import begin_write
 from extensions import db
 
 CREDENTIAL_LINK_DAYS = 14
@@ -188,6 +189,7 @@ def register_customer(unit, code, fields):
     """Create a customer in the unit. The unique keyed hash makes a second registration of
     the same code fail even when two registrars save at the same moment."""
     code, born = hetu.parse(code)
+    begin_write()
     customer = Customer(
         **stored_hetu(code), birth_date=born, unit_id=unit.id, status=CustomerStatus.ACTIVE,
     )
@@ -317,7 +319,9 @@ def valid_credential_link(token):
 
 
 def set_customer_password(link, password):
-    link.customer.password_hash = hash_password(password)
+    hashed = hash_password(password)  # slow: before the write transaction
+    begin_write()
+    link.customer.password_hash = hashed
     link.used_at = utcnow()
     audit.record("customer.password_set", obj=link.customer, unit=link.customer.unit_id)
     db.session.commit()
