@@ -34,7 +34,8 @@ class DefaultConfig:
     MAIL_RETRY_SECONDS = 60
     SOCKETIO_ASYNC_MODE = "threading"
     CHAT_AGENT_GRACE_SECONDS = 120  # a chat agent's dropped connection, before their customers return to the queue
-    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents gone past the grace period
+    CHAT_SWEEP_SECONDS = 15  # how often the background worker looks for agents gone past the grace period
+    NIGHTLY_JOBS_HOUR = 3  # the nightly purges run at this hour, in BABEL_DEFAULT_TIMEZONE
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
     CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
     DEVELOPMENT = False  # plain-http cookies on a developer's machine (make run sets it)
@@ -51,7 +52,7 @@ ENV_SETTINGS = {
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
-        "SQLITE_BUSY_TIMEOUT_SECONDS",
+        "SQLITE_BUSY_TIMEOUT_SECONDS", "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
     )},
 }
 

@@ -122,21 +122,6 @@ def _deliver_after_commit(session):
     threading.Thread(target=run, name="outbox", daemon=True).start()
 
 
-def start_retry_loop(app, socketio):
-    """Deliver what is due every MAIL_RETRY_SECONDS, for as long as the server runs."""
-
-    def loop():
-        while True:
-            socketio.sleep(app.config["MAIL_RETRY_SECONDS"])
-            with app.app_context():
-                try:
-                    deliver_due()
-                finally:
-                    db.session.remove()
-
-    socketio.start_background_task(loop)
-
-
 def init_app(app):
     if not event.contains(Session, "after_commit", _deliver_after_commit):
         event.listen(Session, "after_commit", _deliver_after_commit)

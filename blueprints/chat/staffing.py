@@ -5,8 +5,8 @@
   disconnected_at; a socket or the desk's heartbeat clears it.
 - After CHAT_AGENT_GRACE_SECONDS without a live socket, `release_abandoned` returns the agent's
   customers to the queue with a notice and ends the agent's customer-service login, so a queue
-  nobody really serves is shown as unstaffed. A background sweep in every server process runs
-  it; conditional statements make sure two processes never release the same agent twice.
+  nobody really serves is shown as unstaffed. The background worker's chat sweep (jobs.py)
+  runs it; conditional statements make sure two processes never release the same agent twice.
 - An agent whose presence went silent without a goodbye (their server process stopped) is
   taken for gone since they were last heard of.
 - When the last agent of a queue logs out while customers wait, the agent is warned first, and
@@ -155,28 +155,11 @@ def release_to_queue(conversation_id, agent_id):
 
 
 def sweep(now=None):
-    """One round of the background sweep of a server process."""
+    """One round of the chat sweeps, as the background worker runs it (jobs.py): every sweep
+    of the chat goes here."""
     now = now or utcnow()
     mark_silent_agents(now)
     return release_abandoned(now)
-
-
-def start_sweep_loop(app, socketio):
-    """Run the sweep every CHAT_SWEEP_SECONDS for as long as the server runs."""
-
-    def loop():
-        while True:
-            socketio.sleep(app.config["CHAT_SWEEP_SECONDS"])
-            with app.app_context():
-                try:
-                    sweep()
-                except Exception:  # noqa: BLE001 - a failed round must not stop the loop
-                    db.session.rollback()
-                    app.logger.exception("chat sweep failed")
-                finally:
-                    db.session.remove()
-
-    socketio.start_background_task(loop)
 
 
 # ---- staffing ---------------------------------------------------------------------------------
