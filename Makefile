@@ -46,7 +46,7 @@ catalogs: $(VENV)/.installed
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	DEVELOPMENT=1 $(FLASK) serve --port $(PORT)
+	DEVELOPMENT=1 EXTERNAL_URL=http://127.0.0.1:$(PORT) $(FLASK) serve --port $(PORT)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \

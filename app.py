@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common import transactions
 from config import DefaultConfig, environment_settings, load_secrets, sqlalchemy_url
@@ -53,6 +54,13 @@ def create_app(test_config=None):
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing or app.config["DEVELOPMENT"])
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if isinstance(app.config["TRUSTED_HOSTS"], str):  # from the environment: "a.example,b.example"
+        app.config["TRUSTED_HOSTS"] = [host.strip() for host in app.config["TRUSTED_HOSTS"].split(",") if host.strip()]
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx the client's address (rate limits, the audit log) and the https scheme come
+        # from the proxies' X-Forwarded-For/-Proto; the Host header is checked by TRUSTED_HOSTS.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     root = Path(app.root_path)
     app.config.setdefault(

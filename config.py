@@ -13,6 +13,9 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_SECONDS = 30  # a write waits this long for its turn before the user is asked to save again
     REDIS_URL = None
+    EXTERNAL_URL = "http://127.0.0.1:5000"  # the address staff use, for the links in mail (make run's by default)
+    TRUSTED_HOSTS = None  # e.g. ["intranet.library.fi"]: requests for any other host are refused (400)
+    TRUSTED_PROXIES = 0  # how many proxies in front (nginx: 1) may say the client's address and https
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # set in create_app: True outside development
@@ -52,7 +55,7 @@ ENV_SETTINGS = {
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
-        "SQLITE_BUSY_TIMEOUT_SECONDS", "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
+        "SQLITE_BUSY_TIMEOUT_SECONDS", "EXTERNAL_URL", "TRUSTED_HOSTS", "TRUSTED_PROXIES", "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
     )},
 }
 

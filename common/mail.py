@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -44,6 +44,13 @@ def send_mail(recipient, subject, body):
     if not held:
         db.session.info.setdefault("new_mail", True)
     return mail
+
+
+def external_link(endpoint, **values):
+    """A link for a mail, on the site's configured address (EXTERNAL_URL), never on the request's
+    Host header: whoever sends a request chooses that header, and a reset link with a valid
+    token must not point to their server."""
+    return current_app.config["EXTERNAL_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def _build_message(mail, config):

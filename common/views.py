@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import SecurityError
 
 from common import transactions
 from common.access import ROLE_LABELS, Role
@@ -158,6 +159,9 @@ def init_app(app):
 
     @app.errorhandler(400)
     def bad_request(error):
+        if isinstance(error, SecurityError):
+            # A host not in TRUSTED_HOSTS: no page of ours, whose links would be built for that host.
+            return "Unknown host", 400, {"Content-Type": "text/plain; charset=utf-8"}
         return error_page(400, _l("Bad request"), _l("The request could not be understood."))
 
     @app.errorhandler(CSRFError)

@@ -44,6 +44,7 @@ def make_config(tmp_path, **extra):
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}",
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SERVER_NAME": None,
+        "EXTERNAL_URL": "http://localhost",
     }
     config.update(extra)
     return config

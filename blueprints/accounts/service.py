@@ -3,7 +3,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -146,7 +146,7 @@ def issue_password_link(user, purpose="reset"):
             user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + timedelta(hours=hours)
         )
     )
-    link = url_for("accounts.reset_password", token=token, _external=True)
+    link = mail.external_link("accounts.reset_password", token=token)
     with force_locale(user.language):
         if purpose == "welcome":
             subject = _("Your account for the library staff site")

@@ -5,7 +5,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -298,7 +298,7 @@ def send_credentials(customer, recipient_kind):
         sent_by_id=current_user.id, expires_at=utcnow() + timedelta(days=CREDENTIAL_LINK_DAYS),
     )
     db.session.add(link)
-    url = url_for("registration.set_customer_password", token=token, _external=True)
+    url = mail.external_link("registration.set_customer_password", token=token)
     with force_locale(customer.language or "fi"):
         body = _(
             "Hello %(name)s,\n\nyou are now a Celia customer. Set your password with this link "
