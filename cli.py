@@ -1,9 +1,10 @@
-"""App-wide commands: serving the site, the background worker, demo data and the mail outbox.
+"""App-wide commands: serving the site, the background worker, backups, demo data and the mail outbox.
 
 Each area's own commands (units, users, chat purge) live in its blueprint's cli.py.
 """
 import importlib
 import signal
+import sqlite3
 import threading
 
 import click
@@ -79,6 +80,25 @@ def worker_command():
     click.echo("Worker: stopped.")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path):
+    """Copy the embedded SQLite database to PATH while the site runs. SQLite's online backup
+    copies one consistent state, whatever is written meanwhile. (PostgreSQL: pg_dump, see the README.)"""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.UsageError("the database is not the embedded SQLite one: back PostgreSQL up with pg_dump (see the README)")
+    source, target = sqlite3.connect(url.database), sqlite3.connect(path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    click.echo(f"Backed up {url.database} to {path}.")
+
+
 mail_cli = AppGroup("mail", help="The mail outbox.")
 
 
@@ -90,5 +110,5 @@ def deliver_command():
 
 
 def init_app(app):
-    for command in (seed_demo_command, serve_command, worker_command, mail_cli):
+    for command in (seed_demo_command, serve_command, worker_command, backup_command, mail_cli):
         app.cli.add_command(command)

@@ -5,6 +5,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import redis
 from babel import dates
 from flask import flash, render_template, request
 from flask_babel import format_currency, format_datetime, get_locale, get_timezone
@@ -113,6 +114,30 @@ def format_money(cents, currency="EUR"):
     return format_currency(Decimal(cents) / 100, currency)
 
 
+def _database_state():
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        db.session.rollback()
+        return "unreachable"
+
+
+def _redis_state(app):
+    """Redis carries the live events between processes (and the rate-limit counters)."""
+    if not app.config["REDIS_URL"]:
+        return "not configured"
+    client = app.extensions.get("healthz_redis")
+    if client is None:
+        client = app.extensions["healthz_redis"] = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+        return "ok"
+    except redis.RedisError:
+        return "unreachable"
+
+
 def error_page(status, title, message):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
@@ -151,11 +176,10 @@ def init_app(app):
 
     @app.route("/healthz")
     def healthz():
-        try:
-            db.session.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means unhealthy
-            return {"status": "error", "database": "unreachable"}, 503
-        return {"status": "ok", "database": "ok"}
+        """For nginx, systemd and monitoring: does this process reach the database and Redis?"""
+        checks = {"database": _database_state(), "redis": _redis_state(app)}
+        healthy = "unreachable" not in checks.values()
+        return {"status": "ok" if healthy else "error", **checks}, 200 if healthy else 503
 
     @app.errorhandler(400)
     def bad_request(error):
