@@ -55,7 +55,7 @@ ENV_SETTINGS = {
         "REDIS_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
         "MAIL_FROM", "PASSWORD_MAX_AGE_MONTHS", "IDENTITY_HMAC_KEY", "IDENTITY_ENCRYPTION_KEY", "DEVELOPMENT",
         "CHAT_AGENT_GRACE_SECONDS", "CHAT_SWEEP_SECONDS", "CHAT_INTERNAL_RETENTION_DAYS", "CHAT_ICE_SERVERS",
-        "SQLITE_BUSY_TIMEOUT_SECONDS", "EXTERNAL_URL", "TRUSTED_HOSTS", "TRUSTED_PROXIES", "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
+        "SQLITE_BUSY_TIMEOUT_SECONDS", "RATELIMIT_ENABLED", "EXTERNAL_URL", "TRUSTED_HOSTS", "TRUSTED_PROXIES", "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
     )},
 }
 
@@ -65,6 +65,11 @@ GENERATED_SECRETS = {
     "IDENTITY_HMAC_KEY": lambda: secrets.token_hex(32),
     "IDENTITY_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
 }
+
+
+# Settings of an extension, left out of DefaultConfig so that the extension's own default
+# holds, with the type their value has (RATELIMIT_ENABLED=0: a load test without limits).
+EXTENSION_DEFAULTS = {"RATELIMIT_ENABLED": True}
 
 
 def _convert(text, default):
@@ -83,7 +88,7 @@ def environment_settings(environ=os.environ):
     for variable, key in ENV_SETTINGS.items():
         value = environ.get(variable)
         if value:
-            found[key] = _convert(value, getattr(DefaultConfig, key, None))
+            found[key] = _convert(value, getattr(DefaultConfig, key, EXTENSION_DEFAULTS.get(key)))
     return found
 
 
