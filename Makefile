@@ -10,16 +10,28 @@ SOCKETIO_VERSION := 4.8.4
 AXE_VERSION := 4.11.0
 IDIOMORPH_VERSION := 0.8.0
 
-.PHONY: run test bench vendor translations catalogs setup browser clean
+.PHONY: run test bench vendor translations catalogs setup browser nginx lock clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the pinned dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+# The lock files pin every dependency, transitive ones too, with their hashes: requirements.lock
+# what the site needs (make run, the deployment), requirements-dev.lock that and the tests' and
+# benchmarks' tools. `make lock` makes both again from pyproject.toml. Reinstall only when they change.
+$(VENV)/.installed: requirements.lock | $(BIN)/activate
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
 	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	touch $@
+
+PIP_COMPILE := $(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: | $(BIN)/activate
+	$(BIN)/pip install -q pip-tools==7.5.1
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --all-extras --output-file requirements-dev.lock pyproject.toml
 
 setup: $(VENV)/.installed translations
 
@@ -46,7 +58,7 @@ catalogs: $(VENV)/.installed
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	DEVELOPMENT=1 $(FLASK) serve --port $(PORT)
+	DEVELOPMENT=1 EXTERNAL_URL=http://127.0.0.1:$(PORT) $(FLASK) serve --port $(PORT)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
@@ -56,14 +68,19 @@ browser:
 			echo "The browser tests need Chromium from Debian's packages: run 'sudo apt-get install chromium' and then 'make test' again."; exit 1; \
 		fi; }
 
-test: setup browser
+# The deployment test runs Debian's nginx in front of the web processes (deploy/).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+		else \
+			echo "The deployment test needs nginx from Debian's packages: run 'sudo apt-get install nginx' and then 'make test' again."; exit 1; \
+		fi; }
+
+test: setup $(VENV)/.dev-installed browser nginx
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e ".[test,bench]"
-	touch $@
-
-bench: setup $(VENV)/.bench-installed
+bench: setup $(VENV)/.dev-installed
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 # Refresh the vendored front-end files from the npm registry.

@@ -5,14 +5,13 @@ live in extensions.py and the configuration in config.py, so that no module belo
 needs to import it.
 """
 import os
-import sqlite3
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from common import transactions
 from config import DefaultConfig, environment_settings, load_secrets, sqlalchemy_url
 from extensions import (
     AREAS,
@@ -38,18 +37,6 @@ def select_locale():
     return request.accept_languages.best_match(LANGUAGES.keys())
 
 
-@event.listens_for(Engine, "connect")
-def _tune_sqlite(dbapi_connection, connection_record):
-    """The embedded SQLite default: a write-ahead log lets pages read while one request writes,
-    and in that mode syncing at checkpoints instead of at every commit still survives a crash
-    of the server process (only a power cut can lose the last commits)."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
 def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(DefaultConfig)
@@ -67,6 +54,13 @@ def create_app(test_config=None):
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing or app.config["DEVELOPMENT"])
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if isinstance(app.config["TRUSTED_HOSTS"], str):  # from the environment: "a.example,b.example"
+        app.config["TRUSTED_HOSTS"] = [host.strip() for host in app.config["TRUSTED_HOSTS"].split(",") if host.strip()]
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx the client's address (rate limits, the audit log) and the https scheme come
+        # from the proxies' X-Forwarded-For/-Proto; the Host header is checked by TRUSTED_HOSTS.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     root = Path(app.root_path)
     app.config.setdefault(
@@ -74,6 +68,7 @@ def create_app(test_config=None):
         ";".join(str(root / "translations" / area) for area in AREAS),
     )
 
+    transactions.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

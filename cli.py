@@ -1,8 +1,11 @@
-"""App-wide commands: serving the site, demo data and the mail outbox.
+"""App-wide commands: serving the site, the background worker, backups, demo data and the mail outbox.
 
 Each area's own commands (units, users, chat purge) live in its blueprint's cli.py.
 """
 import importlib
+import signal
+import sqlite3
+import threading
 
 import click
 from flask import current_app
@@ -10,10 +13,11 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
+import jobs
 from blueprints.accounts import demo as accounts_demo
 from blueprints.accounts.models import User
 from common import mail
-from extensions import AREAS, db, socketio
+from extensions import AREAS, db
 
 
 def seed_demo_data():
@@ -53,17 +57,46 @@ def seed_demo_command(if_empty):
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve_command(host, port):
-    """Serve the site with Socket.IO; deliver queued mail and watch for chat agents whose
-    connection dropped, in the background."""
-    from blueprints.chat import staffing
-
+    """Serve the site with Socket.IO on the development server (`make run`), with the
+    background jobs in the same process. Production: gunicorn and `worker` (deploy/)."""
     app = current_app._get_current_object()
-    mail.start_retry_loop(app, socketio)
-    staffing.start_sweep_loop(app, socketio)
+    jobs.start_in_background(app)
     click.echo(f"Serving on http://{host}:{port}")
     # Flask's CLI refuses app.run() inside a command, so serve through Werkzeug directly;
     # Socket.IO rides on it in threading mode (simple-websocket for WebSocket).
     run_simple(host, port, app, threaded=True)
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command():
+    """Run the background jobs (mail delivery, chat sweeps, nightly purges) until SIGTERM;
+    a round under way is finished first. Any number of workers may run: each round runs once."""
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    click.echo("Worker: running the background jobs; SIGTERM stops it.")
+    jobs.run_until(current_app._get_current_object(), stop)
+    click.echo("Worker: stopped.")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path):
+    """Copy the embedded SQLite database to PATH while the site runs. SQLite's online backup
+    copies one consistent state, whatever is written meanwhile. (PostgreSQL: pg_dump, see the README.)"""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.UsageError("the database is not the embedded SQLite one: back PostgreSQL up with pg_dump (see the README)")
+    source, target = sqlite3.connect(url.database), sqlite3.connect(path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    click.echo(f"Backed up {url.database} to {path}.")
 
 
 mail_cli = AppGroup("mail", help="The mail outbox.")
@@ -77,5 +110,5 @@ def deliver_command():
 
 
 def init_app(app):
-    for command in (seed_demo_command, serve_command, mail_cli):
+    for command in (seed_demo_command, serve_command, worker_command, backup_command, mail_cli):
         app.cli.add_command(command)

@@ -11,7 +11,11 @@ from cryptography.fernet import Fernet
 class DefaultConfig:
     SQLALCHEMY_DATABASE_URI = None  # set in create_app: instance/app.db unless DATABASE_URL
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_SECONDS = 30  # a write waits this long for its turn before the user is asked to save again
     REDIS_URL = None
+    EXTERNAL_URL = "http://127.0.0.1:5000"  # the address staff use, for the links in mail (make run's by default)
+    TRUSTED_HOSTS = None  # e.g. ["intranet.library.fi"]: requests for any other host are refused (400)
+    TRUSTED_PROXIES = 0  # how many proxies in front (nginx: 1) may say the client's address and https
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # set in create_app: True outside development
@@ -38,7 +42,8 @@ class DefaultConfig:
     CHAT_JOIN_RATE_LIMIT = "30 per minute"
     CHAT_JOIN_SESSION_RATE_LIMIT = "5 per minute"
     CHAT_CUSTOMER_GRACE_SECONDS = 60  # a customer's closed page, before they leave the queue or their chat ends
-    CHAT_SWEEP_SECONDS = 15  # how often each server process looks for agents and customers gone past their grace period
+    CHAT_SWEEP_SECONDS = 15  # how often the background worker looks for agents and customers gone past their grace period
+    NIGHTLY_JOBS_HOUR = 3  # the nightly purges run at this hour, in BABEL_DEFAULT_TIMEZONE
     CHAT_INTERNAL_RETENTION_DAYS = 30  # internal staff chat messages are purged after this
     CHAT_ICE_SERVERS = ()  # STUN/TURN for video chat; none needed on a local network
     # The national address service for the e-book counter (PDOK Locatieserver's free search,
@@ -70,6 +75,8 @@ ENV_SETTINGS = {
         "SOCKETIO_CHANNEL",
         "EBOOK_ADDRESS_SERVICE_URL", "CELIA_SERVICE_EMAIL", "CELIA_SERVICE_CHAT_QUEUE", "CELIA_CUSTOMER_FORM_URL",
         "CELIA_SECURE_MAIL_URL", "CELIA_WELCOME_MAIL_DAYS",
+        "SQLITE_BUSY_TIMEOUT_SECONDS", "RATELIMIT_ENABLED", "EXTERNAL_URL", "TRUSTED_HOSTS", "TRUSTED_PROXIES",
+        "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
     )},
 }
 
@@ -79,6 +86,11 @@ GENERATED_SECRETS = {
     "IDENTITY_HMAC_KEY": lambda: secrets.token_hex(32),
     "IDENTITY_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
 }
+
+
+# Settings of an extension, left out of DefaultConfig so that the extension's own default
+# holds, with the type their value has (RATELIMIT_ENABLED=0: a load test without limits).
+EXTENSION_DEFAULTS = {"RATELIMIT_ENABLED": True}
 
 
 def _convert(text, default):
@@ -97,7 +109,7 @@ def environment_settings(environ=os.environ):
     for variable, key in ENV_SETTINGS.items():
         value = environ.get(variable)
         if value:
-            found[key] = _convert(value, getattr(DefaultConfig, key, None))
+            found[key] = _convert(value, getattr(DefaultConfig, key, EXTENSION_DEFAULTS.get(key)))
     return found
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -46,6 +46,13 @@ def send_mail(recipient, subject, body, due_at=None):
     if not held and due_at is None:
         db.session.info.setdefault("new_mail", True)
     return mail
+
+
+def external_link(endpoint, **values):
+    """A link for a mail, on the site's configured address (EXTERNAL_URL), never on the request's
+    Host header: whoever sends a request chooses that header, and a reset link with a valid
+    token must not point to their server."""
+    return current_app.config["EXTERNAL_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def _build_message(mail, config):
@@ -122,21 +129,6 @@ def _deliver_after_commit(session):
                 db.session.remove()
 
     threading.Thread(target=run, name="outbox", daemon=True).start()
-
-
-def start_retry_loop(app, socketio):
-    """Deliver what is due every MAIL_RETRY_SECONDS, for as long as the server runs."""
-
-    def loop():
-        while True:
-            socketio.sleep(app.config["MAIL_RETRY_SECONDS"])
-            with app.app_context():
-                try:
-                    deliver_due()
-                finally:
-                    db.session.remove()
-
-    socketio.start_background_task(loop)
 
 
 def init_app(app):

@@ -5,14 +5,18 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import redis
 from babel import dates
-from flask import render_template, request
+from flask import flash, render_template, request
 from flask_babel import format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import SecurityError
 
+from common import transactions
 from common.access import ROLE_LABELS, Role
 from common.refusals import NotAllowed
 from extensions import LANGUAGES, db
@@ -61,6 +65,18 @@ def render_form(template, form, refused=False, **context):
     return render_template(template, form=form, **context), status
 
 
+BUSY_MESSAGE = _l("The database was too busy to save this just now, and nothing was saved. Your entries are kept: save again.")
+BUSY_PAGE_MESSAGE = _l("The database was too busy to save this just now, and nothing was saved. Go back and try again.")
+
+
+def render_busy_form(template, form, **context):
+    """A write that did not get its turn in time (see common/transactions.py): the same form
+    with the user's values and a clear "save again", 503; nothing was stored."""
+    db.session.rollback()
+    flash(BUSY_MESSAGE, "error")
+    return render_template(template, form=form, **context), 503
+
+
 class Page:
     def __init__(self, items, number, total):
         self.items, self.number, self.total = items, number, total
@@ -96,6 +112,30 @@ def utc_to_local(moment):
 def format_money(cents, currency="EUR"):
     """Money is kept in integer cents; shown as the user's locale writes it (€ 42,00 in Dutch)."""
     return format_currency(Decimal(cents) / 100, currency)
+
+
+def _database_state():
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        db.session.rollback()
+        return "unreachable"
+
+
+def _redis_state(app):
+    """Redis carries the live events between processes (and the rate-limit counters)."""
+    if not app.config["REDIS_URL"]:
+        return "not configured"
+    client = app.extensions.get("healthz_redis")
+    if client is None:
+        client = app.extensions["healthz_redis"] = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+        return "ok"
+    except redis.RedisError:
+        return "unreachable"
 
 
 def error_page(status, title, message):
@@ -197,14 +237,16 @@ def init_app(app):
 
     @app.route("/healthz")
     def healthz():
-        try:
-            db.session.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means unhealthy
-            return {"status": "error", "database": "unreachable"}, 503
-        return {"status": "ok", "database": "ok"}
+        """For nginx, systemd and monitoring: does this process reach the database and Redis?"""
+        checks = {"database": _database_state(), "redis": _redis_state(app)}
+        healthy = "unreachable" not in checks.values()
+        return {"status": "ok" if healthy else "error", **checks}, 200 if healthy else 503
 
     @app.errorhandler(400)
     def bad_request(error):
+        if isinstance(error, SecurityError):
+            # A host not in TRUSTED_HOSTS: no page of ours, whose links would be built for that host.
+            return "Unknown host", 400, {"Content-Type": "text/plain; charset=utf-8"}
         return error_page(400, _l("Bad request"), _l("The request could not be understood."))
 
     @app.errorhandler(CSRFError)
@@ -234,6 +276,16 @@ def init_app(app):
     @app.errorhandler(429)
     def too_many(error):
         return error_page(429, _l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again."))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        # A form that keeps its values catches this itself (render_busy_form); anywhere else the
+        # user is told to try again, which is true, instead of a 500 page.
+        if not transactions.is_busy(error):
+            raise error
+        db.session.rollback()
+        page, status = error_page(503, _l("Too busy just now"), BUSY_PAGE_MESSAGE)
+        return page, status, {"Retry-After": "1"}
 
     @app.errorhandler(500)
     def server_error(error):

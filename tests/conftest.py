@@ -49,6 +49,7 @@ def make_config(tmp_path, **extra):
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SOCKETIO_CHANNEL": os.environ["SOCKETIO_CHANNEL"],
         "SERVER_NAME": None,
+        "EXTERNAL_URL": "http://localhost",
     }
     config.update(extra)
     return config

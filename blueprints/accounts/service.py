@@ -3,7 +3,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from common.access import Role
 from common.clock import utcnow
 from common.refusals import Refused
 from common.security import hash_password
+from common.transactions import begin_write
 from extensions import db
 
 MIN_PASSWORD_LENGTH = 12
@@ -47,8 +48,9 @@ def password_problems(password, username):
     return problems
 
 
-def set_password(user, password):
-    user.password_hash = hash_password(password)
+def set_password(user, password, hashed=None):
+    """`hashed`: the password hashed beforehand, outside the write transaction (hashing is slow)."""
+    user.password_hash = hashed or hash_password(password)
     user.password_changed_at = utcnow()
 
 
@@ -61,7 +63,9 @@ def password_expired(user, now=None):
 
 
 def change_password(user, new_password):
-    set_password(user, new_password)
+    hashed = hash_password(new_password)
+    begin_write()
+    set_password(user, new_password, hashed)
     audit.record("password.changed", obj=user, actor=user)
     db.session.commit()
 
@@ -142,7 +146,7 @@ def issue_password_link(user, purpose="reset"):
             user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + timedelta(hours=hours)
         )
     )
-    link = url_for("accounts.reset_password", token=token, _external=True)
+    link = mail.external_link("accounts.reset_password", token=token)
     with force_locale(user.language):
         if purpose == "welcome":
             subject = _("Your account for the library staff site")
@@ -186,8 +190,10 @@ def valid_reset_token(token):
 
 
 def reset_password(record, new_password):
+    hashed = hash_password(new_password)
+    begin_write()
     record.used_at = utcnow()
-    set_password(record.user, new_password)
+    set_password(record.user, new_password, hashed)
     audit.record("password.reset", obj=record.user, actor=record.user)
     db.session.commit()
 

@@ -5,8 +5,8 @@
   disconnected_at; a socket or the desk's heartbeat clears it.
 - After CHAT_AGENT_GRACE_SECONDS without a live socket, `release_abandoned` returns the agent's
   customers to the queue with a notice and ends the agent's customer-service login, so a queue
-  nobody really serves is shown as unstaffed. A background sweep in every server process runs
-  it; conditional statements make sure two processes never release the same agent twice.
+  nobody really serves is shown as unstaffed. The background worker's chat sweep (jobs.py)
+  runs it; conditional statements make sure two processes never release the same agent twice.
 - An agent whose presence went silent without a goodbye (their server process stopped) is
   taken for gone since they were last heard of.
 - Customers who close the tab: the sockets of a customer's page are kept on their conversation
@@ -262,32 +262,14 @@ def end_gone_customers(now):
 
 
 def sweep(now=None):
-    """One round of the background sweep of a server process: agents, then customers, who are gone.
-    Returns the ids of the conversations released back to the queue."""
+    """One round of the chat sweeps, as the background worker runs it (jobs.py): agents, then
+    customers, who are gone. Returns the ids of the conversations released back to the queue."""
     now = now or utcnow()
     mark_silent_agents(now)
     released = release_abandoned(now)
     mark_silent_customers(now)
     end_gone_customers(now)
     return released
-
-
-def start_sweep_loop(app, socketio):
-    """Run the sweep every CHAT_SWEEP_SECONDS for as long as the server runs."""
-
-    def loop():
-        while True:
-            socketio.sleep(app.config["CHAT_SWEEP_SECONDS"])
-            with app.app_context():
-                try:
-                    sweep()
-                except Exception:  # noqa: BLE001 - a failed round must not stop the loop
-                    db.session.rollback()
-                    app.logger.exception("chat sweep failed")
-                finally:
-                    db.session.remove()
-
-    socketio.start_background_task(loop)
 
 
 # ---- staffing ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import bp, service
@@ -22,10 +23,12 @@ from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
 from common.access import Role, require_unit, roles_required
 from common.clock import utcnow
 from common.refusals import Refused
+from common.transactions import is_busy
 from common.views import (
     format_local_date,
     format_local_datetime,
     format_money,
+    render_busy_form,
     render_form,
 )
 from extensions import db
@@ -142,6 +145,12 @@ def new_customer(unit_id):
             form.confirm_duplicate.errors.append(refusal.message)
         except Refused as error:
             getattr(form, error.field).errors.append(str(error.message))
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            return render_busy_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs,
+                                    duplicates=duplicates, summary=summary_for(unit, form),
+                                    bank_account=bank_account_for(form))
         else:
             # The receipt with the password is this answer: no later request can show it again.
             return receipt_page(customer, password, signed_up=True)

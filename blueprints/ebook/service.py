@@ -34,6 +34,7 @@ from blueprints.ebook.models import (
     TariffKind,
 )
 from common import audit
+from common.transactions import begin_write
 from common.clock import utcnow
 from common.refusals import Refused
 from common.security import hash_password
@@ -345,17 +346,15 @@ def ensure_tariffs(unit):
 
 
 def seed_tariffs(unit):
-    """Give a branch the standard tariff table (rows it has already are left as they are)."""
-    existing = set(db.session.scalars(select(Tariff.code).where(Tariff.unit_id == unit.id)))
-    for code, name, cents, months, low, high, kind, debit, digital, trial in TARIFF_TABLE:
-        if code not in existing:
-            db.session.add(
-                Tariff(
-                    unit_id=unit.id, code=code, name=name, price_cents=cents, period_months=months,
-                    min_age=low, max_age=high, kind=kind, needs_direct_debit=debit,
-                    digital_only=digital, trial=trial,
-                )
-            )
+    """Give a branch the standard tariff table (rows it has already are left as they are, so
+    that two first visits to a new branch at the same moment add it once)."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    rows = [
+        dict(unit_id=unit.id, code=code, name=name, price_cents=cents, period_months=months, min_age=low,
+             max_age=high, kind=kind, needs_direct_debit=debit, digital_only=digital, trial=trial)
+        for code, name, cents, months, low, high, kind, debit, digital, trial in TARIFF_TABLE
+    ]
+    db.session.execute(insert(Tariff).values(rows).on_conflict_do_nothing(index_elements=["unit_id", "code"]))
 
 
 # --- money and dates ---------------------------------------------------------------------------
@@ -458,13 +457,20 @@ def new_one_time_password():
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def issue_one_time_password(customer):
-    """Give the customer a new one-time password, stored hashed only: the request that makes it
-    shows it on the receipt, and no later request can show it again."""
+def make_one_time_password():
+    """A new one-time password and its hash. Hashing is slow (scrypt), so it is done before the
+    write transaction, never inside it."""
     password = new_one_time_password()
-    customer.password_hash = hash_password(password)
+    return password, hash_password(password)
+
+
+def issue_one_time_password(customer, made=None):
+    """Give the customer a one-time password (`made` by make_one_time_password, or a new one),
+    stored hashed only: the request that makes it shows it on the receipt, and no later request
+    can show it again. Returns the password."""
+    password, hashed = made or make_one_time_password()
+    customer.password_hash = hashed
     customer.password_issued_at = utcnow()
-    return password
 
 
 def check_one_time_password(customer, password):
@@ -473,7 +479,9 @@ def check_one_time_password(customer, password):
 
 def reissue_password(customer):
     """A new one-time password (audited, committed), returned for the receipt the request shows."""
-    password = issue_one_time_password(customer)
+    made = make_one_time_password()  # slow: before the write transaction
+    begin_write()
+    password = issue_one_time_password(customer, made)
     audit.record("ebook.password_reissued", obj=customer, unit=customer.unit_id)
     db.session.commit()
     return password
@@ -501,8 +509,12 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
     confirmed the duplicate. `card_number` is a scanned number or None to take the branch's
     next one. The number is taken last, just before the insert, so a save that fails on
     anything gives it back. A card is made for every tariff but a digital-only one. The
-    password is for the receipt this request shows; only its hash is kept.
+    password is for the receipt this request shows; only its hash is kept. The write
+    transaction starts after the slow hashing, and the rules are checked under its lock
+    (common/transactions.py).
     """
+    made = make_one_time_password()
+    begin_write()
     duplicates = find_duplicates(
         unit.id, details["surname"], details.get("prefix", ""), details["birth_date"], details.get("postcode"),
         details.get("house_number"),
@@ -527,7 +539,7 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
         created_by_id=staff.id if staff else None,
         **details,
     )
-    password = issue_one_time_password(customer)
+    password = issue_one_time_password(customer, made)
     summary = cost_summary(customer.display_name, age, tariff, today)
     customer.subscriptions.append(
         Subscription(

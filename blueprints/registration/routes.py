@@ -4,6 +4,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from blueprints.accounts.forms import ResetPasswordForm
 from blueprints.accounts.models import Unit
@@ -12,7 +13,8 @@ from blueprints.registration.forms import CustomerForm, NewCustomerForm, Without
 from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
 from common.refusals import Refused, status_of
-from common.views import page_of, render_form
+from common.transactions import is_busy
+from common.views import page_of, render_busy_form, render_form
 from extensions import db
 
 STAFF = (Role.REGISTRAR, Role.MAIN_USER)
@@ -147,6 +149,11 @@ def new_customer(unit_id):
         except Refused as refusal:
             form.form_errors.append(str(refusal))
             return render_template("registration/new_customer.html", form=form, unit=unit, code=code, born=born), status_of(refusal)
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            return render_busy_form("registration/new_customer.html", form, unit=unit, code=code, born=born,
+                                    masked=hetu.mask(code))
         flash(_("The customer is registered. Check the details below."), "success")
         return redirect(url_for("registration.customer", customer_id=customer.id))
     return render_form("registration/new_customer.html", form, unit=unit, code=code, born=born,

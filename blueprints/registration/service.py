@@ -5,7 +5,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,6 +30,7 @@ from common.access import Role
 from common.clock import utcnow
 from common.refusals import Conflict, Refused
 from common.security import hash_password
+from common.transactions import begin_write
 from extensions import db
 
 CREDENTIAL_LINK_DAYS = 14
@@ -188,6 +189,7 @@ def register_customer(unit, code, fields):
     """Create a customer in the unit. The unique keyed hash makes a second registration of
     the same code fail even when two registrars save at the same moment."""
     code, born = hetu.parse(code)
+    begin_write()
     customer = Customer(
         **stored_hetu(code), birth_date=born, unit_id=unit.id, status=CustomerStatus.ACTIVE,
     )
@@ -329,7 +331,7 @@ def send_credentials(customer, recipient_kind):
         sent_by_id=current_user.id, expires_at=utcnow() + timedelta(days=CREDENTIAL_LINK_DAYS),
     )
     db.session.add(link)
-    url = url_for("registration.set_customer_password", token=token, _external=True)
+    url = mail.external_link("registration.set_customer_password", token=token)
     with force_locale(customer.language or "fi"):
         body = _(
             "Hello %(name)s,\n\nyou are now a Celia customer. Set your password with this link "
@@ -350,7 +352,9 @@ def valid_credential_link(token):
 
 
 def set_customer_password(link, password):
-    link.customer.password_hash = hash_password(password)
+    hashed = hash_password(password)  # slow: before the write transaction
+    begin_write()
+    link.customer.password_hash = hashed
     link.used_at = utcnow()
     audit.record("customer.password_set", obj=link.customer, unit=link.customer.unit_id)
     db.session.commit()
