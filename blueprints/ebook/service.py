@@ -471,6 +471,7 @@ def issue_one_time_password(customer, made=None):
     password, hashed = made or make_one_time_password()
     customer.password_hash = hashed
     customer.password_issued_at = utcnow()
+    return password
 
 
 def check_one_time_password(customer, password):
