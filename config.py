@@ -27,6 +27,8 @@ class DefaultConfig:
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's method; the tests use a cheap one
     LOCKOUT_THRESHOLD = 5
     LOGIN_RATE_LIMIT = "20 per minute"
+    # A registrar at a counter checks a few identity codes a minute; more is someone trying codes.
+    HETU_LOOKUP_RATE_LIMIT = "10 per minute"
     PASSWORD_RESET_HOURS = 1
     SMTP_HOST = None
     SMTP_PORT = 25
@@ -77,6 +79,7 @@ ENV_SETTINGS = {
         "CELIA_SECURE_MAIL_URL", "CELIA_WELCOME_MAIL_DAYS",
         "SQLITE_BUSY_TIMEOUT_SECONDS", "RATELIMIT_ENABLED", "EXTERNAL_URL", "TRUSTED_HOSTS", "TRUSTED_PROXIES",
         "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
+        "HETU_LOOKUP_RATE_LIMIT",
     )},
 }
 

@@ -14,7 +14,7 @@ from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStat
 from common.access import Role, roles_required
 from common.refusals import Refused, status_of
 from common.transactions import is_busy
-from common.views import page_of, render_busy_form, render_form
+from common.views import error_page, page_of, render_busy_form, render_form
 from extensions import db
 
 STAFF = (Role.REGISTRAR, Role.MAIN_USER)
@@ -54,16 +54,26 @@ def _customer(customer_id):
     return customer
 
 
-def _check_target(unit):
-    """The customer a transfer or reactivation request is about, found by code again."""
+def _check_target(unit, purpose):
+    """The customer a transfer or reactivation request is about, found by code again (the code
+    comes in the POST body; the lookup is counted and audited like a check)."""
     try:
         code, _born = hetu.parse(request.form.get("hetu"))
     except Refused:
-        abort(400)
-    customer = service.find_by_hetu(code)
+        abort(404)
+    customer = service.lookup_hetu(code, unit, purpose)
+    db.session.commit()  # the audit record of the lookup
     if customer is None:
         abort(404)
     return customer
+
+
+@bp.app_errorhandler(service.TooManyLookups)
+def too_many_lookups(error):
+    message = _("You have checked many identity codes in a short time. Wait a minute and try again.")
+    if request.headers.get("HX-Request"):
+        return render_template("registration/_throttled.html", message=message), 429
+    return error_page(429, _("Too many identity-code checks"), message)
 
 
 @bp.route("/")
@@ -91,11 +101,12 @@ def unit_customers(unit_id):
                            moved=service.transferred_away(unit.id))
 
 
-@bp.route("/units/<int:unit_id>/check")
+@bp.route("/units/<int:unit_id>/check", methods=["POST"])
 @roles_required(*STAFF)
 def check(unit_id):
     unit = _unit(unit_id)
-    result = service.check_hetu(request.args.get("hetu", ""), unit)
+    # POST: an identity code never travels in a URL (access logs, browser history, proxies).
+    result = service.check_hetu(request.form.get("hetu", ""), unit)
     return render_template("registration/_check_result.html", unit=unit, result=result)
 
 
@@ -103,7 +114,7 @@ def check(unit_id):
 @roles_required(*STAFF)
 def transfer(unit_id):
     unit = _unit(unit_id)
-    customer = _check_target(unit)
+    customer = _check_target(unit, "transfer")
     try:
         service.transfer_customer(customer, unit)
     except Refused as error:
@@ -117,9 +128,9 @@ def transfer(unit_id):
 @roles_required(*STAFF)
 def request_reactivation(unit_id):
     unit = _unit(unit_id)
-    customer = _check_target(unit)
+    customer = _check_target(unit, "reactivation")
     if customer.status != CustomerStatus.MARKED_FOR_DELETION:
-        abort(400)
+        abort(404)  # the same answer as for a code that is nobody's
     service.request_reactivation(customer, unit)
     return render_template("registration/_reactivation_requested.html", unit=unit)
 
@@ -131,11 +142,13 @@ def _customer_form(form_class, unit, born, **kwargs):
     return form
 
 
-@bp.route("/units/<int:unit_id>/customers/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>/customers/new", methods=["POST"])
 @roles_required(*STAFF)
 def new_customer(unit_id):
+    """Opened by the check's "Add new customer" button (a POST with the code and `start`),
+    saved by the form's own POST: the code is only ever in the request body."""
     unit = _unit(unit_id)
-    raw = request.values.get("hetu", "")
+    raw = request.form.get("hetu", "")
     try:
         code, born = hetu.parse(raw)
     except Refused as error:
@@ -143,12 +156,16 @@ def new_customer(unit_id):
         return redirect(url_for("registration.unit", unit_id=unit.id))
     form = _customer_form(NewCustomerForm, unit, born)
     form.hetu.data = code
+    if request.form.get("start"):
+        return render_template("registration/new_customer.html", form=form, unit=unit, code=code, born=born,
+                               masked=hetu.mask(code))
     if form.validate_on_submit():
         try:
             customer = service.register_customer(unit, code, form.values())
         except Refused as refusal:
             form.form_errors.append(str(refusal))
-            return render_template("registration/new_customer.html", form=form, unit=unit, code=code, born=born), status_of(refusal)
+            return render_template("registration/new_customer.html", form=form, unit=unit, code=code, born=born,
+                                   masked=hetu.mask(code)), status_of(refusal)
         except OperationalError as error:
             if not is_busy(error):
                 raise

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from limits import parse as parse_limit
 from sqlalchemy import false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -31,10 +32,14 @@ from common.clock import utcnow
 from common.refusals import Conflict, Refused
 from common.security import hash_password
 from common.transactions import begin_write
-from extensions import db
+from extensions import db, limiter
 
 CREDENTIAL_LINK_DAYS = 14
 CUSTOMER_ROLES = (Role.REGISTRAR, Role.MAIN_USER)
+
+
+class TooManyLookups(Exception):
+    """The user asked whether codes exist more often than HETU_LOOKUP_RATE_LIMIT allows."""
 
 
 # --- identity codes (parsing, hashing, encryption and masking: hetu.py) ---------------------
@@ -143,6 +148,32 @@ def find_by_hetu(code):
     )
 
 
+def count_lookup(unit):
+    """Every answer to "is this code a customer anywhere?" counts against the asker's limit
+    (HETU_LOOKUP_RATE_LIMIT, per user across all units): going over is refused and audited,
+    so a service admin sees someone trying codes in bulk."""
+    if not (limiter.enabled and current_user and current_user.is_authenticated):
+        return  # the command line and the demo seeding are not someone at a counter
+    limit = parse_limit(current_app.config["HETU_LOOKUP_RATE_LIMIT"])
+    if not limiter.limiter.hit(limit, "hetu-lookup", str(current_user.id)):
+        audit.record("customer.hetu_lookups_throttled", unit=unit.id, limit=str(limit))
+        db.session.commit()
+        raise TooManyLookups()
+
+
+def _audit_lookup(code, unit, customer, outcome, purpose):
+    audit.record("customer.hetu_checked", obj=customer, object_type="Customer", unit=unit.id, outcome=outcome,
+                 purpose=purpose, masked=hetu.mask(code))
+
+
+def lookup_hetu(code, unit, purpose):
+    """The customer with this (valid) code, or None: counted and audited like the check."""
+    count_lookup(unit)
+    customer = find_by_hetu(code)
+    _audit_lookup(code, unit, customer, "found" if customer else "new", purpose)
+    return customer
+
+
 def check_hetu(raw, unit):
     """Is this person registered anywhere? Audited with the unit and committed; the answer
     carries what it shows as plain values, which the commit does not expire. Another unit's
@@ -151,6 +182,7 @@ def check_hetu(raw, unit):
         code, born = hetu.parse(raw)
     except Refused as error:
         return CheckResult("invalid", code=(raw or "").strip().upper(), reason=str(error))
+    count_lookup(unit)
     customer = find_by_hetu(code)
     if customer is None:
         outcome = "new"
@@ -164,7 +196,7 @@ def check_hetu(raw, unit):
     if customer is not None:
         result.customer_id, result.customer_name = customer.id, customer.full_name
         result.customer_status, result.unit_name = customer.status, customer.unit.name
-    audit.record("customer.hetu_checked", obj=customer, object_type="Customer", unit=unit.id, outcome=outcome, masked=hetu.mask(code))
+    _audit_lookup(code, unit, customer, outcome, "check")
     db.session.commit()
     return result
 
@@ -187,8 +219,10 @@ def _apply(customer, fields):
 
 def register_customer(unit, code, fields):
     """Create a customer in the unit. The unique keyed hash makes a second registration of
-    the same code fail even when two registrars save at the same moment."""
+    the same code fail even when two registrars save at the same moment. "Already
+    registered" reveals that the code exists, so the attempt is counted and audited."""
     code, born = hetu.parse(code)
+    count_lookup(unit)
     begin_write()
     customer = Customer(
         **stored_hetu(code), birth_date=born, unit_id=unit.id, status=CustomerStatus.ACTIVE,
@@ -199,6 +233,8 @@ def register_customer(unit, code, fields):
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
+        _audit_lookup(code, unit, find_by_hetu(code), "registered_already", "register")
+        db.session.commit()
         raise Conflict(_("This identity code is already registered. Check the code again to see where.")) from None
     audit.record("customer.registered", obj=customer, unit=unit.id, service_form=str(customer.service_form))
     schedule_welcome_mail(customer)

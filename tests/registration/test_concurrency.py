@@ -52,7 +52,7 @@ def test_two_simultaneous_adds_over_http(app, world):
 
     def post(c):
         start.wait()
-        r = c.post(f"/registration/units/{world['L']}/customers/new?hetu={ADULT}", data=customer_fields())
+        r = c.post(f"/registration/units/{world['L']}/customers/new", data=customer_fields(hetu=ADULT))
         statuses.append((r.status_code, "already registered" in r.text))
 
     threads = [threading.Thread(target=post, args=(c,)) for c in clients]
