@@ -200,6 +200,7 @@ def _customer_context(customer):
 @roles_required(*STAFF)
 def customer_details(customer_id):
     customer = _customer(customer_id)
+    service.record_view(customer, part="details")
     return render_template("registration/_details.html", customer=customer)
 
 
@@ -209,6 +210,8 @@ def edit_customer(customer_id):
     customer = _customer(customer_id)
     if customer.status != CustomerStatus.ACTIVE and not current_user.is_service_admin:
         abort(403)
+    if request.method == "GET":
+        service.record_view(customer, part="edit")  # the edit form shows every detail too
     form = _customer_form(CustomerForm, customer.unit, customer.birth_date, obj=customer)
     if form.validate_on_submit():
         service.update_customer(customer, form.values())

@@ -283,8 +283,9 @@ def reveal_hetu(customer):
     return hetu.decrypt(customer.hetu_encrypted, current_app.config["IDENTITY_ENCRYPTION_KEY"])
 
 
-def record_view(customer):
-    audit.record("customer.viewed", obj=customer, unit=customer.unit_id)
+def record_view(customer, part="page"):
+    """Every showing of a customer's full details is audited: the page and its partials."""
+    audit.record("customer.viewed", obj=customer, unit=customer.unit_id, part=part)
     db.session.commit()
 
 

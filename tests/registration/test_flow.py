@@ -207,6 +207,15 @@ def test_full_code_only_on_request_and_audited(client, auth, world, add_customer
     assert len(audit_actions(app, "customer.viewed")) == 1
 
 
+def test_the_details_and_edit_partials_are_audited_like_the_page(client, auth, world, add_customer, app):
+    cid = add_customer(world["L"])
+    auth.login("reg")
+    assert "aino@example.fi" in client.get(f"/registration/customers/{cid}/details").text
+    assert "aino@example.fi" in client.get(f"/registration/customers/{cid}/edit").text
+    events = audit_actions(app, "customer.viewed")
+    assert [(e.object_id, e.unit_id, e.detail["part"]) for e in events] == [(str(cid), world["L"], "details"), (str(cid), world["L"], "edit")]
+
+
 def test_edit_in_place_saves_and_shows_in_history(client, auth, world, add_customer, app):
     cid = add_customer(world["L"])
     auth.login("reg")
