@@ -30,6 +30,8 @@ class DefaultConfig:
     # A registrar at a counter checks a few identity codes a minute; more is someone trying codes.
     HETU_LOOKUP_RATE_LIMIT = "10 per minute"
     PASSWORD_RESET_HOURS = 1
+    SESSION_IDLE_HOURS = 8  # a staff session unused this long ends (one working day)
+    SESSION_MAX_HOURS = 12  # and none outlives this, however busy
     SMTP_HOST = None
     SMTP_PORT = 25
     SMTP_USERNAME = None
@@ -79,7 +81,7 @@ ENV_SETTINGS = {
         "CELIA_SECURE_MAIL_URL", "CELIA_WELCOME_MAIL_DAYS",
         "SQLITE_BUSY_TIMEOUT_SECONDS", "RATELIMIT_ENABLED", "EXTERNAL_URL", "TRUSTED_HOSTS", "TRUSTED_PROXIES",
         "NIGHTLY_JOBS_HOUR", "MAIL_RETRY_SECONDS",
-        "HETU_LOOKUP_RATE_LIMIT",
+        "HETU_LOOKUP_RATE_LIMIT", "SESSION_IDLE_HOURS", "SESSION_MAX_HOURS",
     )},
 }
 

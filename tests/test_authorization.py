@@ -2,13 +2,14 @@
 
 A route that is missing from tests/matrix/ fails here, so no new page escapes the check.
 """
+import time
 from dataclasses import dataclass, field
 
 import pytest
 from flask import url_for
 
 from blueprints.accounts import service
-from blueprints.accounts.models import UnitKind
+from blueprints.accounts.models import UnitKind, User
 from common.access import Role
 from extensions import db
 from tests.matrix import PUBLIC, STAFF, all_routes
@@ -73,9 +74,13 @@ def request(client, access, world, path):
 
 
 def login_as(client, user):
+    # The version as it is now: an earlier request may have ended the user's sessions.
+    version = db.session.get(User, user.id).session_version
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session["session_version"] = version
+        session["login_at"] = session["seen_at"] = int(time.time())
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -96,7 +101,8 @@ def test_route_lets_in_only_whom_the_matrix_allows(app, endpoint):
     allowed = STAFF if access.allowed == PUBLIC else access.allowed
     for name, user in world.users.items():
         client = app.test_client()
-        login_as(client, user)
+        with app.app_context():
+            login_as(client, user)
         response = request(client, access, world, path)
         if name in allowed:
             assert response.status_code != 403, f"{name} was refused {endpoint}"

@@ -73,8 +73,8 @@ def notice_context():
 @login_manager.user_loader
 def load_user(user_id):
     user = db.session.get(User, int(user_id))
-    # A locked or deactivated account loses its open sessions too.
-    if user is None or not user.active or user.is_locked:
+    # A locked or deactivated account loses its open sessions too, as does an ended session.
+    if user is None or not user.active or user.is_locked or not service.session_in_force(user):
         return None
     return user
 
@@ -124,6 +124,7 @@ def login():
         else:
             session.clear()
             login_user(user)
+            service.start_session(user)
             return redirect(safe_next(request.args.get("next")) or url_for("accounts.index"))
     # A locked registrar is told how to reach the service, which alone unlocks the account.
     return render_form("accounts/login.html", form, refused=error is not None, error=error,
@@ -358,6 +359,15 @@ def revoke_role(user_id, assignment_id):
 def unlock_user(user_id):
     service.unlock(db.get_or_404(User, user_id))
     flash(_("The account is unlocked."), "success")
+    return redirect(url_for("accounts.user_detail", user_id=user_id))
+
+
+@bp.route("/admin/users/<int:user_id>/end-sessions", methods=["POST"])
+@roles_required(Role.SERVICE_ADMIN)
+def end_sessions(user_id):
+    user = db.get_or_404(User, user_id)
+    service.end_all_sessions(user)
+    flash(_("%(name)s is logged out everywhere.", name=user.display_name), "success")
     return redirect(url_for("accounts.user_detail", user_id=user_id))
 
 

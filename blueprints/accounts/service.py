@@ -1,9 +1,10 @@
 """The rules for staff accounts: passwords, lockout, expiry, resets, roles, units, notices."""
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -63,11 +64,48 @@ def password_expired(user, now=None):
 
 
 def change_password(user, new_password):
+    """A changed password ends the user's other sessions; the one that changed it goes on."""
     hashed = hash_password(new_password)
     begin_write()
     set_password(user, new_password, hashed)
     audit.record("password.changed", obj=user, actor=user)
+    end_sessions(user)
     db.session.commit()
+    start_session(user)
+
+
+# --- sessions --------------------------------------------------------------------------
+# The session cookie carries the user's session version from the login, when the login was
+# and when the session was last used. Raising the version on the server ends every session
+# of the user at once, wherever its cookie is (a replayed cookie included).
+
+SEEN_EVERY_SECONDS = 60  # how often a session's last use is written back into the cookie
+
+
+def start_session(user, now=None):
+    now = int(now or time.time())
+    session["session_version"] = user.session_version
+    session["login_at"] = session["seen_at"] = now
+
+
+def end_sessions(user):
+    """Log the user out everywhere (the caller commits, with its own audit record of why)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def session_in_force(user, now=None):
+    """Is the current request's session still the user's? Not after the version was raised,
+    after SESSION_IDLE_HOURS unused, or SESSION_MAX_HOURS after the login."""
+    now = int(now or time.time())
+    config = current_app.config
+    if session.get("session_version") != user.session_version:
+        return False
+    login_at, seen_at = session.get("login_at", 0), session.get("seen_at", 0)
+    if now - login_at > config["SESSION_MAX_HOURS"] * 3600 or now - seen_at > config["SESSION_IDLE_HOURS"] * 3600:
+        return False
+    if now - seen_at >= SEEN_EVERY_SECONDS:
+        session["seen_at"] = now
+    return True
 
 
 # --- login and lockout -----------------------------------------------------------------
@@ -102,6 +140,7 @@ def authenticate(username, password):
         if user.failed_logins >= current_app.config["LOCKOUT_THRESHOLD"]:
             user.locked_at = utcnow()
             audit.record("account.locked", obj=user, actor=user)
+            end_sessions(user)
             db.session.commit()
             raise Refused(locked_message())
         db.session.commit()
@@ -125,7 +164,9 @@ def unlock(user):
 
 
 def record_logout(user):
+    """Logging out ends the user's sessions, so a copy of the cookie opens nothing."""
     audit.record("logout", obj=user, actor=user)
+    end_sessions(user)
     db.session.commit()
 
 
@@ -195,6 +236,7 @@ def reset_password(record, new_password):
     record.used_at = utcnow()
     set_password(record.user, new_password, hashed)
     audit.record("password.reset", obj=record.user, actor=record.user)
+    end_sessions(record.user)
     db.session.commit()
 
 
@@ -273,7 +315,15 @@ def revoke_role(assignment):
     user = assignment.user
     audit.record("role.revoked", obj=user, unit=assignment.unit_id, role=str(assignment.role))
     user.role_assignments.remove(assignment)
+    end_sessions(user)  # pages and sockets opened with the role close with it
     accounts_live.announce_roles_changed(user)
+    db.session.commit()
+
+
+def end_all_sessions(user):
+    """A service admin logs a user out everywhere (a lost laptop, a shared password)."""
+    end_sessions(user)
+    audit.record("sessions.ended", obj=user)
     db.session.commit()
 
 

@@ -41,6 +41,7 @@ ROUTES = {
         args=lambda w: {"user_id": w.users["registrar"].id, "assignment_id": w.extra["registrar_assignment"]},
     ),
     "accounts.unlock_user": Access(ADMIN_ONLY, method="POST", args=lambda w: {"user_id": w.users["nobody"].id}),
+    "accounts.end_sessions": Access(ADMIN_ONLY, method="POST", args=lambda w: {"user_id": w.users["nobody"].id}),
     "accounts.send_password_link": Access(ADMIN_ONLY, method="POST", args=lambda w: {"user_id": w.users["nobody"].id}),
     "accounts.registrars": Access(MAIN_USERS),
     "accounts.remove_registrar": Access(
