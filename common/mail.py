@@ -34,13 +34,23 @@ class OutboxMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(200))
+    # A one-time token the mail carries (a link to set a password): the body keeps it masked,
+    # and the token itself is kept only until the mail has been sent or given up on.
+    secret: Mapped[str | None] = mapped_column(Text)
 
 
-def send_mail(recipient, subject, body, due_at=None):
+def mask_secret(secret):
+    return secret[:4] + "…"
+
+
+def send_mail(recipient, subject, body, due_at=None, secret=None):
     """Store a mail for delivery; it is sent after the current transaction commits, or, with
-    `due_at` (naive UTC), by the delivery loop once that time has come."""
+    `due_at` (naive UTC), by the delivery loop once that time has come. A `secret` in the body
+    is stored masked, so that reading the outbox gives no usable link."""
     held = not current_app.config["SMTP_HOST"]
-    mail = OutboxMail(recipient=recipient, subject=subject, body=body, status="held" if held else "pending",
+    if secret:
+        body = body.replace(secret, mask_secret(secret))
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body, secret=secret, status="held" if held else "pending",
                       next_attempt_at=due_at or utcnow())
     db.session.add(mail)
     if not held and due_at is None:
@@ -61,7 +71,7 @@ def _build_message(mail, config):
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Message-ID"] = mail.message_id or make_msgid(domain=config["MAIL_FROM"].split("@")[-1])
-    message.set_content(mail.body)
+    message.set_content(mail.body.replace(mask_secret(mail.secret), mail.secret) if mail.secret else mail.body)
     return message
 
 
@@ -102,14 +112,14 @@ def deliver_due(now=None):
         except (OSError, smtplib.SMTPException) as error:
             mail.last_error = str(error)[:1000]
             if mail.attempts >= MAX_ATTEMPTS:
-                mail.status = "failed"
+                mail.status, mail.secret = "failed", None
             else:
                 mail.status = "pending"
                 # Back off: 1, 2, 4 ... minutes, at most an hour.
                 delay = min(config["MAIL_RETRY_SECONDS"] * 2 ** (mail.attempts - 1), 3600)
                 mail.next_attempt_at = utcnow() + timedelta(seconds=delay)
         else:
-            mail.status, mail.sent_at, mail.last_error = "sent", utcnow(), None
+            mail.status, mail.sent_at, mail.last_error, mail.secret = "sent", utcnow(), None, None
             sent += 1
         db.session.commit()
     return sent

@@ -8,7 +8,7 @@ from flask import current_app, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -69,6 +69,7 @@ def change_password(user, new_password):
     begin_write()
     set_password(user, new_password, hashed)
     audit.record("password.changed", obj=user, actor=user)
+    revoke_password_links(user)
     end_sessions(user)
     db.session.commit()
     start_session(user)
@@ -182,6 +183,7 @@ def issue_password_link(user, purpose="reset"):
     token = secrets.token_urlsafe(32)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     now = utcnow()
+    revoke_password_links(user, now)  # only the newest link works
     db.session.add(
         PasswordResetToken(
             user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + timedelta(hours=hours)
@@ -203,7 +205,7 @@ def issue_password_link(user, purpose="reset"):
                 _("If you did not ask for this, you can ignore this message."),
             ]
         )
-    mail.send_mail(user.email, subject, body)
+    mail.send_mail(user.email, subject, body, secret=token)
     audit.record("password.link_sent", obj=user, purpose=purpose)
 
 
@@ -211,6 +213,15 @@ def send_password_link(user):
     """A service admin mails the user a link to set a new password."""
     issue_password_link(user)
     db.session.commit()
+
+
+def revoke_password_links(user, now=None):
+    """Every earlier link of the user stops working (a newer link, a reset, a change)."""
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now or utcnow())
+    )
 
 
 def request_password_reset(email):
@@ -234,6 +245,7 @@ def reset_password(record, new_password):
     hashed = hash_password(new_password)
     begin_write()
     record.used_at = utcnow()
+    revoke_password_links(record.user)
     set_password(record.user, new_password, hashed)
     audit.record("password.reset", obj=record.user, actor=record.user)
     end_sessions(record.user)

@@ -375,7 +375,7 @@ def send_credentials(customer, recipient_kind):
             "(valid for %(days)d days):\n%(url)s\n\nYour user name is your email address.\n\nCelia",
             name=customer.full_name, days=CREDENTIAL_LINK_DAYS, url=url,
         )
-        mail.send_mail(address, str(CREDENTIALS_SUBJECT), body)
+        mail.send_mail(address, str(CREDENTIALS_SUBJECT), body, secret=token)
     audit.record("customer.credentials_sent", obj=customer, unit=customer.unit_id, recipient=address, recipient_kind=recipient_kind)
     db.session.commit()
     return link

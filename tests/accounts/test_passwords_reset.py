@@ -1,9 +1,12 @@
 import re
 from datetime import timedelta
 
-from blueprints.accounts.models import PasswordResetToken
+from blueprints.accounts import service
+from blueprints.accounts.models import PasswordResetToken, User
+from common.access import Role
 from common.mail import OutboxMail
 from extensions import db
+from tests.conftest import PASSWORD, eventually
 
 
 def reset_link(mailbox_message):
@@ -59,3 +62,47 @@ def test_reset_page_applies_the_password_rules(client, make_user, smtp_server):
     assert response.status_code == 422
     assert "Do not use your username in the password." in response.get_data(as_text=True)
     assert client.get(path).status_code == 200  # a refused try does not use the link up
+
+
+def test_a_newer_link_ends_the_earlier_ones(client, make_user, smtp_server):
+    make_user("riikka", email="riikka@example.org")
+    client.post("/password/forgot", data={"email": "riikka@example.org"})
+    client.post("/password/forgot", data={"email": "riikka@example.org"})
+    first, second = (reset_link(m) for m in smtp_server.wait_for(2))
+    assert client.get(first).status_code == 410
+    assert client.get(second).status_code == 200
+
+
+def test_a_reset_or_a_change_ends_every_earlier_link(app, client, auth, make_user, smtp_server):
+    make_user("riikka", email="riikka@example.org")
+    client.post("/password/forgot", data={"email": "riikka@example.org"})
+    path = reset_link(smtp_server.wait_for(1)[0])
+    with app.test_request_context():  # a second link, as the admin's button makes one
+        service.issue_password_link(db.session.scalar(db.select(User)))
+        db.session.commit()
+    newest = reset_link(smtp_server.wait_for(2)[1])
+    assert client.get(path).status_code == 410
+    auth.login("riikka")
+    changed = client.post("/password", data={"current_password": PASSWORD,
+                                            "new_password": "uusi-salasana-2026", "confirm": "uusi-salasana-2026"})
+    assert changed.status_code == 302
+    assert client.get(newest).status_code == 410
+
+
+def test_the_outbox_keeps_no_usable_link_once_the_mail_is_sent(app, client, auth, make_user, smtp_server):
+    make_user("celia", (Role.SERVICE_ADMIN, None), email="celia@example.org")
+    client.post("/password/forgot", data={"email": "celia@example.org"})
+    path = reset_link(smtp_server.wait_for(1)[0])
+    token = path.rsplit("/", 1)[1]
+
+    def sent():
+        with app.app_context():
+            return db.session.scalar(db.select(OutboxMail.status).execution_options(populate_existing=True)) == "sent"
+
+    assert eventually(sent)
+    with app.app_context():
+        row = db.session.execute(db.select(OutboxMail.__table__)).one()
+        assert all(token not in str(value) for value in row)
+    auth.login("celia")
+    outbox = client.get("/admin/outbox").text
+    assert token not in outbox and "/password/reset/" + token[:4] + "…" in outbox
