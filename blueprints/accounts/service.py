@@ -1,15 +1,17 @@
 """The rules for staff accounts: passwords, lockout, expiry, resets, roles, units, notices."""
 import hashlib
+import hmac
 import secrets
 import time
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from blueprints.accounts import live as accounts_live
@@ -22,6 +24,7 @@ from blueprints.accounts.models import (
 )
 from common import audit, mail
 from common.access import Role
+from common.audit import AuditEvent
 from common.clock import utcnow
 from common.refusals import Refused
 from common.security import hash_password
@@ -120,25 +123,29 @@ def authenticate(username, password):
     """Check a login. Returns the user, or raises Refused with a message for the page.
 
     LOCKOUT_THRESHOLD wrong passwords in a row lock the account until a service admin
-    unlocks it. Unknown usernames get the same answer as wrong passwords."""
+    unlocks it. An unknown or deactivated username is answered exactly as a real one: wrong
+    until the same number of attempts, then locked; so the answers reveal no usernames."""
     user = find_user(username)
     wrong = Refused(_("Wrong username or password."))
+    threshold = current_app.config["LOCKOUT_THRESHOLD"]
     if user is None:
-        audit.record("login.failed", object_type="User", username=username[:60], reason="unknown user")
-        db.session.commit()
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)  # the same time
+        if _count_unknown_failure(username) >= threshold:
+            raise Refused(locked_message())
         raise wrong
+    if not user.active:
+        user.failed_logins += 1
+        audit.record("login.refused", obj=user, actor=user, reason="inactive", failures=user.failed_logins)
+        db.session.commit()
+        raise Refused(locked_message()) if user.failed_logins >= threshold else wrong
     if user.is_locked:
         audit.record("login.refused", obj=user, actor=user, reason="locked")
         db.session.commit()
         raise Refused(locked_message())
-    if not user.active:
-        audit.record("login.refused", obj=user, actor=user, reason="inactive")
-        db.session.commit()
-        raise wrong
     if not user.password_hash or not check_password_hash(user.password_hash, password):
         user.failed_logins += 1
         audit.record("login.failed", obj=user, actor=user, failures=user.failed_logins)
-        if user.failed_logins >= current_app.config["LOCKOUT_THRESHOLD"]:
+        if user.failed_logins >= threshold:
             user.locked_at = utcnow()
             audit.record("account.locked", obj=user, actor=user)
             end_sessions(user)
@@ -151,6 +158,26 @@ def authenticate(username, password):
     audit.record("login", obj=user, actor=user)
     db.session.commit()
     return user
+
+
+def _count_unknown_failure(username):
+    """Audit a failed login for a name that is no account and return how many there have
+    been for it. What was typed is not stored (it may be a password typed in the wrong
+    field): the event names a keyed hash of it."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    name_hash = hmac.new(key, username.strip().lower().encode(), hashlib.sha256).hexdigest()[:40]
+    audit.record("login.failed", object_type="UnknownUser", object_id=name_hash, reason="unknown user")
+    db.session.commit()
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent)
+        .where(AuditEvent.object_type == "UnknownUser", AuditEvent.object_id == name_hash)
+    )
+
+
+@cache
+def _dummy_hash(method):
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def locked_message():

@@ -146,3 +146,35 @@ def test_change_password_rejects_weak_and_keeps_nothing(client, auth, make_user)
     assert "Use at least 12 characters." in response.get_data(as_text=True)
     auth.logout()
     assert auth.login("riikka").status_code == 302  # the old password still works
+
+
+def answers(auth, username, count):
+    return [(r.status_code, r.get_data(as_text=True).split('role="alert"')[-1][:300]) for r in
+            (auth.login(username, "wrong password") for _ in range(count))]
+
+
+def test_an_unknown_username_is_answered_exactly_like_a_real_one_that_locks(app, auth, make_user):
+    make_user("riikka")
+    threshold = app.config["LOCKOUT_THRESHOLD"]
+    real, unknown = answers(auth, "riikka", threshold + 2), answers(auth, "riikka-nobody", threshold + 2)
+    assert [status for status, _ in real] == [status for status, _ in unknown] == [422] * (threshold + 2)
+    assert [body.replace("riikka-nobody", "riikka") for _, body in unknown] == [body for _, body in real]
+    assert "locked" in real[threshold - 1][1] and "locked" not in real[threshold - 2][1]
+
+
+def test_a_deactivated_account_is_answered_like_a_real_one_that_locks(app, auth, make_user):
+    uid = make_user("riikka")
+    with app.app_context():
+        db.session.get(User, uid).active = False
+        db.session.commit()
+    threshold = app.config["LOCKOUT_THRESHOLD"]
+    refused = answers(auth, "riikka", threshold)
+    assert "locked" in refused[-1][1] and "locked" not in refused[-2][1]
+
+
+def test_a_failed_login_of_an_unknown_name_does_not_store_what_was_typed(app, auth):
+    auth.login("my-secret-passw0rd", "whatever")
+    with app.app_context():
+        [event] = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "login.failed")).all()
+        assert "my-secret-passw0rd" not in str(event.detail) + str(event.object_id)
+        assert event.object_type == "UnknownUser"
