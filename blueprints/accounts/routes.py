@@ -162,9 +162,13 @@ def change_password():
         if not check_password_hash(current_user.password_hash or "", form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
-            service.change_password(current_user, form.new_password.data)
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("accounts.index"))
+            try:
+                service.change_password(current_user, form.new_password.data)
+            except service.AccountError as refusal:
+                form.new_password.errors.append(str(refusal))
+            else:
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("accounts.index"))
     return render_form(
         "accounts/change_password.html", form, expired=service.password_expired(current_user)
     )
@@ -190,9 +194,13 @@ def reset_password(token):
     form = ResetPasswordForm()
     form.username_for_rules = record.user.username
     if form.validate_on_submit():
-        service.reset_password(record, form.new_password.data)
-        flash(_("Your password is set. You can log in now."), "success")
-        return redirect(url_for("accounts.login"))
+        try:
+            service.reset_password(record, form.new_password.data)
+        except service.AccountError as refusal:
+            form.new_password.errors.append(str(refusal))
+        else:
+            flash(_("Your password is set. You can log in now."), "success")
+            return redirect(url_for("accounts.login"))
     return render_form("accounts/reset_password.html", form, token=token)
 
 

@@ -66,8 +66,15 @@ def password_expired(user, now=None):
     return (now or utcnow()) - user.password_changed_at > timedelta(days=months * 365 / 12)
 
 
+def refuse_unchanged(user, new_password):
+    """A new password differs from the current one: an unchanged one is no change."""
+    if user.password_hash and check_password_hash(user.password_hash, new_password):
+        raise AccountError(_("The new password must differ from the current one."))
+
+
 def change_password(user, new_password):
     """A changed password ends the user's other sessions; the one that changed it goes on."""
+    refuse_unchanged(user, new_password)
     hashed = hash_password(new_password)
     begin_write()
     set_password(user, new_password, hashed)
@@ -269,6 +276,7 @@ def valid_reset_token(token):
 
 
 def reset_password(record, new_password):
+    refuse_unchanged(record.user, new_password)
     hashed = hash_password(new_password)
     begin_write()
     record.used_at = utcnow()

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from blueprints.accounts import service
@@ -6,6 +7,7 @@ from common.access import Role
 from common.audit import AuditEvent
 from common.clock import utcnow
 from extensions import db, limiter
+from tests.conftest import PASSWORD
 
 
 def audit_actions(app):
@@ -178,3 +180,25 @@ def test_a_failed_login_of_an_unknown_name_does_not_store_what_was_typed(app, au
         [event] = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "login.failed")).all()
         assert "my-secret-passw0rd" not in str(event.detail) + str(event.object_id)
         assert event.object_type == "UnknownUser"
+
+
+def test_an_expired_password_changed_to_itself_is_no_change(app, client, auth, make_user, make_unit):
+    user_id = make_user("riikka", (Role.REGISTRAR, make_unit()))
+    with app.app_context():
+        db.session.get(User, user_id).password_changed_at = utcnow() - timedelta(days=370)
+        db.session.commit()
+    auth.login("riikka")
+    same = client.post("/password", data={"current_password": PASSWORD, "new_password": PASSWORD, "confirm": PASSWORD})
+    assert same.status_code == 422 and "must differ from the current one" in same.text
+    assert client.get("/").headers["Location"] == "/password"  # still expired
+    with app.app_context():
+        assert "password.changed" not in [e.action for e in db.session.scalars(db.select(AuditEvent))]
+
+
+def test_a_reset_to_the_current_password_is_refused(app, client, make_user, smtp_server):
+    make_user("riikka", email="riikka@example.org")
+    client.post("/password/forgot", data={"email": "riikka@example.org"})
+    path = re.search(r"http://localhost(/password/reset/\S+)", smtp_server.wait_for(1)[0].get_content()).group(1)
+    response = client.post(path, data={"new_password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 422 and "must differ from the current one" in response.text
+    assert client.get(path).status_code == 200  # the link still works for a real change
