@@ -164,7 +164,7 @@ def change_password():
         else:
             try:
                 service.change_password(current_user, form.new_password.data)
-            except service.AccountError as refusal:
+            except Refused as refusal:
                 form.new_password.errors.append(str(refusal))
             else:
                 flash(_("Your password has been changed."), "success")
@@ -196,7 +196,7 @@ def reset_password(token):
     if form.validate_on_submit():
         try:
             service.reset_password(record, form.new_password.data)
-        except service.AccountError as refusal:
+        except Refused as refusal:
             form.new_password.errors.append(str(refusal))
         else:
             flash(_("Your password is set. You can log in now."), "success")

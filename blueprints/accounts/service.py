@@ -69,7 +69,7 @@ def password_expired(user, now=None):
 def refuse_unchanged(user, new_password):
     """A new password differs from the current one: an unchanged one is no change."""
     if user.password_hash and check_password_hash(user.password_hash, new_password):
-        raise AccountError(_("The new password must differ from the current one."))
+        raise Refused(_("The new password must differ from the current one."), field="new_password")
 
 
 def change_password(user, new_password):
@@ -385,13 +385,17 @@ def update_user(user, **fields):
 
 def add_registrar(unit, username, display_name, email, language):
     """A main user makes someone a registrar of their unit: a new account, mailed a link to set
-    its password, or the role for the account of that username when its email is the one
-    given. Someone else's account is not attached by guessing a username."""
+    its password, or the role for an existing account that already belongs to the unit (holds a
+    role there) and whose email is the one given. Staff of other units, and accounts without a
+    unit, are added by a service admin; guessing a username and its address gets no account."""
     existing = find_user(username)
     if existing is None:
         return create_user(username, display_name, email, language, roles=[(Role.REGISTRAR, unit)], send_link=True)
-    if existing.email.lower() != email.lower():
+    if existing.email.lower() != email.strip().lower():
         raise Refused(_("This username is taken by another person."), field="username")
+    if not any(a.unit_id == unit.id for a in existing.role_assignments):
+        raise Refused(_("This account does not belong to %(unit)s. A service admin can add it to the unit.", unit=unit.name),
+                      field="username")
     grant_role(existing, Role.REGISTRAR, unit)
     return existing
 

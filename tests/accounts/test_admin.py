@@ -176,3 +176,25 @@ def test_a_notice_for_some_areas_and_units_shows_only_there(app, client, auth, m
     page = client.get("/registration/", follow_redirects=True).get_data(as_text=True)
     assert "Celianet huoltokatko" in page and "Kirjaston oma tiedote" not in page
     assert "Kirjaston oma tiedote" not in client.get("/notices/banner?area=registration").get_data(as_text=True)
+
+
+def test_a_main_user_adds_only_staff_who_belong_to_the_unit(app, client, auth, make_user, make_unit):
+    mine, theirs = make_unit(name="Oma kirjasto"), make_unit(name="Muu kirjasto")
+    make_user("paula", (Role.MAIN_USER, mine))
+    make_user("agent", (Role.CHAT_AGENT, mine), email="agent@example.org")
+    make_user("other", (Role.REGISTRAR, theirs), email="other@example.org")
+    make_user("loose", email="loose@example.org")  # no unit yet
+    auth.login("paula")
+
+    def add(username):
+        return client.post("/registrars", data={"unit": mine, "username": username, "display_name": username.title(),
+                                                "email": f"{username}@example.org", "language": "fi"})
+
+    for stranger in ("other", "loose"):
+        refused = add(stranger)
+        assert refused.status_code == 422 and "does not belong to Oma kirjasto" in refused.text
+    assert add("agent").status_code == 302
+    with app.app_context():
+        roles = {(u.username, a.role, a.unit_id) for u in db.session.scalars(db.select(User)) for a in u.role_assignments}
+    assert ("agent", Role.REGISTRAR, mine) in roles
+    assert ("other", Role.REGISTRAR, mine) not in roles and not any(name == "loose" for name, _r, _u in roles)
