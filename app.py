@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common import transactions
+from common.views import IdConverter
 from config import DefaultConfig, environment_settings, load_secrets, sqlalchemy_url
 from extensions import (
     AREAS,
@@ -39,6 +40,7 @@ def select_locale():
 
 def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.from_object(DefaultConfig)
     os.makedirs(app.instance_path, exist_ok=True)
     if test_config is None:

@@ -1,7 +1,10 @@
 """Response headers: a strict Content-Security-Policy (no inline script or style) and friends;
 how passwords are hashed."""
-from flask import current_app
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
+
+from common.views import error_page
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -19,7 +22,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def _has_nul(request):
+    texts = [v for values in (request.args, request.form) for v in values.values()]
+    texts += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+    return any("\x00" in text for text in texts)
+
+
 def init_app(app):
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL cannot store a NUL character in text; no field of the site needs one.
+        if _has_nul(request):
+            return error_page(422, _l("Text that cannot be stored"),
+                              _l("The text contains a NUL character, which cannot be stored. Remove it and try again."))
+
     @app.after_request
     def set_security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

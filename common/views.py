@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 from babel import dates
-from flask import flash, render_template, request
+from flask import abort, flash, render_template, request
 from flask_babel import format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import SecurityError
+from werkzeug.routing import IntegerConverter
 
 from common import transactions
 from common.access import ROLE_LABELS, Role
@@ -85,8 +86,31 @@ class Page:
         self.has_next = number < self.pages
 
 
+# The largest id a database column holds (PostgreSQL's integer): a larger one names nothing.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a positive number a database id can be, else 404 (an id
+    too large for the column used to reach the database and answer 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def query_id(name, default=None):
+    """An id from the query string: the default when absent, 404 when not a possible id."""
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        abort(404)
+    return int(text)
+
+
 def page_of(query, size=PAGE_SIZE):
-    number = max(1, request.args.get("page", 1, type=int))
+    number = query_id("page", default=1)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(query.limit(size).offset((number - 1) * size)).all()
     return Page(items, number, total)

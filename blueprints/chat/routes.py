@@ -23,7 +23,7 @@ from blueprints.chat.forms import (
 from blueprints.chat.models import ChatQueue, Conversation, InternalConversation
 from common.access import Role, require_unit, roles_required
 from common.refusals import Refused, status_of
-from common.views import page_of, render_form
+from common.views import page_of, query_id, render_form
 from extensions import db
 
 
@@ -57,11 +57,11 @@ def _desk_state():
     in the third; and the page of the customer list. Every region's route reads it, so a live
     refresh shows what the page showed."""
     queue = conversation = internal_chat = None
-    queue_id = request.args.get("queue", type=int)
-    conversation_id = request.args.get("conversation", type=int)
-    internal_id = request.args.get("internal", type=int)
+    queue_id = query_id("queue")
+    conversation_id = query_id("conversation")
+    internal_id = query_id("internal")
     colleagues_view = request.args.get("colleagues", type=int) == 1
-    page = max(1, request.args.get("page", 1, type=int))
+    page = query_id("page", default=1)
     if queue_id:
         queue = _queue_or_403(queue_id)
     if conversation_id:

@@ -254,4 +254,6 @@ class TariffForm(FlaskForm):
             raise ValidationError(_l("The highest age cannot be below the lowest age."))
 
     def validate_kind(self, field):
+        if field.errors:
+            return  # not one of the kinds (empty or unknown): the choice check has said so
         field.data = TariffKind(field.data)

@@ -28,6 +28,7 @@ from common.views import (
     format_local_date,
     format_local_datetime,
     format_money,
+    query_id,
     render_busy_form,
     render_form,
 )
@@ -56,7 +57,7 @@ def customer_or_403(customer_id):
 
 def chosen_branch():
     branches = my_branches()
-    wanted = request.args.get("branch", type=int)
+    wanted = query_id("branch")
     if wanted is not None:
         return branch_or_403(wanted), branches
     return (branches[0] if branches else None), branches

@@ -14,7 +14,7 @@ from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSes
 from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
 from common.refusals import Refused, status_of
-from common.views import render_form
+from common.views import query_id, render_form
 from extensions import db
 
 
@@ -171,7 +171,7 @@ def end_session(session_id):
 @bp.route("/checklist/print")
 @roles_required(Role.GUIDE)
 def print_checklist():
-    number = request.args.get("version", type=int)
+    number = query_id("version")
     if number:
         version = db.session.scalar(db.select(ChecklistVersion).where(ChecklistVersion.number == number))
         if version is None:
@@ -244,7 +244,7 @@ def _statistics_request():
     """The units and the period asked for; a guide sees their own units, a service admin all."""
     units = _guide_units()
     allowed = {u.id for u in units}
-    unit_id = request.args.get("unit", type=int)
+    unit_id = query_id("unit")
     if unit_id:
         if unit_id not in allowed:
             abort(403)
@@ -263,6 +263,12 @@ def _statistics_request():
     except ValueError:
         errors["to"] = _("Give a date as YYYY-MM-DD.")
         end = today
+    # Bounds at the form: the guide service began this century, and a period ends within a year.
+    earliest, latest = date(2000, 1, 1), today + timedelta(days=366)
+    for name, day in (("from", start), ("to", end)):
+        if not earliest <= day <= latest:
+            errors[name] = _("Give a date between %(first)s and %(last)s.", first=earliest.isoformat(), last=latest.isoformat())
+    start, end = min(max(start, earliest), latest), min(max(end, earliest), latest)
     if end < start:
         errors["to"] = _("The end date is before the start date.")
         end = start
