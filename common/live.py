@@ -5,11 +5,13 @@ commit succeeds, so no browser re-fetches data that is not there yet. Browsers t
 event into an htmx trigger on <body> (static/js/live.js).
 """
 from blinker import Namespace
+from flask import request
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from common.views import MAX_ID
 from extensions import db, socketio
 
 STAFF_ROOM = "staff"
@@ -62,7 +64,31 @@ def staff_rooms(user):
     return rooms
 
 
+def is_id(value):
+    """A payload's id: an int (not a bool) that a database column can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def sent_by_client():
+    """True when a client sent an event named like the reserved connect or disconnect: the
+    server's own connect passes the connection's environ first, and at its own disconnect the
+    socket is no longer counted as connected. Such an event is ignored, so that no page can
+    move its presence count."""
+    event, namespace = request.event, request.namespace
+    if event["message"] == "connect":
+        args = event["args"]
+        return not (args and args[0] is socketio.server.get_environ(request.sid, namespace=namespace))
+    return socketio.server.manager.is_connected(request.sid, namespace)
+
+
 def init_app(app):
+    @socketio.on_error_default
+    def refuse_malformed(error):
+        # A handler that could not use what it was sent answers with a refusal instead of an
+        # error in the server's log only; the payload is the client's mistake (or mischief).
+        app.logger.warning("Socket.IO event %s refused: %r", request.event.get("message"), error)
+        return {"ok": False, "error": "malformed"}
+
     if not event.contains(Session, "after_commit", _emit_pending):
         event.listen(Session, "after_commit", _emit_pending)
         event.listen(Session, "after_soft_rollback", _drop_pending)
@@ -70,6 +96,8 @@ def init_app(app):
     @socketio.on("connect")
     def connect_staff(auth=None):
         # Staff sockets ride on the login session; anyone else is refused.
+        if sent_by_client():
+            return None
         if not current_user.is_authenticated or not current_user.active:
             return False
         for room in staff_rooms(current_user):
@@ -79,5 +107,7 @@ def init_app(app):
 
     @socketio.on("disconnect")
     def disconnect_staff(reason=None):
+        if sent_by_client():
+            return
         if current_user.is_authenticated:
             staff_disconnected.send(current_user._get_current_object())

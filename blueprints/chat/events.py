@@ -26,6 +26,8 @@ from extensions import db, socketio
 
 @socketio.on("connect", namespace=chat_live.CUSTOMER_NAMESPACE)
 def connect_customer(auth=None):
+    if live.sent_by_client():
+        return None
     conversation = service.conversation_for_token(session.get("chat_customer"))
     if conversation is None or not conversation.is_open:
         return False
@@ -69,7 +71,7 @@ def staff_logged_out(app, user):
 
 
 @socketio.on("chat-presence")
-def still_here():
+def still_here(*_ignored):
     """The agent desk's heartbeat; only a logged-in staff socket exists on this namespace."""
     if current_user.is_authenticated:
         internal.heard_from(current_user._get_current_object())
@@ -77,7 +79,7 @@ def still_here():
 
 
 @socketio.on("chat-watch")
-def watch_chat(conversation_id=None):
+def watch_chat(conversation_id=None, *_ignored):
     """The agent desk names the chat it shows (None: none), to hear of that chat's new lines.
     The answer says whether the socket now follows it, and how many lines the chat has, so a desk
     that rendered it before a line came in reads it again; a chat the agent may not read is refused."""
@@ -86,7 +88,7 @@ def watch_chat(conversation_id=None):
     for room in rooms():
         if room.startswith(chat_live.watch_room("")):
             leave_room(room)
-    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+    if not live.is_id(conversation_id):
         return {"ok": False}
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None or not service.may_read(current_user, conversation):
@@ -96,7 +98,7 @@ def watch_chat(conversation_id=None):
 
 
 @socketio.on("video")
-def agent_video_signal(message):
+def agent_video_signal(message=None, *_ignored):
     """A video signal from a staff socket; the answer (an acknowledgement) says whether it was relayed."""
     if not current_user.is_authenticated or not current_user.active:
         return {"ok": False}
@@ -108,7 +110,7 @@ def agent_video_signal(message):
 
 
 @socketio.on("video", namespace=chat_live.CUSTOMER_NAMESPACE)
-def customer_video_signal(message):
+def customer_video_signal(message=None, *_ignored):
     """A video signal from a customer's socket: only for the conversation of their own token."""
     try:
         video.signal_from_customer(service.conversation_for_token(session.get("chat_customer")), message)

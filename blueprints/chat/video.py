@@ -15,6 +15,7 @@ from blueprints.chat import live as chat_live
 from blueprints.chat import service
 from blueprints.chat.models import Conversation, ConversationState
 from common import audit
+from common.live import is_id
 from common.refusals import Conflict
 from extensions import db
 
@@ -105,8 +106,7 @@ def _audit(conversation, signal, by, actor=None):
 def signal_from_agent(user, message):
     """Relay the serving agent's signal to that conversation's customer, and nobody else."""
     conversation_id = message.get("conversation") if isinstance(message, dict) else None
-    known = isinstance(conversation_id, int) and not isinstance(conversation_id, bool)
-    conversation = db.session.get(Conversation, conversation_id) if known else None
+    conversation = db.session.get(Conversation, conversation_id) if is_id(conversation_id) else None
     if conversation is None or not may_call(user, conversation):
         raise SignalRefused()
     signal = _clean(message, AGENT_SIGNALS)
