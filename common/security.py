@@ -6,6 +6,7 @@ from werkzeug.security import generate_password_hash
 
 from common.views import error_page
 
+HSTS_SECONDS = 365 * 24 * 3600
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -13,7 +14,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "media-src 'self' blob: mediastream:",
-        "connect-src 'self' ws: wss:",
+        "connect-src 'self'",  # covers the site's own ws:/wss: Socket.IO connection, no other host
         "frame-ancestors 'none'",
         "form-action 'self'",
         "base-uri 'self'",
@@ -42,6 +43,8 @@ def init_app(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:  # behind nginx, ProxyFix makes X-Forwarded-Proto count
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
         return response
 
 

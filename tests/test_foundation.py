@@ -41,6 +41,15 @@ def test_security_headers(client):
     assert response.headers["Referrer-Policy"]
 
 
+def test_connections_only_to_the_site_itself_and_hsts_over_https(client):
+    csp = dict(part.strip().split(" ", 1) for part in client.get("/login").headers["Content-Security-Policy"].split(";"))
+    assert csp["connect-src"] == "'self'"  # ws: or wss: alone would allow a socket to any host
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://intranet.example.org")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert int(secure.headers["Strict-Transport-Security"].split("=")[1]) >= 180 * 24 * 3600
+
+
 def test_times_are_written_in_each_languages_own_form_in_every_season(app):
     """Finnish 1.12.2026 klo 22.33, English 1 Dec 2026, 22:33 (never 12/1/26), Dutch dd-mm-jjjj as
     the counter system writes it; in the user's zone (Helsinki by default), summer time included."""
