@@ -44,6 +44,7 @@ def roles_required(*roles):
 
 
 def require_unit(role, unit_id):
-    """Abort with 403 unless the current user holds the role in that unit."""
+    """Answer 404 unless the current user holds the role in that unit: another unit's object
+    looks exactly like one that does not exist, so no id reveals what other units hold."""
     if not current_user.is_authenticated or not current_user.holds(role, unit_id):
-        abort(403)
+        abort(404)

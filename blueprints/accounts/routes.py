@@ -420,7 +420,7 @@ def registrars():
 def remove_registrar(assignment_id):
     assignment = db.get_or_404(RoleAssignment, assignment_id)
     if assignment.role != Role.REGISTRAR or not current_user.holds(Role.MAIN_USER, assignment.unit_id):
-        abort(403)
+        abort(404)  # as for one that does not exist
     name, unit = assignment.user.display_name, assignment.unit.name
     service.revoke_role(assignment)
     flash(_("%(name)s is no longer a registrar of %(unit)s.", name=name, unit=unit), "success")

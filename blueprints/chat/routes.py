@@ -32,22 +32,22 @@ CUSTOMERS_PAGE_SIZE = 25  # of the queue's list, the longest waits first: about 
 
 # ---- agents ---------------------------------------------------------------------------------
 
-def _queue_or_403(queue_id):
+def _queue_or_404(queue_id):
     queue = db.get_or_404(ChatQueue, queue_id)
     require_unit(Role.CHAT_AGENT, queue.unit_id)
     return queue
 
 
-def _conversation_or_403(conversation_id):
+def _conversation_or_404(conversation_id):
     conversation = db.get_or_404(Conversation, conversation_id)
     require_unit(Role.CHAT_AGENT, conversation.queue.unit_id)
     return conversation
 
 
-def _internal_or_403(conversation_id):
+def _internal_or_404(conversation_id):
     conversation = db.get_or_404(InternalConversation, conversation_id)
     if not internal.may_take_part(current_user, conversation):
-        abort(403)
+        abort(404)  # others' chats look like missing ones
     return conversation
 
 
@@ -63,12 +63,12 @@ def _desk_state():
     colleagues_view = request.args.get("colleagues", type=int) == 1
     page = query_id("page", default=1)
     if queue_id:
-        queue = _queue_or_403(queue_id)
+        queue = _queue_or_404(queue_id)
     if conversation_id:
-        conversation = _conversation_or_403(conversation_id)
+        conversation = _conversation_or_404(conversation_id)
         queue = queue or conversation.queue
     if internal_id:
-        internal_chat = _internal_or_403(internal_id)
+        internal_chat = _internal_or_404(internal_id)
     state = (("queue", queue and queue.id), ("conversation", conversation_id),
              ("colleagues", 1 if colleagues_view else None), ("internal", internal_id),
              ("page", page if page > 1 else None))
@@ -208,7 +208,7 @@ def _answer_chat(conversation, error=None, status=200, draft="", desk_focus=None
 
 def _act(conversation_id, action, desk_focus=None):
     """Do `action`; the answer shows the chat, with the focus where the agent works next."""
-    conversation = _conversation_or_403(conversation_id)
+    conversation = _conversation_or_404(conversation_id)
     try:
         action(conversation)
     except Refused as refusal:
@@ -229,7 +229,7 @@ def claim(conversation_id):
 def video(conversation_id):
     """Start a video chat (a waiting customer is claimed first). The page's chat-video.js learns
     the new call from a response header and waits for the customer to accept."""
-    conversation = _conversation_or_403(conversation_id)
+    conversation = _conversation_or_404(conversation_id)
     try:
         call = chat_video.start(conversation, current_user)
     except Refused as refusal:
@@ -262,7 +262,7 @@ def end(conversation_id):
 @bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def send(conversation_id):
-    conversation = _conversation_or_403(conversation_id)
+    conversation = _conversation_or_404(conversation_id)
     if not service.may_write(current_user, conversation):
         abort(403)  # a reading colleague cannot write, whatever the page shows
     try:
@@ -276,7 +276,7 @@ def send(conversation_id):
 @roles_required(Role.CHAT_AGENT)
 def email_transcript(conversation_id):
     """The agent who serves (or served) the customer emails the transcript at their request."""
-    conversation = _conversation_or_403(conversation_id)
+    conversation = _conversation_or_404(conversation_id)
     if not service.may_email_transcript(current_user, conversation):
         abort(403)
     form = TranscriptForm(prefix="transcript")
@@ -313,7 +313,7 @@ def _transfer_refused(conversation, form, refusal):
 def transfer_form(conversation_id):
     """The transfer control: target queue and note. It opens in a box the live refreshes of the
     chat column keep (hx-preserve), so a half-written note survives other customers' messages."""
-    conversation = _conversation_or_403(conversation_id)
+    conversation = _conversation_or_404(conversation_id)
     form = _transfer_form(conversation)
     try:
         service.check_may_transfer(current_user, conversation)
@@ -325,7 +325,7 @@ def transfer_form(conversation_id):
 @bp.route("/conversations/<int:conversation_id>/transfer", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def transfer(conversation_id):
-    conversation = _conversation_or_403(conversation_id)
+    conversation = _conversation_or_404(conversation_id)
     form = _transfer_form(conversation)
     try:
         service.check_may_transfer(current_user, conversation)  # a colleague's chat is refused before any field
@@ -343,7 +343,7 @@ def transfer(conversation_id):
 @bp.route("/queues/<int:queue_id>/settings", methods=["GET", "POST"])
 @roles_required(Role.CHAT_AGENT)
 def queue_settings(queue_id):
-    queue = _queue_or_403(queue_id)
+    queue = _queue_or_404(queue_id)
     form = WaitingMessageForm(obj=queue)
     saved = False
     if form.validate_on_submit():
@@ -373,7 +373,7 @@ def internal_start(user_id):
 @bp.route("/partials/internal/<int:conversation_id>")
 @roles_required(Role.CHAT_AGENT)
 def internal_chat(conversation_id):
-    conversation = _internal_or_403(conversation_id)
+    conversation = _internal_or_404(conversation_id)
     internal.mark_read(conversation, current_user)
     return render_template("chat/_internal_chat.html", internal_chat=conversation)
 
@@ -381,7 +381,7 @@ def internal_chat(conversation_id):
 @bp.route("/internal/<int:conversation_id>/messages", methods=["POST"])
 @roles_required(Role.CHAT_AGENT)
 def internal_send(conversation_id):
-    conversation = _internal_or_403(conversation_id)
+    conversation = _internal_or_404(conversation_id)
     try:
         internal.send(conversation, current_user, request.form.get("body"), request.form.get("key"))
     except Refused as refusal:

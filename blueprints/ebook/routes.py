@@ -41,7 +41,7 @@ def my_branches():
     return current_user.units(Role.COUNTER_STAFF, kinds=[UnitKind.BRANCH])
 
 
-def branch_or_403(unit_id):
+def branch_or_404(unit_id):
     require_unit(Role.COUNTER_STAFF, unit_id)
     unit = db.get_or_404(Unit, unit_id)
     if unit.kind != UnitKind.BRANCH or not unit.branch_code:
@@ -49,7 +49,7 @@ def branch_or_403(unit_id):
     return unit
 
 
-def customer_or_403(customer_id):
+def customer_or_404(customer_id):
     customer = db.get_or_404(EbookCustomer, customer_id)
     require_unit(Role.COUNTER_STAFF, customer.unit_id)
     return customer
@@ -59,7 +59,7 @@ def chosen_branch():
     branches = my_branches()
     wanted = query_id("branch")
     if wanted is not None:
-        return branch_or_403(wanted), branches
+        return branch_or_404(wanted), branches
     return (branches[0] if branches else None), branches
 
 
@@ -74,7 +74,7 @@ def index():
 @bp.route("/branches/<int:unit_id>/today")
 @roles_required(Role.COUNTER_STAFF)
 def todays_signups(unit_id):
-    unit = branch_or_403(unit_id)
+    unit = branch_or_404(unit_id)
     return render_template("ebook/_todays_signups.html", unit=unit, signups=service.todays_signups(unit.id))
 
 
@@ -130,7 +130,7 @@ def settle_address(form):
 @bp.route("/branches/<int:unit_id>/customers/new", methods=["GET", "POST"])
 @roles_required(Role.COUNTER_STAFF)
 def new_customer(unit_id):
-    unit = branch_or_403(unit_id)
+    unit = branch_or_404(unit_id)
     service.ensure_tariffs(unit)
     form = SignupForm()
     form.unit = unit
@@ -164,7 +164,7 @@ def new_customer(unit_id):
 @bp.route("/branches/<int:unit_id>/customers/new/tariffs", methods=["POST"])
 @roles_required(Role.COUNTER_STAFF)
 def tariff_choices(unit_id):
-    unit = branch_or_403(unit_id)
+    unit = branch_or_404(unit_id)
     form = SignupForm()
     tariffs, age = prepare_signup_form(unit, form)
     return render_template("ebook/_tariffs.html", form=form, tariffs=tariffs, age=age)
@@ -173,7 +173,7 @@ def tariff_choices(unit_id):
 @bp.route("/branches/<int:unit_id>/customers/new/summary", methods=["POST"])
 @roles_required(Role.COUNTER_STAFF)
 def cost_summary(unit_id):
-    unit = branch_or_403(unit_id)
+    unit = branch_or_404(unit_id)
     form = SignupForm()
     return render_template("ebook/_cost_summary.html", form=form, unit=unit, summary=summary_for(unit, form),
                            bank_account=bank_account_for(form))
@@ -182,7 +182,7 @@ def cost_summary(unit_id):
 @bp.route("/branches/<int:unit_id>/customers/new/address", methods=["POST"])
 @roles_required(Role.COUNTER_STAFF)
 def address_lookup(unit_id):
-    branch_or_403(unit_id)
+    branch_or_404(unit_id)
     form = SignupForm()
     found = None
     if not form.address_manual.data and form.house_number.data:
@@ -217,13 +217,13 @@ def receipt_page(customer, password=None, signed_up=False):
 @roles_required(Role.COUNTER_STAFF)
 def receipt(customer_id):
     """A reprint: reading it changes nothing, and it never carries a password."""
-    return receipt_page(customer_or_403(customer_id))
+    return receipt_page(customer_or_404(customer_id))
 
 
 @bp.route("/customers/<int:customer_id>/new-password", methods=["POST"])
 @roles_required(Role.COUNTER_STAFF)
 def new_password(customer_id):
-    customer = customer_or_403(customer_id)
+    customer = customer_or_404(customer_id)
     return receipt_page(customer, service.reissue_password(customer))
 
 
@@ -245,7 +245,7 @@ def chosen_tab():
 @bp.route("/customers/<int:customer_id>")
 @roles_required(Role.COUNTER_STAFF)
 def customer(customer_id):
-    customer = customer_or_403(customer_id)
+    customer = customer_or_404(customer_id)
     service.record_view(customer)
     return render_template("ebook/customer.html", **overview_context(customer, chosen_tab()))
 
@@ -265,7 +265,7 @@ def customer_overview(customer_id):
 @roles_required(Role.COUNTER_STAFF)
 def edit_customer(customer_id):
     """"Wijzig": every signup field, with the signup's rules."""
-    customer = customer_or_403(customer_id)
+    customer = customer_or_404(customer_id)
     form = CustomerForm() if request.method == "POST" else CustomerForm.for_customer(customer)
     if form.validate_on_submit() and settle_address(form):
         service.update_customer(customer, form.customer_details())
@@ -278,7 +278,7 @@ def edit_customer(customer_id):
 @roles_required(Role.COUNTER_STAFF)
 def end_customer(customer_id):
     """"Klant afsluiten": the subscription ends on a day, with a reason."""
-    customer = customer_or_403(customer_id)
+    customer = customer_or_404(customer_id)
     form = EndCustomerForm()
     if request.method == "GET":
         form.ends_on.data = utcnow().date().strftime("%d-%m-%Y")
@@ -299,7 +299,7 @@ def end_customer(customer_id):
 @roles_required(Role.COUNTER_STAFF)
 def delete_customer(customer_id):
     """"Verwijder": only a customer with nothing billed, after a confirmation."""
-    customer = customer_or_403(customer_id)
+    customer = customer_or_404(customer_id)
     billed = service.billed_cents(customer)
     if request.method == "POST" and not billed:
         unit_id = customer.unit_id
@@ -332,7 +332,7 @@ def customers():
 @bp.route("/branches/<int:unit_id>/tariffs")
 @roles_required(Role.SERVICE_ADMIN)
 def tariffs(unit_id):
-    unit = branch_or_403(unit_id)
+    unit = branch_or_404(unit_id)
     return render_template("ebook/tariffs.html", unit=unit, tariffs=db.session.scalars(
         select(Tariff).where(Tariff.unit_id == unit.id).order_by(Tariff.code)).all(), money=format_money)
 
@@ -340,7 +340,7 @@ def tariffs(unit_id):
 @bp.route("/branches/<int:unit_id>/settings", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def branch_settings(unit_id):
-    unit = branch_or_403(unit_id)
+    unit = branch_or_404(unit_id)
     settings = service.branch_settings(unit)
     form = BranchSettingsForm(data={"login_url": settings.login_url, "card_formats": service.accepted_card_formats(unit)}
                               if request.method == "GET" else None)

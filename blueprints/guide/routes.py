@@ -247,7 +247,7 @@ def _statistics_request():
     unit_id = query_id("unit")
     if unit_id:
         if unit_id not in allowed:
-            abort(403)
+            abort(404)
         unit_ids = [unit_id]
     else:
         unit_ids = sorted(allowed)

@@ -260,14 +260,13 @@ def limits_for_topics(version, topics):
 
 
 def get_session(user, session_id, role=Role.GUIDE):
-    """The session if the user is a guide of its unit (service admin: any); else 403/404."""
+    """The session if the user is a guide of its unit (service admin: any); else 404, as for a
+    session that does not exist."""
     from flask import abort
 
     session = db.session.get(GuidanceSession, session_id)
-    if session is None:
+    if session is None or not user.holds(role, session.unit_id):
         abort(404)
-    if not user.holds(role, session.unit_id):
-        abort(403)
     return session
 
 

@@ -38,19 +38,16 @@ def celia_service_context():
 
 def _unit(unit_id):
     unit = db.session.get(Unit, unit_id)
-    if unit is None:
+    # Another unit answers as a missing one does: no id reveals what exists elsewhere.
+    if unit is None or not service.may_work_in(unit.id):
         abort(404)
-    if not service.may_work_in(unit.id):
-        abort(403)
     return unit
 
 
 def _customer(customer_id):
     customer = db.session.get(Customer, customer_id)
-    if customer is None:
+    if customer is None or not service.may_see(customer):
         abort(404)
-    if not service.may_see(customer):
-        abort(403)
     return customer
 
 

@@ -85,9 +85,9 @@ def test_only_the_two_participants_read_and_write(app, agents, desk, make_user):
     start(agents["aino"], desk["erja"])
     chat = internal_chat(app)
     for outsider in (saara, agents["olli"]):
-        assert outsider.get(f"/chat/partials/internal/{chat.id}").status_code == 403
-        assert outsider.get(f"/chat/?colleagues=1&internal={chat.id}").status_code == 403
-        assert outsider.post(f"/chat/internal/{chat.id}/messages", data={"body": "Hei"}).status_code == 403
+        assert outsider.get(f"/chat/partials/internal/{chat.id}").status_code == 404
+        assert outsider.get(f"/chat/?colleagues=1&internal={chat.id}").status_code == 404
+        assert outsider.post(f"/chat/internal/{chat.id}/messages", data={"body": "Hei"}).status_code == 404
     assert messages(app) == []
     assert agents["erja"].post(f"/chat/internal/{chat.id}/messages", data={"body": "Hei Aino"}).status_code == 200
     assert "Hei Aino" in agents["aino"].get(f"/chat/partials/internal/{chat.id}").get_data(as_text=True)
@@ -141,8 +141,8 @@ def test_a_colleague_moved_out_of_the_unit_is_refused(app, agents, desk):
     with app.app_context():
         db.session.execute(db.delete(RoleAssignment).where(RoleAssignment.user_id == desk["erja"]))
         db.session.commit()
-    assert agents["aino"].get(f"/chat/partials/internal/{chat.id}").status_code == 403
-    assert agents["aino"].post(f"/chat/internal/{chat.id}/messages", data={"body": "Hei"}).status_code == 403
+    assert agents["aino"].get(f"/chat/partials/internal/{chat.id}").status_code == 404
+    assert agents["aino"].post(f"/chat/internal/{chat.id}/messages", data={"body": "Hei"}).status_code == 404
 
 
 # ---- Socket.IO -------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_only_the_serving_agent_may_start_video(app, desk):
 
     refused = erja.post(f"/chat/conversations/{toni_id}/video")  # a colleague's customer
     assert refused.status_code == 403 and "X-Chat-Video-Call" not in refused.headers
-    assert olli.post(f"/chat/conversations/{toni_id}/video").status_code == 403
+    assert olli.post(f"/chat/conversations/{toni_id}/video").status_code == 404
     toni.post("/chat/customer/leave")
     assert aino.post(f"/chat/conversations/{toni_id}/video").status_code == 409
     assert audited(app, "chat.video_started") == []

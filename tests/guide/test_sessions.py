@@ -179,17 +179,17 @@ def test_measured_duration_is_offered(client, start, app):
     assert 'value="17"' in page
 
 
-def test_a_guide_of_another_unit_gets_403_on_the_session(client, auth, start, make_unit, make_user, app):
+def test_a_guide_of_another_unit_gets_404_on_the_session(client, auth, start, make_unit, make_user, app):
     sid = start()
     other = make_unit()
     make_user("muu", (Role.GUIDE, other))
     item = _items(app, ItemGroup.ALWAYS)[0]
     auth.logout()
     auth.login("muu")
-    assert client.get(f"/guide/sessions/{sid}").status_code == 403
-    assert client.get(f"/guide/sessions/{sid}/checklist").status_code == 403
-    assert client.post(f"/guide/sessions/{sid}/items/{item}", data={"ticked": "1"}).status_code == 403
-    assert client.post(f"/guide/sessions/{sid}/end", data={"outcome": "solved", "duration_minutes": "1"}).status_code == 403
+    assert client.get(f"/guide/sessions/{sid}").status_code == 404
+    assert client.get(f"/guide/sessions/{sid}/checklist").status_code == 404
+    assert client.post(f"/guide/sessions/{sid}/items/{item}", data={"ticked": "1"}).status_code == 404
+    assert client.post(f"/guide/sessions/{sid}/end", data={"outcome": "solved", "duration_minutes": "1"}).status_code == 404
     assert _session(app, sid)["ticks"] == [] and _session(app, sid)["ended"] is None
 
 

@@ -96,7 +96,7 @@ def test_the_page_and_csv_for_a_guide_show_only_their_unit(client, auth, fixture
     assert rows[("total", "sessions")] == 5
     assert rows[("months", "2026-03")] == 4
     assert rows[("outcomes", "referred_service_provider")] == 1
-    assert client.get(f"/guide/statistics?unit={other}").status_code == 403
+    assert client.get(f"/guide/statistics?unit={other}").status_code == 404
 
 
 def test_a_service_admin_sees_all_units(client, auth, fixture_units):

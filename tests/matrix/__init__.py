@@ -27,12 +27,25 @@ PUBLIC = "public"  # anyone, logged in or not
 
 @dataclass
 class Access:
+    """Who may use a route and exactly what each asker gets.
+
+    An allowed user gets `status` (by default 200 for a GET, 302 for a POST), or what `answers`
+    names for them. A refused user gets 403 when no role of theirs passes the route's
+    roles_required, and 404 when one does but the object is another unit's (no id reveals what
+    other units hold); `refused` names the exceptions, e.g. a colleague who may read but not write."""
+
     allowed: frozenset | str  # who gets through (STAFF, PUBLIC, or a set of the names above)
     method: str = "GET"
     args: Callable = lambda world: {}  # url arguments, from the objects of the world
     data: Callable = lambda world: {}  # form data for a POST
     anonymous_status: tuple = (302, 401)  # what someone not logged in gets
+    status: int | None = None
+    answers: dict = field(default_factory=dict)  # allowed user -> status, where it differs
+    refused: dict = field(default_factory=dict)  # refused user -> status, where the rule above does not say it
     notes: str = field(default="")
+
+    def expected_for_allowed(self, name):
+        return self.answers.get(name, self.status or (302 if self.method == "POST" else 200))
 
 
 def all_routes():

@@ -53,45 +53,52 @@ def _conversation(w):
 ROUTES = {
     "chat_customer.index": Access(PUBLIC),
     "chat_customer.conversation": Access(PUBLIC),
-    "chat_customer.message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}),
+    "chat_customer.message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}, status=200),
     "chat_customer.leave": Access(PUBLIC, method="POST"),
     # Reaches only the browser's own conversation; without one it answers "no chat open".
-    "chat_customer.question": Access(PUBLIC, method="POST", data=lambda w: {"email": "toni@example.org", "question": "Hei"}),
+    "chat_customer.question": Access(PUBLIC, method="POST", data=lambda w: {"email": "toni@example.org", "question": "Hei"}, status=200),
     "chat.index": Access(AGENTS),
-    "chat.service_login": Access(AGENTS, method="POST"),
+    # The agent of L2 cannot choose L's queue: the choice is refused at the field.
+    "chat.service_login": Access(AGENTS, method="POST", data=lambda w: {"queues": w.extra["queue"], "display_name": "Toni"},
+                                 answers={ADMIN: 422, AGENT_OTHER: 422}),
     "chat.service_logout": Access(AGENTS, method="POST"),
     "chat.queue_list": Access(AGENTS),
     "chat.customer_list": Access(AGENTS_OF_L, args=lambda w: {"queue": w.extra["queue"]}),
     "chat.chat_view": Access(AGENTS_OF_L, args=lambda w: {"conversation": w.extra["conversation"]}),
     "chat.active_list": Access(AGENTS),
     # Claiming needs the service login for the queue (the admin's is answered "already served").
-    "chat.claim": Access(ADMIN_ONLY, method="POST", args=_conversation),
+    "chat.claim": Access(ADMIN_ONLY, method="POST", args=_conversation, status=409, refused={AGENT: 403}),
     # Only the serving agent acts on a served chat. The admin asks first; where that ends the
     # service (release, remove, end, transfer), the agent of L then finds a chat nobody serves
     # and is answered 409 with the reason (tests/chat/test_routes_and_events.py asks them as a
     # colleague of a served chat: 403).
-    "chat.video": Access(ADMIN_ONLY, method="POST", args=_conversation),
-    "chat.release": Access(AGENTS_OF_L, method="POST", args=_conversation),
-    "chat.remove": Access(AGENTS_OF_L, method="POST", args=_conversation),
-    "chat.end": Access(AGENTS_OF_L, method="POST", args=_conversation),
+    "chat.video": Access(ADMIN_ONLY, method="POST", args=_conversation, status=200, refused={AGENT: 403}),
+    "chat.release": Access(AGENTS_OF_L, method="POST", args=_conversation, status=200, answers={AGENT: 403}),
+    "chat.remove": Access(AGENTS_OF_L, method="POST", args=_conversation, status=200, answers={AGENT: 403}),
+    "chat.end": Access(AGENTS_OF_L, method="POST", args=_conversation, status=200, answers={AGENT: 403}),
     # Only the serving agent writes; the agent of L reads this chat and is refused like the agent of L2.
-    "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}),
+    "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}, status=200,
+                        refused={AGENT: 403}),
     # Only the agent who serves (or served) the customer; the reading agent of L is refused.
     "chat.email_transcript": Access(ADMIN_ONLY, method="POST", args=_conversation,
-                                    data=lambda w: {"transcript-email": "toni@example.org", "transcript-language": "en"}),
-    "chat.transfer_form": Access(ADMIN_ONLY, args=_conversation),
+                                    data=lambda w: {"transcript-email": "toni@example.org", "transcript-language": "en"},
+                                    status=200, refused={AGENT: 403}),
+    "chat.transfer_form": Access(ADMIN_ONLY, args=_conversation, refused={AGENT: 403}),
     "chat.transfer": Access(AGENTS_OF_L, method="POST", args=_conversation,
-                            data=lambda w: {"transfer-target": w.extra["specialist"], "transfer-note": "Hei"}),
+                            data=lambda w: {"transfer-target": w.extra["specialist"], "transfer-note": "Hei"},
+                            status=200, answers={AGENT: 403}),
     "chat.statistics": Access(STATISTICS),
     "chat.statistics_csv": Access(STATISTICS),
     "chat.queue_settings": Access(AGENTS_OF_L, args=lambda w: {"queue_id": w.extra["queue"]}),
     # Internal chat: the agent of L reaches the colleague of L (a service admin reaches every chat
     # agent), the agent of L2 does not; only the two people of an internal chat read or write it.
     "chat.colleague_list": Access(AGENTS),
-    "chat.internal_start": Access(AGENTS_OF_L, method="POST", args=lambda w: {"user_id": w.extra["colleague"]}),
+    # A colleague of another unit is refused like a user that does not exist (403 for both).
+    "chat.internal_start": Access(AGENTS_OF_L, method="POST", args=lambda w: {"user_id": w.extra["colleague"]},
+                                  refused={AGENT_OTHER: 403}),
     "chat.internal_chat": Access(INTERNAL_PARTICIPANT, args=lambda w: {"conversation_id": w.extra["internal"]}),
     "chat.internal_send": Access(INTERNAL_PARTICIPANT, method="POST", args=lambda w: {"conversation_id": w.extra["internal"]},
-                                 data=lambda w: {"body": "Hei"}),
+                                 data=lambda w: {"body": "Hei"}, status=200),
     "chat.admin_queues": Access(ADMIN_ONLY),
     "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),
 }

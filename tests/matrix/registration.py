@@ -3,7 +3,7 @@ from datetime import date
 from tests.matrix import ADMIN, MAIN_USER, PUBLIC, REGISTRAR, REGISTRAR_OTHER, Access
 
 CELIA_STAFF = frozenset({ADMIN, REGISTRAR, REGISTRAR_OTHER, MAIN_USER})
-UNIT_L = frozenset({ADMIN, REGISTRAR, MAIN_USER})  # registrar of L2 is refused
+UNIT_L = frozenset({ADMIN, REGISTRAR, MAIN_USER})  # registrar of L2 gets 404, as for a unit that does not exist
 ONLY_ADMIN = frozenset({ADMIN})
 
 
@@ -33,23 +33,24 @@ def customer(world):
 
 
 ROUTES = {
-    "registration.index": Access(CELIA_STAFF),
+    "registration.index": Access(CELIA_STAFF, answers={REGISTRAR: 302, REGISTRAR_OTHER: 302, MAIN_USER: 302},
+                                  notes="a registrar of one unit goes straight to it"),
     "registration.search": Access(CELIA_STAFF),
     "registration.reviews": Access(CELIA_STAFF),
     "registration.unit": Access(UNIT_L, args=unit_l),
     "registration.unit_customers": Access(UNIT_L, args=unit_l),
-    "registration.check": Access(UNIT_L, method="POST", args=unit_l, data=lambda w: {"hetu": w.extra["elsewhere_code"]}),
-    "registration.new_customer": Access(UNIT_L, method="POST", args=unit_l, data=lambda w: {"hetu": "010101A123N", "start": "1"}),
+    "registration.check": Access(UNIT_L, method="POST", status=200, args=unit_l, data=lambda w: {"hetu": w.extra["elsewhere_code"]}),
+    "registration.new_customer": Access(UNIT_L, method="POST", status=200, args=unit_l, data=lambda w: {"hetu": "010101A123N", "start": "1"}),
     "registration.transfer": Access(UNIT_L, method="POST", args=unit_l, data=lambda w: {"hetu": w.extra["elsewhere_code"]}),
-    "registration.request_reactivation": Access(UNIT_L, method="POST", args=unit_l, data=lambda w: {"hetu": w.extra["marked_code"]}),
+    "registration.request_reactivation": Access(UNIT_L, method="POST", status=200, args=unit_l, data=lambda w: {"hetu": w.extra["marked_code"]}),
     "registration.customer": Access(UNIT_L, args=customer),
     "registration.customer_details": Access(UNIT_L, args=customer),
     "registration.edit_customer": Access(UNIT_L, args=customer),
-    "registration.reveal_hetu": Access(UNIT_L, method="POST", args=customer),
+    "registration.reveal_hetu": Access(UNIT_L, method="POST", args=customer, status=200),
     "registration.send_credentials": Access(UNIT_L, method="POST", args=customer, data=lambda w: {"recipient": "customer"}),
     "registration.end_customership": Access(UNIT_L, method="POST", args=customer),
     "registration.resume_customership": Access(UNIT_L, method="POST", args=lambda w: {"customer_id": w.extra["ended"]}),
-    "registration.set_customer_password": Access(PUBLIC, args=lambda w: {"token": "no-such-link"}, notes="410 for an unknown link"),
+    "registration.set_customer_password": Access(PUBLIC, args=lambda w: {"token": "no-such-link"}, status=410, notes="an unknown link"),
     "registration.admin": Access(ONLY_ADMIN),
     "registration.reactivation_requests": Access(ONLY_ADMIN),
     "registration.reactivate": Access(ONLY_ADMIN, method="POST", args=lambda w: {"customer_id": w.extra["marked"]}),
