@@ -1,4 +1,5 @@
-"""App-wide commands: serving the site, the background worker, backups, demo data and the mail outbox.
+"""App-wide commands: serving the site, the background worker, backups, demo data, the mail outbox
+and the encryption key.
 
 Each area's own commands (units, users, chat purge) live in its blueprint's cli.py.
 """
@@ -8,6 +9,7 @@ import sqlite3
 import threading
 
 import click
+from cryptography.fernet import Fernet
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from werkzeug.serving import run_simple
 import jobs
 from blueprints.accounts import demo as accounts_demo
 from blueprints.accounts.models import User
-from common import mail
+from common import crypto, mail
 from extensions import AREAS, db
 
 
@@ -109,6 +111,27 @@ def deliver_command():
     click.echo(f"Sent {sent} mail(s).")
 
 
+keys_cli = AppGroup("keys", help="The encryption key of identity codes, IBANs and receipts' passwords.")
+
+
+@keys_cli.command("rotate")
+@click.option("--new-key", help="The new Fernet key (default: a new one is generated).")
+def rotate_keys_command(new_key):
+    """Re-encrypt every encrypted value with a new IDENTITY_ENCRYPTION_KEY. Stop the site first;
+    start it again with the new key."""
+    app = current_app._get_current_object()
+    old_key = app.config["IDENTITY_ENCRYPTION_KEY"]
+    new_key = new_key or Fernet.generate_key().decode()
+    Fernet(new_key.encode())  # a key that is no Fernet key stops here, before any change
+    count = crypto.rotate_key(new_key)
+    click.echo(f"Re-encrypted {count} value(s) with the new key.")
+    if crypto.store_key_if_generated(app, old_key, new_key):
+        click.echo("The new key is stored in instance/secrets.json.")
+    else:
+        click.echo("Set IDENTITY_ENCRYPTION_KEY to the new key before starting the site again:")
+        click.echo(new_key)
+
+
 def init_app(app):
-    for command in (seed_demo_command, serve_command, worker_command, backup_command, mail_cli):
+    for command in (seed_demo_command, serve_command, worker_command, backup_command, mail_cli, keys_cli):
         app.cli.add_command(command)

@@ -7,6 +7,7 @@ from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.clock import utcnow
+from common.crypto import EncryptedText
 from extensions import db
 
 
@@ -127,7 +128,7 @@ class EbookCustomer(db.Model):
     )
     phone: Mapped[str] = mapped_column(String(30), default="")
     sms_number: Mapped[str] = mapped_column(String(30), default="")
-    iban: Mapped[str] = mapped_column(String(34), default="")
+    iban: Mapped[str] = mapped_column(EncryptedText, default="")  # encrypted at rest, as identity codes are
     bic: Mapped[str] = mapped_column(String(11), default="")
     identity_checked: Mapped[bool] = mapped_column(default=False)
     identity_document: Mapped[str] = mapped_column(String(30), default="")  # the type only, never a copy
