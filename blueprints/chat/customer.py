@@ -41,8 +41,14 @@ def _joined(response):
 
 
 def _my_conversation():
-    """The conversation named by the signed token in this browser's session, if any."""
-    return service.conversation_for_token(session.get("chat_customer"))
+    """The open conversation named by the signed token in this browser's session, if any. The
+    token ends with the chat: on a library PC the next person sees no transcript (a customer
+    who wants one asks for it by email)."""
+    conversation = service.conversation_for_token(session.get("chat_customer"))
+    if conversation is not None and not conversation.is_open:
+        session.pop("chat_customer", None)
+        return None
+    return conversation
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -87,9 +93,10 @@ def _customer_context(conversation, question_form=None):
 @bp.route("/conversation", endpoint="conversation")
 def conversation_partial():
     """The customer's own conversation as a partial (re-fetched on every live event)."""
+    ended = service.conversation_for_token(session.get("chat_customer"))
     conversation = _my_conversation()
     if conversation is None:
-        return render_template("chat/_customer_gone.html")
+        return render_template("chat/_customer_gone.html", ended=ended)
     service.mark_read_by_customer(conversation)
     return render_template("chat/_customer_conversation.html", conversation=conversation, **_customer_context(conversation))
 

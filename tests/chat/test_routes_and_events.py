@@ -436,3 +436,21 @@ def test_new_customer_shows_at_the_queue_where_they_wait(app, client, desk):
     assert 'data-queue-new="%d">' % other_id in items["Tietokoneopastus"]  # shown
     assert 'data-queue-new="%d" hidden>' % desk["queue"] in items["Neuvonta"]
     assert html.count("hidden>New customer!") == 1
+
+
+def test_once_the_chat_has_ended_the_customer_page_shows_no_transcript(app, client, desk):
+    """A library PC after a chat: the next person at it sees nothing of it; the token ends with the chat."""
+    assert join(client, desk, question="Lainani myöhästyi").status_code == 302
+    assert "Lainani myöhästyi" in client.get("/chat/customer/conversation").text
+    with app.app_context():
+        c = db.session.scalar(db.select(Conversation))
+        db.session.add(ChatMessage(conversation_id=c.id, sender="agent", author_name="Aino", body="Uusin sen puolestasi"))
+        c.state = ConversationState.ENDED
+        db.session.commit()
+    ended = client.get("/chat/customer/conversation").text
+    assert "The chat has ended." in ended
+    assert "Lainani myöhästyi" not in ended and "Uusin sen puolestasi" not in ended
+    with client.session_transaction() as session:
+        assert "chat_customer" not in session
+    for page in (client.get("/chat/customer/conversation").text, client.get("/chat/customer/").text):
+        assert "Lainani myöhästyi" not in page and "Uusin sen puolestasi" not in page and "The chat has ended." not in page
