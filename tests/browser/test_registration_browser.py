@@ -156,3 +156,40 @@ def test_set_password_page_passes_axe(new_page):
     page = new_page()
     page.goto("/registration/credentials/no-such-link")
     assert_accessible(page)
+
+
+def test_the_code_is_checked_when_complete_or_left_and_a_pasted_code_is_trimmed(make_unit, make_user, new_page, app):
+    from common.audit import AuditEvent
+
+    library = make_unit(name="Kallio Library")
+    make_user("riikka", (Role.REGISTRAR, library))
+    page = new_page()
+    log_in(page, "riikka")
+    page.goto(f"/registration/units/{library}")
+
+    def checks():
+        with app.app_context():
+            return db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "customer.hetu_checked"))
+
+    # Typing: no check while the code is incomplete, one as the eleventh character comes.
+    page.locator("#hetu").press_sequentially("131052-308", delay=30)
+    page.wait_for_timeout(700)
+    assert checks() == 0
+    page.locator("#hetu").press_sequentially("T")
+    expect(page.locator("#check-result")).to_contain_text("131052-308T is not registered")
+    page.locator("#hetu").blur()
+    page.wait_for_timeout(300)
+    assert checks() == 1  # leaving the field after the check asks nothing more
+
+    # Pasting with spaces around: trimmed before the length limit, and checked.
+    page.locator("#hetu").fill("")
+    page.evaluate("""() => { const field = document.querySelector('#hetu');
+        field.value = ' 010101A123N '; field.dispatchEvent(new Event('input', {bubbles: true})); }""")
+    expect(page.locator("#hetu")).to_have_value("010101A123N")
+    expect(page.locator("#check-result")).to_contain_text("010101A123N is not registered")
+
+    # A shorter code is checked on leaving the field.
+    page.locator("#hetu").fill("13105")
+    page.locator("#hetu").blur()
+    expect(page.locator("#check-result")).to_contain_text("An identity code has 11 characters")
+    assert_accessible(page)
