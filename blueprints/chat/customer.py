@@ -47,6 +47,7 @@ def _my_conversation():
     conversation = service.conversation_for_token(session.get("chat_customer"))
     if conversation is not None and not conversation.is_open:
         session.pop("chat_customer", None)
+        session["chat_customer_ended"] = conversation.state.value  # how it ended, nothing of what was said
         return None
     return conversation
 
@@ -72,6 +73,7 @@ def index():
             form.queue.errors.append(str(refusal))
         else:
             session["chat_customer"] = service.customer_token(conversation)
+            session.pop("chat_customer_ended", None)
             return redirect(url_for("chat_customer.index"))
     return render_form("chat/customer_join.html", form, queues=open_queues, ended=conversation)
 
@@ -93,10 +95,9 @@ def _customer_context(conversation, question_form=None):
 @bp.route("/conversation", endpoint="conversation")
 def conversation_partial():
     """The customer's own conversation as a partial (re-fetched on every live event)."""
-    ended = service.conversation_for_token(session.get("chat_customer"))
     conversation = _my_conversation()
     if conversation is None:
-        return render_template("chat/_customer_gone.html", ended=ended)
+        return render_template("chat/_customer_gone.html", ended=session.get("chat_customer_ended"))
     service.mark_read_by_customer(conversation)
     return render_template("chat/_customer_conversation.html", conversation=conversation, **_customer_context(conversation))
 
