@@ -83,7 +83,7 @@ def test_the_migration_encrypts_the_ibans_stored_before(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     migrated = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
     with migrated.app_context():
-        upgrade(revision="0011_outbox_secret")
+        upgrade(revision="0015_outbox_secret")
         engine = create_engine(url)
         with engine.begin() as connection:
             connection.execute(text("INSERT INTO unit (code, name, kind, branch_code, active) VALUES ('GIE', 'Gieten', 'branch', '9428', 1)"))

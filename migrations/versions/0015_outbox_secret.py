@@ -1,7 +1,7 @@
 """outbox: the one-time token a mail carries, kept apart from the body until sent
 
-Revision ID: 0011_outbox_secret
-Revises: 0010_session_version
+Revision ID: 0015_outbox_secret
+Revises: 0014_session_version
 Create Date: 2026-12-02 00:50:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0011_outbox_secret'
-down_revision = '0010_session_version'
+revision = '0015_outbox_secret'
+down_revision = '0014_session_version'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """staff users' session version, raised to end every session of a user
 
-Revision ID: 0010_session_version
-Revises: 0009_chat_message_keys
+Revision ID: 0014_session_version
+Revises: 0013_scheduled_jobs
 Create Date: 2026-12-02 00:45:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0010_session_version'
-down_revision = '0009_chat_message_keys'
+revision = '0014_session_version'
+down_revision = '0013_scheduled_jobs'
 branch_labels = None
 depends_on = None
 

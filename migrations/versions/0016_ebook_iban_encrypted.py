@@ -1,7 +1,7 @@
 """e-book customers' IBANs encrypted at rest, as identity codes are; existing rows encrypted
 
-Revision ID: 0012_ebook_iban_encrypted
-Revises: 0011_outbox_secret
+Revision ID: 0016_ebook_iban_encrypted
+Revises: 0015_outbox_secret
 Create Date: 2026-12-02 01:50:00
 
 """
@@ -11,8 +11,8 @@ from cryptography.fernet import Fernet
 from flask import current_app
 
 # revision identifiers, used by Alembic.
-revision = '0012_ebook_iban_encrypted'
-down_revision = '0011_outbox_secret'
+revision = '0016_ebook_iban_encrypted'
+down_revision = '0015_outbox_secret'
 branch_labels = None
 depends_on = None
 
