@@ -26,7 +26,7 @@ def ebook_customer_with_iban(app):
         branch = accounts.create_unit("GIE", "Gieten", UnitKind.BRANCH, "9428")
         ebook.seed_tariffs(branch)
         tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == branch.id, Tariff.code == "0141"))
-        customer = ebook.sign_up(branch, {"surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG",
+        customer, _password = ebook.sign_up(branch, {"surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG",
                                           "house_number": 41, "street": "Kruisakkers", "city": "ANNEN", "iban": IBAN}, tariff)
         db.session.commit()
         return customer.id
