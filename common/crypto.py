@@ -1,7 +1,7 @@
 """Encryption at rest under IDENTITY_ENCRYPTION_KEY (Fernet), and its rotation.
 
-What is kept encrypted: the Celia customers' identity codes, the e-book customers' IBANs and
-the one-time password waiting for an e-book customer's first receipt. `rotate_key` re-encrypts
+What is kept encrypted: the Celia customers' identity codes and the e-book customers' IBANs
+(a one-time password is kept only hashed). `rotate_key` re-encrypts
 every one of them with a new key (`flask --app app keys rotate`).
 """
 import json
@@ -19,7 +19,6 @@ from extensions import db
 ENCRYPTED_COLUMNS = [
     ("celia_customer", "hetu_encrypted"),
     ("ebook_customer", "iban"),
-    ("ebook_customer", "password_to_print"),
 ]
 
 

@@ -124,6 +124,8 @@ class WithoutHetuForm(CustomerForm):
     unit = SelectField(_l("Unit"), coerce=int)
 
     def validate_birth_date(self, field):
+        if field.data is None:  # missing or not a date: said by the field's own validators
+            return
         if field.data > utcnow().date():
             raise ValidationError(_l("The date of birth is in the future."))
         if field.data < date(1900, 1, 1):

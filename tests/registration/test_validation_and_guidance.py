@@ -19,7 +19,7 @@ def count_customers(app):
 @pytest.mark.parametrize("field", ["first_name", "last_name"])
 def test_a_name_of_spaces_only_is_refused_at_the_name_field_not_as_already_registered(client, auth, world, app, field):
     auth.login("reg")
-    response = client.post(new_url(world, ADULT), data=customer_fields(**{field: "   ", "phone": "040 123"}))
+    response = client.post(new_url(world), data={**customer_fields(**{field: "   ", "phone": "040 123"}), 'hetu': ADULT})
     assert response.status_code == 422
     assert f'id="{field}-error"' in response.text and "already registered" not in response.text
     assert 'value="040 123"' in response.text
@@ -53,12 +53,12 @@ def test_consent_and_review_dates_have_sane_bounds(client, auth, world, app, cha
     auth.login("reg")
     data = guardian_fields()
     data.update(change)
-    response = client.post(new_url(world, child_code(12)), data=data)
+    response = client.post(new_url(world), data={**data, 'hetu': child_code(12)})
     assert response.status_code == 422 and f'id="{field}-error"' in response.text
     assert 'value="Äiti Äijälä"' in response.text
     assert count_customers(app) == 0
     data.update(consent_date=date.today().isoformat(), review_date=(date.today() + timedelta(days=200)).isoformat())
-    assert client.post(new_url(world, child_code(12)), data=data).status_code == 302
+    assert client.post(new_url(world), data={**data, 'hetu': child_code(12)}).status_code == 302
 
 
 def test_the_credentials_section_follows_an_email_change(client, auth, world, app, add_customer):
@@ -133,7 +133,7 @@ def test_after_saving_the_page_shows_the_next_steps_and_the_welcome_mail_is_sche
     from common.mail import OutboxMail, deliver_due
 
     auth.login("reg")
-    page = client.post(new_url(world, ADULT), data=customer_fields(), follow_redirects=True).text
+    page = client.post(new_url(world), data={**customer_fields(), 'hetu': ADULT}, follow_redirects=True).text
     assert "Getting started" in page and "help the customer start borrowing and listening" in page
     assert "book tips" in page and "welcome email in about two weeks" in page
     with app.app_context():
@@ -153,7 +153,7 @@ def test_a_cd_borrower_gets_no_welcome_mail_and_no_getting_started_steps(client,
     from common.mail import OutboxMail
 
     auth.login("reg")
-    page = client.post(new_url(world, ADULT), data=customer_fields(service_form="cd"), follow_redirects=True).text
+    page = client.post(new_url(world), data={**customer_fields(service_form="cd"), 'hetu': ADULT}, follow_redirects=True).text
     assert "Getting started" not in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
