@@ -53,10 +53,10 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     const target = e.detail.target;
-    // htmx would bind the swapped content only when it settles, a moment later: a click in that
-    // moment on a button the morph has just turned into another (Start video chat of one chat
-    // into Start text chat of the next) would still do the old button's action. Bind it now.
-    if (target && target.isConnected) htmx.process(target);
+    // htmx would bind a morphed region's content only when it settles, a moment later: a click
+    // in that moment on a button the morph has just turned into another (Start video chat of one
+    // chat into Start text chat of the next) would still do the old button's action. Bind it now.
+    if (target && target.isConnected && target.closest("[data-live-region]")) htmx.process(target);
     // Content loaded into a box by the person's own request is theirs until they close it.
     const action = swapping && !swapping.live;
     if (action && target && target.hasAttribute("data-openable")) {
