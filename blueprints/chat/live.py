@@ -35,6 +35,13 @@ def watch_room(conversation_id):
     return f"watch:{conversation_id}"
 
 
+def _waiting(queue_id):
+    """The queue's waiting count, which the event carries."""
+    from blueprints.chat.service import waiting_counts  # the service announces through this module
+
+    return waiting_counts([queue_id]).get(queue_id, 0)
+
+
 def announce_chat_changed(conversation=None, queue=None, line_changed=True, agent_id=None, joined=False):
     """Tell the unit's agents and the customers concerned that something changed; `agent_id`
     names the agent who just stopped serving the chat (a release, a transfer), whose list of
@@ -44,12 +51,10 @@ def announce_chat_changed(conversation=None, queue=None, line_changed=True, agen
     whose page of it reaches the new customer's place; everything else is a change of state.
     Waiting customers of the queue hear only changes to their place in the line (claims,
     releases, removals, the waiting message), not a join behind them nor other customers' chats."""
-    from blueprints.chat.service import waiting_counts  # the service announces through this module
-
     queue = queue or conversation.queue
     if agent_id is None and conversation is not None:
         agent_id = conversation.agent_id
-    waiting = waiting_counts([queue.id]).get(queue.id, 0)
+    waiting = _waiting(queue.id)
     place = {"place": waiting} if joined else {}
     live.announce(CHAT_CHANGED, room=live.unit_room(queue.unit_id), queue=queue.id,
                   conversation=conversation.id if conversation else None, agent=agent_id, waiting=waiting,
@@ -63,10 +68,8 @@ def announce_chat_changed(conversation=None, queue=None, line_changed=True, agen
 
 def announce_moved_away(conversation, source, agent_id):
     """A chat transferred to another unit's queue leaves the source unit's lists."""
-    from blueprints.chat.service import waiting_counts
-
     live.announce(CHAT_CHANGED, room=live.unit_room(source.unit_id), queue=source.id, conversation=conversation.id,
-                  agent=agent_id, waiting=waiting_counts([source.id]).get(source.id, 0), kind="state")
+                  agent=agent_id, waiting=_waiting(source.id), kind="state")
 
 
 def announce_line(conversation):
