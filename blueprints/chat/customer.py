@@ -47,7 +47,8 @@ def _my_conversation():
     conversation = service.conversation_for_token(session.get("chat_customer"))
     if conversation is not None and not conversation.is_open:
         session.pop("chat_customer", None)
-        session["chat_customer_ended"] = conversation.state.value  # how it ended, nothing of what was said
+        # How it ended (the state and the last system notice), nothing of what was said.
+        session["chat_customer_ended"] = {"state": conversation.state.value, "notice": service.last_notice(conversation)}
         return None
     return conversation
 
@@ -75,7 +76,14 @@ def index():
             session["chat_customer"] = service.customer_token(conversation)
             session.pop("chat_customer_ended", None)
             return redirect(url_for("chat_customer.index"))
-    return render_form("chat/customer_join.html", form, queues=open_queues, ended=conversation)
+    return render_form("chat/customer_join.html", form, queues=open_queues)
+
+
+def _ended_context():
+    ended = session.get("chat_customer_ended")
+    if not isinstance(ended, dict):  # nothing ended in this session
+        return {"ended": None, "notice": None}
+    return {"ended": ended.get("state"), "notice": ended.get("notice")}
 
 
 def _customer_context(conversation, question_form=None):
@@ -97,7 +105,7 @@ def conversation_partial():
     """The customer's own conversation as a partial (re-fetched on every live event)."""
     conversation = _my_conversation()
     if conversation is None:
-        return render_template("chat/_customer_gone.html", ended=session.get("chat_customer_ended"))
+        return render_template("chat/_customer_gone.html", **_ended_context())
     service.mark_read_by_customer(conversation)
     return render_template("chat/_customer_conversation.html", conversation=conversation, **_customer_context(conversation))
 
@@ -107,7 +115,7 @@ def conversation_partial():
 def message():
     conversation = _my_conversation()
     if conversation is None:
-        return render_template("chat/_customer_gone.html")
+        return render_template("chat/_customer_gone.html", **_ended_context())
     error, status = None, 200
     try:
         service.send_as_customer(conversation, request.form.get("body"), request.form.get("key"))
@@ -123,7 +131,7 @@ def question():
     """A waiting customer of an unstaffed queue leaves the question by email instead."""
     conversation = _my_conversation()
     if conversation is None:
-        return render_template("chat/_customer_gone.html")
+        return render_template("chat/_customer_gone.html", **_ended_context())
     if not staffing.may_leave_question(conversation):
         # An agent logged in meanwhile, or the visit ended: the page shows the chat as it is now.
         return render_template("chat/_customer_conversation.html", conversation=conversation,

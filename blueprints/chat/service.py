@@ -158,6 +158,13 @@ def ahead_of(conversation):
 
 # ---- conversations ------------------------------------------------------------------------
 
+def last_notice(conversation):
+    """The code of the conversation's last system line (how it ended, for the customer's page)."""
+    return db.session.scalar(select(ChatMessage.body).where(ChatMessage.conversation_id == conversation.id,
+                                                            ChatMessage.sender == Sender.SYSTEM)
+                             .order_by(ChatMessage.id.desc()).limit(1))
+
+
 def system_line(conversation, code, agent_name=None):
     """A system line; with `agent_name`, it names the agent who did it (SYSTEM_NOTICES_BY)."""
     db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code, author_name=agent_name or ""))

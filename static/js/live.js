@@ -56,7 +56,12 @@
     // htmx would bind a morphed region's content only when it settles, a moment later: a click
     // in that moment on a button the morph has just turned into another (Start video chat of one
     // chat into Start text chat of the next) would still do the old button's action. Bind it now.
-    if (target && target.isConnected && target.closest("[data-live-region]")) htmx.process(target);
+    // Only what was swapped in: processing the region itself would reset its request state
+    // (htmx re-initialises an element whose attributes, the request's own class among them,
+    // changed) and drop the refresh queued behind the one in flight.
+    if (target && target.isConnected && target.closest("[data-live-region]")) {
+      Array.from(target.children).forEach(function (child) { htmx.process(child); });
+    }
     // Content loaded into a box by the person's own request is theirs until they close it.
     const action = swapping && !swapping.live;
     if (action && target && target.hasAttribute("data-openable")) {

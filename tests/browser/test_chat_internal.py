@@ -100,8 +100,6 @@ def test_two_colleagues_chat_live_beside_the_customers(app, make_unit, make_user
 
 
 @needs_redis
-@pytest.mark.xfail(strict=False, reason="known bug: under load the colleague's presence sometimes stays online "
-                                        "after the tab on the other process closed")
 def test_presence_and_messages_reach_a_colleague_on_another_server_process(browser, two_servers, app, make_unit,
                                                                           make_user):
     library = make_unit()

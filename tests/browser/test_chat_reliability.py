@@ -1,6 +1,5 @@
 """The last agent leaves a queue where customers wait: warned first, then the customers are told
 live and may leave their question by email instead."""
-import os
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -22,9 +21,6 @@ def join(page, name):
     wait_until_live(page)
 
 
-@pytest.mark.xfail(bool(os.environ.get("REDIS_URL")), strict=False,
-                   reason="known bug on PostgreSQL and Redis: the customer's page sometimes misses the line "
-                          "saying the question was emailed, once the visit has ended")
 def test_the_last_agent_is_warned_and_the_waiting_customers_may_leave_a_question(app, make_unit, make_user, new_page):
     library = make_unit()
     make_user("aino", (Role.CHAT_AGENT, library))

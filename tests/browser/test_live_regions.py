@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from blueprints.accounts.models import Unit, User
+from blueprints.chat import internal as chat_internal
 from blueprints.chat import service as chat_service
 from blueprints.chat.models import ChatMessage, ChatQueue, InternalMessage
 from blueprints.guide import service as guide_service
@@ -156,6 +157,37 @@ def test_internal_chat_messages_after_a_redraw_are_stored_once(app, make_unit, m
         expect(aino.locator(".chat-line", has_text=f"sisäinen {delay}")).to_have_count(1)
         assert stored(app, InternalMessage, f"sisäinen {delay}") == 1
     assert "body=" not in aino.url
+
+
+def test_an_event_heard_while_the_region_is_being_read_is_read_after_it(app, make_unit, make_user, new_page):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    make_user("erja", (Role.CHAT_AGENT, library))
+    aino = new_page()
+    log_in(aino, "aino")
+    aino.goto("/chat/?colleagues=1")
+    wait_until_live(aino)
+    aino.get_by_role("button", name="Erja").click()
+    aino.wait_for_url(re.compile(r"internal=\d+"))
+    wait_until_live(aino)
+    aino.evaluate("document.body.addEventListener('live:internal-changed', () => { window.heard = true; })")
+
+    # The region's read is held in flight, with the chat as it was; Erja writes meanwhile.
+    held = []
+    aino.route("**/chat/partials/internal/*", lambda route: route.continue_() if held else held.append(route))
+    redraw(aino, "#chat-view", None)
+    while not held:
+        aino.wait_for_timeout(20)
+    as_it_was = aino.request.get(held[0].request.url).text()
+    with app.test_request_context():
+        erja = db.session.scalar(select(User).where(User.username == "erja"))
+        conversation = chat_internal.start_chat(erja, db.session.scalar(select(User).where(User.username == "aino")))
+        chat_internal.send(conversation, erja, "Kirjoitin kesken lukemisen")
+    aino.wait_for_function("window.heard === true")
+    held[0].fulfill(body=as_it_was, content_type="text/html; charset=utf-8")
+
+    # The event heard during the read is not lost: the region reads itself again.
+    expect(aino.locator(".chat-line-colleague")).to_contain_text("Kirjoitin kesken lukemisen")
 
 
 def test_a_tick_right_after_a_redraw_counts_once(app, make_unit, make_user, new_page):

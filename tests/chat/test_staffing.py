@@ -340,3 +340,8 @@ def test_a_waiting_customer_leaves_the_question_by_email(app, client, desk):
         assert toni.state == ConversationState.ENDED
         assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "chat.question_emailed"))
 
+    # The live refresh that follows (the visit has ended) still says the question went out.
+    after = client.get("/chat/customer/conversation").get_data(as_text=True)
+    assert "Your question has been sent to the library by email." in after and "The chat has ended." in after
+    assert "Miten uusin lainat?" not in after  # nothing of what was said
+
