@@ -22,7 +22,7 @@ from blueprints.chat import queues, service, staffing
 from blueprints.chat.forms import JoinForm, QuestionForm
 from blueprints.chat.models import ChatQueue, ConversationState
 from common.refusals import Refused, status_of
-from common.views import render_form
+from common.views import query_id, render_form
 from extensions import db, limiter
 
 bp = Blueprint("chat_customer", __name__)
@@ -108,6 +108,17 @@ def conversation_partial():
         return render_template("chat/_customer_gone.html", **_ended_context())
     service.mark_read_by_customer(conversation)
     return render_template("chat/_customer_conversation.html", conversation=conversation, **_customer_context(conversation))
+
+
+@bp.route("/lines")
+def lines():
+    """The lines after `after` of the customer's own conversation (none once it has ended: the
+    page hears that as customer-changed)."""
+    conversation = _my_conversation()
+    if conversation is None:
+        return ""
+    service.mark_read_by_customer(conversation)
+    return render_template("chat/_lines.html", lines=service.lines_after(conversation, query_id("after", 0)))
 
 
 @bp.route("/message", methods=["POST"])

@@ -15,11 +15,12 @@ CUSTOMER_NAMESPACE = "/customer"  # the customers' sockets, admitted by the sign
 CHAT_CHANGED = "chat-changed"
 CHAT_MESSAGE = "chat-message"  # a new line in a chat (conversation, queue, agent)
 CUSTOMER_CHANGED = "customer-changed"  # to a customer's page: re-read your conversation
+CUSTOMER_LINE = "customer-line"  # to a customer's page: a new line, read it
 INTERNAL_CHANGED = "internal-changed"  # an internal chat between colleagues (internal)
 PRESENCE_CHANGED = "presence-changed"  # a colleague came, went or changed their service login (user)
 VIDEO_SIGNAL = "video-signal"  # a video call's signal, relayed between the two pages (static/js/chat-video.js)
 
-EVENTS = (CHAT_CHANGED, CHAT_MESSAGE, CUSTOMER_CHANGED, INTERNAL_CHANGED, PRESENCE_CHANGED, VIDEO_SIGNAL)
+EVENTS = (CHAT_CHANGED, CHAT_MESSAGE, CUSTOMER_CHANGED, CUSTOMER_LINE, INTERNAL_CHANGED, PRESENCE_CHANGED, VIDEO_SIGNAL)
 
 
 def conversation_room(conversation_id):
@@ -81,7 +82,7 @@ def announce_line(conversation):
         staff.append(live.user_room(conversation.agent_id))
     live.announce(CHAT_MESSAGE, room=staff, conversation=conversation.id, queue=conversation.queue_id,
                   agent=conversation.agent_id)
-    live.announce(CUSTOMER_CHANGED, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
+    live.announce(CUSTOMER_LINE, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
 
 
 def announce_internal(conversation, user_ids=None):

@@ -194,6 +194,15 @@ def chat_view():
     return render_template("chat/_chat.html", **state, **_chat_context())
 
 
+@bp.route("/partials/conversations/<int:conversation_id>/lines")
+@roles_required(Role.CHAT_AGENT)
+def chat_lines(conversation_id):
+    """The lines after `after` of the chat in view: a new line costs its own row, not the chat."""
+    conversation = _conversation_or_404(conversation_id)
+    service.mark_read_by_agent(conversation, current_user)
+    return render_template("chat/_lines.html", lines=service.lines_after(conversation, query_id("after", 0)))
+
+
 @bp.route("/partials/active")
 @roles_required(Role.CHAT_AGENT)
 def active_list():

@@ -309,6 +309,12 @@ def may_read(user, conversation):
     return may_serve(user, conversation.queue)
 
 
+def lines_after(conversation, after):
+    """The conversation's lines written after line `after` (an id), in order."""
+    return db.session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation.id,
+                                                        ChatMessage.id > after).order_by(ChatMessage.id)).all()
+
+
 def line_count(conversation):
     return db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation.id))
 

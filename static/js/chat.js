@@ -81,8 +81,11 @@
     outbox.shift();
     document.body.dataset.chatSent = String(Number(document.body.dataset.chatSent || 0) + 1);
     item.node.remove();
-    const region = item.form.closest("[data-live-region]");
-    if (region) htmx.trigger(region, "live-refresh");
+    // The new line is read at once: only the lines after the last one shown, where the page
+    // has such a list, else the region around the form.
+    const panel = item.form.closest("[data-chat-panel]");
+    const region = (panel && panel.querySelector("[data-live-append]")) || item.form.closest("[data-live-region]");
+    if (region) window.liveRefreshRegion(region);
     next();
   }
 
@@ -218,9 +221,9 @@
     } else {
       remindWhileWaiting(0);
     }
-    const panel = document.querySelector("[data-messages]");
+    const panel = document.querySelector("[data-chat-panel]");
     if (panel) {
-      const count = Number(panel.dataset.messages);
+      const count = panel.querySelectorAll(".chat-line").length;
       if (lastMessages !== null && count > lastMessages) {
         const lines = panel.querySelectorAll(".chat-line");
         if (lines.length) announce(lines[lines.length - 1].textContent.replace(/\s+/g, " ").trim());
@@ -281,7 +284,8 @@
     socket.emit("chat-watch", shown, function (answer) {
       const now = document.querySelector("#chat-view [data-conversation]");
       if (!answer || !answer.ok || !now || Number(now.dataset.conversation) !== shown) return;
-      if (answer.lines !== Number(now.dataset.messages)) htmx.trigger(document.getElementById("chat-view"), "live-refresh");
+      const lines = now.querySelector("[data-live-append]");
+      if (lines && answer.lines !== now.querySelectorAll(".chat-line").length) window.liveRefreshRegion(lines);
     });
   }
   document.body.addEventListener("live:connected", function () { watchOpenChat(true); });

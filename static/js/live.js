@@ -51,8 +51,35 @@
     // A boosted link goes to another page of the desk: nothing of the old one is kept.
     swapping = { live: !!(elt && elt.hasAttribute("data-live-region")), boosted: !!e.detail.boosted, elt: elt };
   });
+  // ---- regions that only grow --------------------------------------------------------------
+  // An append region asks for what came after its last item and adds it at the end. A whole
+  // redraw of the region around it may have brought the same items meanwhile: kept once.
+  function lastItem(region) {
+    const items = region.querySelectorAll(":scope > [data-line]");
+    return items.length ? items[items.length - 1].dataset.line : null;
+  }
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    const region = e.detail.elt;
+    if (!region.hasAttribute("data-live-append")) return;
+    const after = lastItem(region);
+    if (after !== null) e.detail.parameters.after = after;
+  });
+  function appended(region) {
+    const seen = new Set();
+    region.querySelectorAll(":scope > [data-line]").forEach(function (item) {
+      if (seen.has(item.dataset.line)) item.remove();
+      else seen.add(item.dataset.line);
+    });
+    if (seen.size) region.querySelectorAll(":scope > [data-live-empty]").forEach(function (n) { n.remove(); });
+  }
+
   document.body.addEventListener("htmx:afterSwap", function (e) {
     const target = e.detail.target;
+    if (target && target.hasAttribute("data-live-append")) {
+      appended(target);
+      swapping = null;
+      return;
+    }
     // htmx would bind a morphed region's content only when it settles, a moment later: a click
     // in that moment on a button the morph has just turned into another (Start video chat of one
     // chat into Start text chat of the next) would still do the old button's action. Bind it now.
@@ -114,12 +141,17 @@
     });
   }
 
+  // One region reads itself again. The event does not bubble: a region inside another (the
+  // lines of a chat inside the chat) would otherwise make the outer one read itself too.
+  function refreshRegion(region) {
+    region.dispatchEvent(new CustomEvent("live-refresh", { bubbles: false }));
+  }
+  window.liveRefreshRegion = refreshRegion;
+
   function refresh(name, data) {
     document.querySelectorAll("[data-live-region]").forEach(function (region) {
       const events = region.dataset.liveEvents.split(" ");
-      if (name === null || (events.indexOf(name) !== -1 && concerns(region, name, data))) {
-        htmx.trigger(region, "live-refresh");
-      }
+      if (name === null || (events.indexOf(name) !== -1 && concerns(region, name, data))) refreshRegion(region);
     });
   }
   window.liveRefresh = refresh;

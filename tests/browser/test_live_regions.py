@@ -29,9 +29,9 @@ from tests.browser.test_chat_desk import agent_page
 # with the refresh still in flight, for a delay of None).
 REDRAW = """([selector, delay]) => new Promise(resolve => {
   const region = document.querySelector(selector);
-  if (delay === null) { htmx.trigger(region, "live-refresh"); resolve(); return; }
+  if (delay === null) { liveRefreshRegion(region); resolve(); return; }
   region.addEventListener("htmx:afterSwap", () => setTimeout(resolve, delay), {once: true});
-  htmx.trigger(region, "live-refresh");
+  liveRefreshRegion(region);
 })"""
 DELAYS = (None, 0, 5, 15, 30)
 
@@ -85,6 +85,33 @@ def test_enter_right_after_or_during_a_redraw_stores_each_message_once(app, make
         assert stored(app, ChatMessage, text) == 1, text
     assert aino.url == desk_url and toni.url == customer_url
     assert "body=" not in aino.url + toni.url
+
+
+def test_a_new_line_is_read_on_its_own_not_with_the_whole_chat(app, make_unit, make_user, new_page):
+    aino, toni, _ = served_chat(app, make_unit, make_user, new_page)
+    aino.locator("#chat-body").fill("Valmiina tähän")  # a draft that must stay
+    reads = {"agent": [], "customer": []}
+    aino.on("request", lambda r: reads["agent"].append(urllib.parse.urlsplit(r.url).path))
+    toni.on("request", lambda r: reads["customer"].append(urllib.parse.urlsplit(r.url).path))
+
+    for n in range(3):
+        toni.locator("#chat-body").fill(f"Asiakkaan rivi {n}")
+        toni.locator("#chat-body").press("Enter")
+        expect(aino.locator("#chat-lines .chat-line").last).to_contain_text(f"Asiakkaan rivi {n}")
+        expect(toni.locator("#chat-lines .chat-line").last).to_contain_text(f"Asiakkaan rivi {n}")
+    aino.locator("#chat-body").fill("Vastaus")
+    aino.locator("#chat-body").press("Enter")
+    expect(toni.locator("#chat-lines .chat-line").last).to_contain_text("Vastaus")
+    expect(aino.locator("#chat-lines .chat-line").last).to_contain_text("Vastaus")
+
+    # Each line once, in order, and neither page read its whole chat again for them.
+    for page in (aino, toni):
+        texts = page.locator("#chat-lines .chat-body").all_inner_texts()
+        assert texts[-4:] == ["Asiakkaan rivi 0", "Asiakkaan rivi 1", "Asiakkaan rivi 2", "Vastaus"]
+        assert len(texts) == len(set(texts))
+    assert "/chat/partials/chat" not in reads["agent"] and any(p.endswith("/lines") for p in reads["agent"])
+    assert "/chat/customer/conversation" not in reads["customer"] and "/chat/customer/lines" in reads["customer"]
+    expect(aino.locator(".chat-announcer, #chat-announcer")).to_contain_text("Vastaus")
 
 
 def test_a_draft_keeps_its_text_and_focus_through_live_redraws_and_is_sent_once(app, make_unit, make_user, new_page):

@@ -200,7 +200,7 @@ def test_other_customers_do_not_hear_a_private_message(app, client, desk):
     toni_socket = customer_socket(app, client)
     sara_socket = customer_socket(app, other)
     client.post("/chat/customer/message", data={"body": "Yksityinen"})
-    assert "customer-changed" in events(toni_socket, "/customer")
+    assert "customer-line" in events(toni_socket, "/customer")
     # Sara hears only that her queue changed (to recount her place), never the message itself.
     received = sara_socket.get_received("/customer")
     assert all("Yksityinen" not in str(e) for e in received)
@@ -454,3 +454,36 @@ def test_once_the_chat_has_ended_the_customer_page_shows_no_transcript(app, clie
         assert "chat_customer" not in session
     for page in (client.get("/chat/customer/conversation").text, client.get("/chat/customer/").text):
         assert "Lainani myöhästyi" not in page and "Uusin sen puolestasi" not in page
+
+
+def line_ids(html):
+    return [int(n) for n in re.findall(r'data-line="(\d+)"', html)]
+
+
+def test_a_page_reads_only_the_lines_after_the_last_it_shows(app, client, desk):
+    join(client, desk, question="Ensimmäinen")
+    for body in ("Toinen", "Kolmas"):
+        client.post("/chat/customer/message", data={"body": body})
+    with app.app_context():
+        ids = list(db.session.scalars(db.select(ChatMessage.id).order_by(ChatMessage.id)))
+    c = conversation(app)
+    aino, olli = app.test_client(), app.test_client()
+    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    olli.post("/login", data={"username": "olli", "password": "correct-horse-battery-9"})
+
+    # The desk: all three lines at first, then just those after the one it shows last.
+    assert line_ids(aino.get(f"/chat/partials/conversations/{c.id}/lines").get_data(as_text=True)) == ids
+    after_first = aino.get(f"/chat/partials/conversations/{c.id}/lines?after={ids[0]}").get_data(as_text=True)
+    assert line_ids(after_first) == ids[1:] and "Kolmas" in after_first and "Ensimmäinen" not in after_first
+    assert aino.get(f"/chat/partials/conversations/{c.id}/lines?after={ids[-1]}").get_data(as_text=True).strip() == ""
+    # The customer's page the same, for their own chat only; another unit's agent reads nothing.
+    assert line_ids(client.get(f"/chat/customer/lines?after={ids[1]}").get_data(as_text=True)) == ids[2:]
+    assert olli.get(f"/chat/partials/conversations/{c.id}/lines").status_code == 404
+    assert aino.get(f"/chat/partials/conversations/{c.id}/lines?after=x").status_code == 404
+
+
+def test_the_page_lists_each_line_for_reading_on(app, client, desk):
+    join(client, desk, question="Hei")
+    html = client.get("/chat/customer/conversation").get_data(as_text=True)
+    assert 'id="chat-lines"' in html and "data-live-append" in html and 'data-live-events="customer-line"' in html
+    assert len(line_ids(html)) == 1
