@@ -206,9 +206,12 @@ class Browser:
         self.cookies = http.cookies.SimpleCookie()
         self.connection = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=30)
 
-    def post(self, path, **data):
+    def post(self, path, script=False, **data):
+        """A form sent; with `script`, as the page's script sends it (static/js/chat.js)."""
         body = urllib.parse.urlencode(data, doseq=True)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie_header()}
+        if script:
+            headers["HX-Request"] = "true"
         self.connection.request("POST", path, body, headers)
         response = self.connection.getresponse()
         response.read()
@@ -398,7 +401,7 @@ def measure_site(args, mode):
             for conversation_id in range(1, args.conversations + 1):
                 agent_socket = agents[(conversation_id - 1) % args.agents][1]
                 moment = time.perf_counter()
-                customers[conversation_id - 1].post("/chat/customer/message", body=f"message {round_}")
+                customers[conversation_id - 1].post("/chat/customer/message", script=True, body=f"message {round_}")
                 about = conversation_event(conversation_id)
                 message_latencies.append((agent_socket.wait_after(moment, about) - moment) * 1000)
         time.sleep(0.5)  # late events count too
@@ -422,17 +425,27 @@ def measure_site(args, mode):
 
 # ---- what a person sees: a desk re-reads its regions after each event -------------------------
 
-REGION = re.compile(r'<(?:div|section)\s+id="([^"]+)"\s+data-live-region\s+data-live-events="([^"]*)"'
-                    r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"')
+REGION = re.compile(r'<(?:div|section|ol)\s+id="([^"]+)"\s+data-live-region\s+data-live-events="([^"]*)"'
+                    r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"([^>]*)>')
+LINE = re.compile(r'data-line="(\d+)"')
 
 
 def live_regions(html):
-    """The page's live regions as static/js/live.js reads them: id, events, match, url."""
+    """The page's live regions as static/js/live.js reads them: id, events, match, url, and for
+    an append region the last item it shows."""
     import html as html_module
 
-    return [{"id": rid, "events": events.split(), "url": html_module.unescape(url),
-             "match": json.loads(html_module.unescape(match)) if match else {}}
-            for rid, events, match, url in REGION.findall(html)]
+    regions = []
+    for match_ in REGION.finditer(html):
+        rid, events, match, url, rest = match_.groups()
+        append = "data-live-append" in rest
+        region = {"id": rid, "events": events.split(), "url": html_module.unescape(url),
+                  "match": json.loads(html_module.unescape(match)) if match else {}, "append": append}
+        if append:
+            lines = LINE.findall(html[match_.end():html.index("</ol>", match_.end())])
+            region["after"] = int(lines[-1]) if lines else None
+        regions.append(region)
+    return regions
 
 
 def concerns(match, name, data):
@@ -484,6 +497,12 @@ class Desk:
                 self.answers.append((at, "pushed", f'data-waiting-total="{data["waiting"]}"'))
         for region in self.regions:
             if ("*" in region["events"] or name in region["events"]) and concerns(region["match"], name, data):
+                if region.get("append") and data.get("lines") and region["after"] == data["previous"]:
+                    # live.js adds a line that came rendered with its event after the one it shows last.
+                    with self.lock:
+                        self.answers.append((at, region["id"], next(iter(data["lines"].values()))))
+                        region["after"] = data["line"]
+                    continue
                 with self.lock:
                     self.wanted[region["id"]] = data
                 self.wake[region["id"]].set()
@@ -496,7 +515,12 @@ class Desk:
             with self.lock:
                 data = self.wanted.pop(region["id"], {})
             url = region["url"] if region["id"] != "row" else f"/row?id={data.get('id', '')}"
+            if region.get("after"):  # live.js asks an append region for what came after its last item
+                url += ("&" if "?" in url else "?") + f"after={region['after']}"
             _status, body = self.get(connection, url)
+            if region.get("append"):
+                lines = LINE.findall(body)
+                region["after"] = int(lines[-1]) if lines else region["after"]
             with self.lock:
                 self.requests += 1
                 self.bytes += len(body)
@@ -576,7 +600,7 @@ def visible_run(agents, waiting, conversations, joins, messages):
             n = round_ % min(agents, conversations)
             moment = time.perf_counter()
             text = f"line {round_} of chat {n}"
-            customers[n].post("/chat/customer/message", body=text)
+            customers[n].post("/chat/customer/message", script=True, body=text)
             message_shown.append((desks[n].shown_after(moment, text) - moment) * 1000)
             message_heard.append((desks[n].socket.wait_after(moment, '"chat-message"') - moment) * 1000)
         time.sleep(0.5)

@@ -11,8 +11,8 @@ from extensions import AREAS
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVE_CALLS = {"announce", "emit_now"}
-# The socket module's own events, not the server's: connected, disconnected, reconnect.
-SCRIPT_EVENTS = {"connected", "disconnected", "reconnect"}
+# The socket module's own events, not the server's: connected, disconnected, reconnect, appended.
+SCRIPT_EVENTS = {"connected", "disconnected", "reconnect", "appended"}
 
 
 def declared_events():

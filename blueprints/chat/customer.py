@@ -132,6 +132,9 @@ def message():
         service.send_as_customer(conversation, request.form.get("body"), request.form.get("key"))
     except Refused as refusal:
         error, status = str(refusal), status_of(refusal)
+    else:
+        if request.headers.get("HX-Request"):
+            return "", 204  # the page's script: the line reaches the page with its live event
     return render_template("chat/_customer_conversation.html", conversation=conversation, error=error,
                            draft=request.form.get("body") if error else "",
                            **_customer_context(conversation)), status

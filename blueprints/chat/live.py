@@ -4,8 +4,12 @@ Every event is emitted after the commit (common.live.announce). Pages subscribe 
 through the live_region macro (templates/_macros.html); an event's data say which chat, queue,
 agent or internal chat it concerns, so each desk re-reads only the regions that show it.
 """
+from flask import render_template
+from flask_babel import force_locale
+
 from common import live
 from common.access import Role
+from extensions import LANGUAGES
 
 CUSTOMER_NAMESPACE = "/customer"  # the customers' sockets, admitted by the signed token
 
@@ -13,7 +17,7 @@ CUSTOMER_NAMESPACE = "/customer"  # the customers' sockets, admitted by the sign
 # serving one or the one who let go), waiting (the queue's count, which pages show as pushed),
 # kind ("join": a new customer at the end of the line, at `place`; "state": anything else).
 CHAT_CHANGED = "chat-changed"
-CHAT_MESSAGE = "chat-message"  # a new line in a chat (conversation, queue, agent)
+CHAT_MESSAGE = "chat-message"  # a new line in a chat (conversation, queue, agent; the line rendered)
 CUSTOMER_CHANGED = "customer-changed"  # to a customer's page: re-read your conversation
 CUSTOMER_LINE = "customer-line"  # to a customer's page: a new line, read it
 INTERNAL_CHANGED = "internal-changed"  # an internal chat between colleagues (internal)
@@ -73,16 +77,29 @@ def announce_moved_away(conversation, source, agent_id):
                   agent=agent_id, waiting=_waiting(source.id), kind="state")
 
 
-def announce_line(conversation):
+def rendered_line(message, previous):
+    """A new line as every reader's page shows it, rendered once in each language (it differs
+    only in the words and the time's format), with the line before it, so that a page that shows
+    that one adds it as it is and any other page reads what it lacks."""
+    lines = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            lines[language] = render_template("chat/_line.html", m=message)
+    return {"line": message.id, "previous": previous, "lines": lines}
+
+
+def announce_line(conversation, message, previous):
     """A new line in a chat is news only to the desks that show it (the serving agent, for the
     "New messages!" badge, and whoever has the chat open) and to the customer. Told to the whole
-    unit, every message would make each of twenty desks re-fetch its columns."""
+    unit, every message would make each of twenty desks re-fetch its columns. It comes rendered
+    (rendered_line), so that no page has to ask for it."""
     staff = [watch_room(conversation.id)]
     if conversation.agent_id is not None:
         staff.append(live.user_room(conversation.agent_id))
+    line = rendered_line(message, previous)
     live.announce(CHAT_MESSAGE, room=staff, conversation=conversation.id, queue=conversation.queue_id,
-                  agent=conversation.agent_id)
-    live.announce(CUSTOMER_LINE, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
+                  agent=conversation.agent_id, **line)
+    live.announce(CUSTOMER_LINE, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE, **line)
 
 
 def announce_internal(conversation, user_ids=None):

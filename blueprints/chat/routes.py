@@ -278,6 +278,8 @@ def send(conversation_id):
         service.send_as_agent(conversation, current_user, request.form.get("body"), request.form.get("key"))
     except Refused as refusal:
         return _answer_chat(conversation, error=str(refusal), status=status_of(refusal), draft=request.form.get("body", ""))
+    if request.headers.get("HX-Request"):
+        return "", 204  # the page's script: the line reaches the page with its live event
     return _answer_chat(conversation)
 
 

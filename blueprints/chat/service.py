@@ -365,6 +365,18 @@ def clean_body(body):
     return body
 
 
+def _add_line(conversation, message):
+    """Add a line the chat's pages are told of at once, rendered (chat/live.py: announce_line)."""
+    # One new line at a time in a chat: the line before it is then known for sure, and a chat's
+    # lines are committed in the order of their ids (a page reads the lines after its last).
+    db.session.execute(select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
+    previous = db.session.scalar(select(func.max(ChatMessage.id)).where(ChatMessage.conversation_id == conversation.id))
+    db.session.add(message)
+    db.session.flush()  # its id, for the line the pages are sent
+    announce_line(conversation, message, previous)
+    return message
+
+
 def _send(conversation, sender, author, body, key, **unread):
     body = clean_body(body)
 
@@ -372,11 +384,9 @@ def _send(conversation, sender, author, body, key, **unread):
         # By id, not by relationship: appending to conversation.messages would load every earlier line.
         message = ChatMessage(conversation_id=conversation.id, sender=sender, author_name=author, body=body,
                               client_key=key)
-        db.session.add(message)
         for flag, value in unread.items():
             setattr(conversation, flag, value)
-        announce_line(conversation)
-        return message
+        return _add_line(conversation, message)
 
     return stored_once(ChatMessage, conversation.id, key, add)
 
@@ -451,10 +461,9 @@ def email_transcript(conversation, user, address, language):
         subject = _("Your chat with the library: %(queue)s", queue=conversation.queue.name)
         body = render_template("chat/transcript_mail.txt", conversation=conversation)
     mail.send_mail(address, subject, body)
-    system_line(conversation, "transcript_sent")
     conversation.unread_by_customer = True
+    _add_line(conversation, ChatMessage(conversation_id=conversation.id, sender=Sender.SYSTEM, body="transcript_sent"))
     audit.record("chat.transcript_sent", obj=conversation, unit=conversation.queue.unit_id, recipient=address)
-    announce_line(conversation)
     db.session.commit()
 
 

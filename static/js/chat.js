@@ -251,6 +251,7 @@
   });
 
   document.body.addEventListener("htmx:afterSettle", afterSwap);
+  document.body.addEventListener("live:appended", afterSwap);  // a line that came with its event
   document.addEventListener("DOMContentLoaded", afterSwap);
   if (document.readyState !== "loading") afterSwap();
 

@@ -148,10 +148,25 @@
   }
   window.liveRefreshRegion = refreshRegion;
 
+  // An event may bring the new item rendered, in every language, with the item before it: an
+  // append region that shows that one adds it as it is; one that lacks it reads what it lacks.
+  function pushed(region, data) {
+    if (!region.hasAttribute("data-live-append") || !data.lines) return false;
+    if (region.querySelector(':scope > [data-line="' + data.line + '"]')) return true;
+    const html = data.lines[document.documentElement.lang];
+    if (!html || String(lastItem(region)) !== String(data.previous)) return false;
+    region.insertAdjacentHTML("beforeend", html);
+    appended(region);
+    region.dispatchEvent(new CustomEvent("live:appended", { bubbles: true }));
+    return true;
+  }
+
   function refresh(name, data) {
     document.querySelectorAll("[data-live-region]").forEach(function (region) {
       const events = region.dataset.liveEvents.split(" ");
-      if (name === null || (events.indexOf(name) !== -1 && concerns(region, name, data))) refreshRegion(region);
+      if (name === null || (events.indexOf(name) !== -1 && concerns(region, name, data))) {
+        if (name === null || !pushed(region, data)) refreshRegion(region);
+      }
     });
   }
   window.liveRefresh = refresh;

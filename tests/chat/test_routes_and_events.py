@@ -487,3 +487,30 @@ def test_the_page_lists_each_line_for_reading_on(app, client, desk):
     html = client.get("/chat/customer/conversation").get_data(as_text=True)
     assert 'id="chat-lines"' in html and "data-live-append" in html and 'data-live-events="customer-line"' in html
     assert len(line_ids(html)) == 1
+
+
+@needs_local_socketio
+def test_a_new_line_comes_rendered_in_every_language_after_the_line_before_it(app, client, desk):
+    join(client, desk, question="Ensin")
+    c = conversation(app)
+    aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
+    aino.post(f"/chat/conversations/{c.id}/claim")
+    toni_socket = customer_socket(app, client)
+    aino_socket.get_received()
+    with app.app_context():
+        before = db.session.scalar(db.select(db.func.max(ChatMessage.id)).where(ChatMessage.conversation_id == c.id))
+
+    client.post("/chat/customer/message", data={"body": "Hei <b>kirjasto</b>"})
+
+    with app.app_context():
+        line = db.session.scalar(db.select(db.func.max(ChatMessage.id)).where(ChatMessage.conversation_id == c.id))
+    staff = [e["args"][0]["data"] for e in aino_socket.get_received() if e["name"] == "live"]
+    customer = [e["args"][0]["data"] for e in toni_socket.get_received("/customer") if e["name"] == "live"]
+    for data in (staff[0], customer[0]):
+        assert data["line"] == line and data["previous"] == before
+        assert sorted(data["lines"]) == ["en", "fi", "nl", "sv"]
+        assert all(f'data-line="{line}"' in html and "Hei &lt;b&gt;kirjasto&lt;/b&gt;" in html
+                   for html in data["lines"].values())
+    aino_socket.disconnect()
+    toni_socket.disconnect(namespace="/customer")

@@ -53,6 +53,7 @@ def _conversation(w):
 ROUTES = {
     "chat_customer.index": Access(PUBLIC),
     "chat_customer.conversation": Access(PUBLIC),
+    "chat_customer.lines": Access(PUBLIC),
     "chat_customer.message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}, status=200),
     "chat_customer.leave": Access(PUBLIC, method="POST"),
     # Reaches only the browser's own conversation; without one it answers "no chat open".
@@ -65,6 +66,7 @@ ROUTES = {
     "chat.queue_list": Access(AGENTS),
     "chat.customer_list": Access(AGENTS_OF_L, args=lambda w: {"queue": w.extra["queue"]}),
     "chat.chat_view": Access(AGENTS_OF_L, args=lambda w: {"conversation": w.extra["conversation"]}),
+    "chat.chat_lines": Access(AGENTS_OF_L, args=_conversation),
     "chat.active_list": Access(AGENTS),
     # Claiming needs the service login for the queue (the admin's is answered "already served").
     "chat.claim": Access(ADMIN_ONLY, method="POST", args=_conversation, status=409, refused={AGENT: 403}),
