@@ -427,25 +427,54 @@ def measure_site(args, mode):
 
 REGION = re.compile(r'<(?:div|section|ol)\s+id="([^"]+)"\s+data-live-region\s+data-live-events="([^"]*)"'
                     r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"([^>]*)>')
-LINE = re.compile(r'data-line="(\d+)"')
+ITEM = re.compile(r'data-item="(\d+)"')
+LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"')
+
+
+def list_of(html, append):
+    """The items (ids) a region's list shows and how many it may show, as live.js reads them:
+    an append region is the list, another region may hold one (data-live-list)."""
+    if append:
+        return {"items": ITEM.findall(html[:html.find("</ol>")]), "capacity": float("inf")}
+    found = LIST.search(html)
+    if not found:
+        return None
+    return {"items": ITEM.findall(html[found.end():html.find("</ul>", found.end())]), "capacity": int(found.group(1))}
 
 
 def live_regions(html):
-    """The page's live regions as static/js/live.js reads them: id, events, match, url, and for
-    an append region the last item it shows."""
+    """The page's live regions as static/js/live.js reads them: id, events, match, url, and the
+    list each shows, if any."""
     import html as html_module
 
     regions = []
-    for match_ in REGION.finditer(html):
+    found = list(REGION.finditer(html))
+    for n, match_ in enumerate(found):
         rid, events, match, url, rest = match_.groups()
         append = "data-live-append" in rest
-        region = {"id": rid, "events": events.split(), "url": html_module.unescape(url),
-                  "match": json.loads(html_module.unescape(match)) if match else {}, "append": append}
-        if append:
-            lines = LINE.findall(html[match_.end():html.index("</ol>", match_.end())])
-            region["after"] = int(lines[-1]) if lines else None
-        regions.append(region)
+        end = found[n + 1].start() if n + 1 < len(found) and not append else len(html)
+        regions.append({"id": rid, "events": events.split(), "url": html_module.unescape(url),
+                        "match": json.loads(html_module.unescape(match)) if match else {}, "append": append,
+                        "list": list_of(html[match_.end():end], append)})
     return regions
+
+
+def pushed(region, data):
+    """live.js's rule: a list that shows the item the new one follows, and has room, takes the
+    item that came rendered with the event. Its HTML, or None when the region must read itself."""
+    shown = region.get("list")
+    if shown is None or "html" not in data:
+        return None
+    items, previous = shown["items"], data["previous"]
+    if str(data["item"]) in items or len(items) >= shown["capacity"]:
+        return None
+    if previous is None and items:
+        return None
+    if previous is not None and str(previous) not in items:
+        return None
+    at = items.index(str(previous)) + 1 if previous is not None else 0
+    items.insert(at, str(data["item"]))
+    return next(iter(data["html"].values()))
 
 
 def concerns(match, name, data):
@@ -497,12 +526,11 @@ class Desk:
                 self.answers.append((at, "pushed", f'data-waiting-total="{data["waiting"]}"'))
         for region in self.regions:
             if ("*" in region["events"] or name in region["events"]) and concerns(region["match"], name, data):
-                if region.get("append") and data.get("lines") and region["after"] == data["previous"]:
-                    # live.js adds a line that came rendered with its event after the one it shows last.
-                    with self.lock:
-                        self.answers.append((at, region["id"], next(iter(data["lines"].values()))))
-                        region["after"] = data["line"]
-                    continue
+                with self.lock:
+                    html = pushed(region, data)
+                    if html is not None:
+                        self.answers.append((at, region["id"], html))
+                        continue
                 with self.lock:
                     self.wanted[region["id"]] = data
                 self.wake[region["id"]].set()
@@ -515,12 +543,16 @@ class Desk:
             with self.lock:
                 data = self.wanted.pop(region["id"], {})
             url = region["url"] if region["id"] != "row" else f"/row?id={data.get('id', '')}"
-            if region.get("after"):  # live.js asks an append region for what came after its last item
-                url += ("&" if "?" in url else "?") + f"after={region['after']}"
+            with self.lock:
+                items = region["list"]["items"] if region.get("append") else []
+            if items:  # live.js asks an append region for what came after its last item
+                url += ("&" if "?" in url else "?") + f"after={items[-1]}"
             _status, body = self.get(connection, url)
-            if region.get("append"):
-                lines = LINE.findall(body)
-                region["after"] = int(lines[-1]) if lines else region["after"]
+            with self.lock:
+                if region.get("append"):
+                    region["list"]["items"] += ITEM.findall(body)
+                elif region.get("list") is not None:
+                    region["list"] = list_of(body, False)
             with self.lock:
                 self.requests += 1
                 self.bytes += len(body)

@@ -47,13 +47,14 @@ def _waiting(queue_id):
     return waiting_counts([queue_id]).get(queue_id, 0)
 
 
-def announce_chat_changed(conversation=None, queue=None, line_changed=True, agent_id=None, joined=False):
+def announce_chat_changed(conversation=None, queue=None, line_changed=True, agent_id=None, joined=False, row=None):
     """Tell the unit's agents and the customers concerned that something changed; `agent_id`
     names the agent who just stopped serving the chat (a release, a transfer), whose list of
     active chats changes too.
 
     A join (`joined`) changes only the count, which the event carries, and the list of the desks
-    whose page of it reaches the new customer's place; everything else is a change of state.
+    whose page of it reaches the new customer's place, which `row` (rendered_item) brings them;
+    everything else is a change of state.
     Waiting customers of the queue hear only changes to their place in the line (claims,
     releases, removals, the waiting message), not a join behind them nor other customers' chats."""
     queue = queue or conversation.queue
@@ -63,7 +64,7 @@ def announce_chat_changed(conversation=None, queue=None, line_changed=True, agen
     place = {"place": waiting} if joined else {}
     live.announce(CHAT_CHANGED, room=live.unit_room(queue.unit_id), queue=queue.id,
                   conversation=conversation.id if conversation else None, agent=agent_id, waiting=waiting,
-                  kind="join" if joined else "state", **place)
+                  kind="join" if joined else "state", **place, **(row or {}))
     # Waiting customers of the queue recount their position; this customer re-reads the chat.
     if line_changed:
         live.announce(CUSTOMER_CHANGED, room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
@@ -77,26 +78,27 @@ def announce_moved_away(conversation, source, agent_id):
                   agent=agent_id, waiting=_waiting(source.id), kind="state")
 
 
-def rendered_line(message, previous):
-    """A new line as every reader's page shows it, rendered once in each language (it differs
-    only in the words and the time's format), with the line before it, so that a page that shows
-    that one adds it as it is and any other page reads what it lacks."""
-    lines = {}
+def rendered_item(template, item, previous, **context):
+    """A new item of a list (a chat's line, a queue's customer) as every reader's page shows it,
+    rendered once in each language (it differs only in the words and the time's format), with
+    the item it follows: a page that shows that one adds it as it is (static/js/live.js), any
+    other page reads what it lacks."""
+    html = {}
     for language in LANGUAGES:
         with force_locale(language):
-            lines[language] = render_template("chat/_line.html", m=message)
-    return {"line": message.id, "previous": previous, "lines": lines}
+            html[language] = render_template(template, **context)
+    return {"item": item, "previous": previous, "html": html}
 
 
 def announce_line(conversation, message, previous):
     """A new line in a chat is news only to the desks that show it (the serving agent, for the
     "New messages!" badge, and whoever has the chat open) and to the customer. Told to the whole
     unit, every message would make each of twenty desks re-fetch its columns. It comes rendered
-    (rendered_line), so that no page has to ask for it."""
+    (rendered_item), so that no page has to ask for it."""
     staff = [watch_room(conversation.id)]
     if conversation.agent_id is not None:
         staff.append(live.user_room(conversation.agent_id))
-    line = rendered_line(message, previous)
+    line = rendered_item("chat/_line.html", message.id, previous, m=message)
     live.announce(CHAT_MESSAGE, room=staff, conversation=conversation.id, queue=conversation.queue_id,
                   agent=conversation.agent_id, **line)
     live.announce(CUSTOMER_LINE, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE, **line)

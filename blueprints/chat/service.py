@@ -27,7 +27,7 @@ from blueprints.chat.models import (
     Sender,
     agent_session_queue,
 )
-from blueprints.chat.live import announce_chat_changed, announce_line, announce_moved_away
+from blueprints.chat.live import announce_chat_changed, announce_line, announce_moved_away, rendered_item
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
@@ -181,8 +181,15 @@ def join(queue, customer_name, first_question=None):
         conversation.messages.append(ChatMessage(sender=Sender.CUSTOMER, author_name=conversation.customer_name,
                                                  body=first_question.strip()[:MESSAGE_MAX_LENGTH]))
         conversation.unread_by_agent = True
+    # One join at a time in a queue: the customer before the new one is then known for sure.
+    db.session.execute(select(ChatQueue.id).where(ChatQueue.id == queue.id).with_for_update())
     db.session.flush()
-    announce_chat_changed(conversation, line_changed=False, joined=True)  # a join at the end moves nobody's place
+    previous = db.session.scalar(
+        select(Conversation.id).where(Conversation.queue_id == queue.id, Conversation.state == ConversationState.WAITING,
+                                      Conversation.id != conversation.id)
+        .order_by(Conversation.joined_at.desc(), Conversation.id.desc()).limit(1))
+    row = rendered_item("chat/_customer_row.html", conversation.id, previous, c=conversation, queue=queue, conversation=None)
+    announce_chat_changed(conversation, line_changed=False, joined=True, row=row)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation
 

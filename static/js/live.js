@@ -51,12 +51,16 @@
     // A boosted link goes to another page of the desk: nothing of the old one is kept.
     swapping = { live: !!(elt && elt.hasAttribute("data-live-region")), boosted: !!e.detail.boosted, elt: elt };
   });
-  // ---- regions that only grow --------------------------------------------------------------
-  // An append region asks for what came after its last item and adds it at the end. A whole
-  // redraw of the region around it may have brought the same items meanwhile: kept once.
+  // ---- lists that grow by one item ------------------------------------------------------------
+  // An append region (the lines of a chat) asks for what came after its last item and adds it at
+  // the end. A whole redraw of the region around it may have brought the same items meanwhile:
+  // kept once. Items carry data-item (their id).
+  function items(list) {
+    return list.querySelectorAll(":scope > [data-item]");
+  }
   function lastItem(region) {
-    const items = region.querySelectorAll(":scope > [data-line]");
-    return items.length ? items[items.length - 1].dataset.line : null;
+    const all = items(region);
+    return all.length ? all[all.length - 1].dataset.item : null;
   }
   document.body.addEventListener("htmx:configRequest", function (e) {
     const region = e.detail.elt;
@@ -64,13 +68,41 @@
     const after = lastItem(region);
     if (after !== null) e.detail.parameters.after = after;
   });
-  function appended(region) {
+  function appended(list) {
     const seen = new Set();
-    region.querySelectorAll(":scope > [data-line]").forEach(function (item) {
-      if (seen.has(item.dataset.line)) item.remove();
-      else seen.add(item.dataset.line);
+    items(list).forEach(function (item) {
+      if (seen.has(item.dataset.item)) item.remove();
+      else seen.add(item.dataset.item);
     });
-    if (seen.size) region.querySelectorAll(":scope > [data-live-empty]").forEach(function (n) { n.remove(); });
+    if (seen.size) list.querySelectorAll(":scope > [data-live-empty]").forEach(function (n) { n.remove(); });
+  }
+
+  // An event may bring its new item rendered once for everyone (in each language) with the item
+  // it follows (`previous`, null for the first). The list that shows that one, and has room for
+  // one more (data-live-capacity: a page of a paged list), takes it as it is: no request. Any
+  // other list reads itself again.
+  function pushed(region, data) {
+    const list = region.hasAttribute("data-live-append") ? region : region.querySelector("[data-live-list]");
+    if (!list || !data.html || data.item === undefined) return false;
+    if (list.querySelector(':scope > [data-item="' + data.item + '"]')) return true;
+    const html = data.html[document.documentElement.lang];
+    const shown = items(list);
+    if (!html || shown.length >= Number(list.dataset.liveCapacity || Infinity)) return false;
+    let added;
+    if (data.previous === null) {
+      if (shown.length) return false;
+      list.insertAdjacentHTML("afterbegin", html);
+      added = list.firstElementChild;
+    } else {
+      const previous = list.querySelector(':scope > [data-item="' + data.previous + '"]');
+      if (!previous) return false;
+      previous.insertAdjacentHTML("afterend", html);
+      added = previous.nextElementSibling;
+    }
+    htmx.process(added);  // its links go through htmx like the rest of the page's (hx-boost)
+    appended(list);
+    list.dispatchEvent(new CustomEvent("live:appended", { bubbles: true }));
+    return true;
   }
 
   document.body.addEventListener("htmx:afterSwap", function (e) {
@@ -147,19 +179,6 @@
     region.dispatchEvent(new CustomEvent("live-refresh", { bubbles: false }));
   }
   window.liveRefreshRegion = refreshRegion;
-
-  // An event may bring the new item rendered, in every language, with the item before it: an
-  // append region that shows that one adds it as it is; one that lacks it reads what it lacks.
-  function pushed(region, data) {
-    if (!region.hasAttribute("data-live-append") || !data.lines) return false;
-    if (region.querySelector(':scope > [data-line="' + data.line + '"]')) return true;
-    const html = data.lines[document.documentElement.lang];
-    if (!html || String(lastItem(region)) !== String(data.previous)) return false;
-    region.insertAdjacentHTML("beforeend", html);
-    appended(region);
-    region.dispatchEvent(new CustomEvent("live:appended", { bubbles: true }));
-    return true;
-  }
 
   function refresh(name, data) {
     document.querySelectorAll("[data-live-region]").forEach(function (region) {

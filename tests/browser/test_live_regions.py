@@ -22,7 +22,7 @@ from blueprints.registration import service as registration_service
 from blueprints.registration.demo import make_hetu
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import log_in, wait_until_live
+from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 from tests.browser.test_chat_desk import agent_page
 
 # Redraw a live region as an event would, and resolve `delay` ms after its swap (or at once,
@@ -330,3 +330,32 @@ def test_an_agent_with_twelve_customers_writing_types_one_long_answer_without_lo
             assert stored(app, ChatMessage, f"Asiakas {n:02d} kirjoittaa {round_}") == 1
     expect(aino.locator(".chat-line-customer", has_text="Asiakas 00 kirjoittaa 1")).to_have_count(1)
     expect(aino.locator(".chat-active .chat-badge")).to_have_count(11)  # every chat but the open one
+
+
+def test_a_join_reaches_every_desk_with_its_row_and_no_request(app, make_unit, make_user, new_page, live_server):
+    library = make_unit()
+    for name in ("aino", "erja"):
+        make_user(name, (Role.CHAT_AGENT, library))
+    with app.app_context():
+        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
+        db.session.add(queue)
+        db.session.commit()
+        queue_id = queue.id
+    desks = [agent_page(new_page, name, "Neuvonta") for name in ("aino", "erja")]
+    reads = []
+    for desk in desks:
+        desk.get_by_role("link", name="Neuvonta").click()
+        expect(desk.locator("#chat-customers")).to_contain_text("Nobody in the queue.")
+        desk.on("request", lambda r: reads.append(urllib.parse.urlsplit(r.url).path))
+
+    for n in range(3):  # the first into an empty queue, then each after the one before
+        Customer(live_server.url, queue_id, f"Jonottaja {n}")
+        for desk in desks:
+            expect(desk.locator("#chat-customers .chat-customer").last).to_contain_text(f"Jonottaja {n}")
+
+    for desk in desks:
+        expect(desk.locator("#chat-customers .chat-customer a")).to_have_text(["Jonottaja 0", "Jonottaja 1", "Jonottaja 2"])
+        expect(desk.locator("#chat-customers")).not_to_contain_text("Nobody in the queue.")
+        expect(desk.locator(f'[data-queue-count="{queue_id}"]')).to_have_attribute("data-count", "3")
+    assert not [path for path in reads if path.startswith("/chat/partials/")]
+    assert_accessible(desks[0])

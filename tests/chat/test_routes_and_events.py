@@ -457,7 +457,7 @@ def test_once_the_chat_has_ended_the_customer_page_shows_no_transcript(app, clie
 
 
 def line_ids(html):
-    return [int(n) for n in re.findall(r'data-line="(\d+)"', html)]
+    return [int(n) for n in re.findall(r'data-item="(\d+)"', html)]
 
 
 def test_a_page_reads_only_the_lines_after_the_last_it_shows(app, client, desk):
@@ -508,9 +508,30 @@ def test_a_new_line_comes_rendered_in_every_language_after_the_line_before_it(ap
     staff = [e["args"][0]["data"] for e in aino_socket.get_received() if e["name"] == "live"]
     customer = [e["args"][0]["data"] for e in toni_socket.get_received("/customer") if e["name"] == "live"]
     for data in (staff[0], customer[0]):
-        assert data["line"] == line and data["previous"] == before
-        assert sorted(data["lines"]) == ["en", "fi", "nl", "sv"]
-        assert all(f'data-line="{line}"' in html and "Hei &lt;b&gt;kirjasto&lt;/b&gt;" in html
-                   for html in data["lines"].values())
+        assert data["item"] == line and data["previous"] == before
+        assert sorted(data["html"]) == ["en", "fi", "nl", "sv"]
+        assert all(f'data-item="{line}"' in html and "Hei &lt;b&gt;kirjasto&lt;/b&gt;" in html
+                   for html in data["html"].values())
     aino_socket.disconnect()
     toni_socket.disconnect(namespace="/customer")
+
+
+@needs_local_socketio
+def test_a_join_brings_the_new_customers_row_after_the_customer_before_them(app, client, desk):
+    aino, aino_socket = staff_socket(app, "aino")
+    join(client, desk, name="Sara")
+    sara = conversation(app, "Sara")
+    aino_socket.get_received()
+
+    join(app.test_client(), desk, name="Toni <i>")
+
+    toni = conversation(app, "Toni <i>")
+    joined = [e["args"][0]["data"] for e in aino_socket.get_received() if e["name"] == "live"][0]
+    assert joined["kind"] == "join" and joined["item"] == toni.id and joined["previous"] == sara.id
+    assert sorted(joined["html"]) == ["en", "fi", "nl", "sv"]
+    row = joined["html"]["en"]
+    assert f'data-item="{toni.id}"' in row and "Toni &lt;i&gt;" in row and "waited 0 min" in row
+    # The same row as the desk's own list shows it.
+    page = aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
+    assert f'data-item="{toni.id}"' in page and 'data-live-list data-live-capacity="25"' in page
+    aino_socket.disconnect()
