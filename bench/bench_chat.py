@@ -428,18 +428,19 @@ def measure_site(args, mode):
 REGION = re.compile(r'<(?:div|section|ol)\s+id="([^"]+)"\s+data-live-region\s+data-live-events="([^"]*)"'
                     r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"([^>]*)>')
 ITEM = re.compile(r'data-item="(\d+)"')
-LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"')
+LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"([^>]*)>')
 
 
 def list_of(html, append):
     """The items (ids) a region's list shows and how many it may show, as live.js reads them:
     an append region is the list, another region may hold one (data-live-list)."""
     if append:
-        return {"items": ITEM.findall(html[:html.find("</ol>")]), "capacity": float("inf")}
+        return {"items": ITEM.findall(html[:html.find("</ol>")]), "capacity": float("inf"), "first_page": True}
     found = LIST.search(html)
     if not found:
         return None
-    return {"items": ITEM.findall(html[found.end():html.find("</ul>", found.end())]), "capacity": int(found.group(1))}
+    return {"items": ITEM.findall(html[found.end():html.find("</ul>", found.end())]), "capacity": int(found.group(1)),
+            "first_page": "data-live-first-page" in found.group(2)}
 
 
 def live_regions(html):
@@ -468,7 +469,7 @@ def pushed(region, data):
     items, previous = shown["items"], data["previous"]
     if str(data["item"]) in items or len(items) >= shown["capacity"]:
         return None
-    if previous is None and items:
+    if previous is None and items and not shown["first_page"]:
         return None
     if previous is not None and str(previous) not in items:
         return None

@@ -78,7 +78,8 @@
   }
 
   // An event may bring its new item rendered once for everyone (in each language) with the item
-  // it follows (`previous`, null for the first). The list that shows that one, and has room for
+  // it follows (`previous`, null for the first). The list that shows that one (or its first page,
+  // data-live-first-page, for the first), and has room for
   // one more (data-live-capacity: a page of a paged list), takes it as it is: no request. Any
   // other list reads itself again.
   function pushed(region, data) {
@@ -89,8 +90,8 @@
     const shown = items(list);
     if (!html || shown.length >= Number(list.dataset.liveCapacity || Infinity)) return false;
     let added;
-    if (data.previous === null) {
-      if (shown.length) return false;
+    if (data.previous === null) {  // the first: at the start of the list's first page
+      if (shown.length && !list.hasAttribute("data-live-first-page")) return false;
       list.insertAdjacentHTML("afterbegin", html);
       added = list.firstElementChild;
     } else {
