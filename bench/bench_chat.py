@@ -428,19 +428,19 @@ def measure_site(args, mode):
 REGION = re.compile(r'<(?:div|section|ol)\s+id="([^"]+)"\s+data-live-region\s+data-live-events="([^"]*)"'
                     r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"([^>]*)>')
 ITEM = re.compile(r'data-item="(\d+)"')
-LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"([^>]*)>')
+LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"\s+data-live-total="(\d+)"([^>]*)>')
 
 
 def list_of(html, append):
     """The items (ids) a region's list shows and how many it may show, as live.js reads them:
     an append region is the list, another region may hold one (data-live-list)."""
     if append:
-        return {"items": ITEM.findall(html[:html.find("</ol>")]), "capacity": float("inf"), "first_page": True}
+        return {"items": ITEM.findall(html[:html.find("</ol>")]), "capacity": float("inf"), "total": None, "first_page": True}
     found = LIST.search(html)
     if not found:
         return None
     return {"items": ITEM.findall(html[found.end():html.find("</ul>", found.end())]), "capacity": int(found.group(1)),
-            "first_page": "data-live-first-page" in found.group(2)}
+            "total": int(found.group(2)), "first_page": "data-live-first-page" in found.group(3)}
 
 
 def live_regions(html):
@@ -461,36 +461,31 @@ def live_regions(html):
 
 
 def pushed(region, data):
-    """live.js's rule: a list that shows the item the new one follows, and has room, takes the
-    item that came rendered with the event. Its HTML, or None when the region must read itself."""
+    """live.js's rule: a list that shows the item the new one follows takes the item that came
+    rendered with the event; a full page passes its last item on unless that makes a new page.
+    Its HTML, or None when the region must read itself."""
     shown = region.get("list")
     if shown is None or "html" not in data:
         return None
-    items, previous = shown["items"], data["previous"]
-    if str(data["item"]) in items or len(items) >= shown["capacity"]:
+    items, previous, capacity, total = shown["items"], data["previous"], shown["capacity"], shown["total"]
+    if str(data["item"]) in items:
+        return ""
+    full = len(items) >= capacity
+    if full and (total is None or total % capacity == 0):
         return None
     if previous is None and items and not shown["first_page"]:
         return None
     if previous is not None and str(previous) not in items:
         return None
+    if total is not None:
+        shown["total"] = total + 1
     at = items.index(str(previous)) + 1 if previous is not None else 0
+    if full and at == len(items):
+        return ""  # it goes on the next page
     items.insert(at, str(data["item"]))
+    if full:
+        items.pop()
     return next(iter(data["html"].values()))
-
-
-def concerns(match, name, data):
-    """live.js's rule: a condition holds when every key it names that the event names agrees."""
-    def agrees(expected, actual):
-        if isinstance(expected, list):
-            return str(actual) in [str(e) for e in expected]
-        if isinstance(expected, dict):
-            return str(expected["not"]) != str(actual) if "not" in expected else float(actual) <= expected["max"]
-        return str(expected) == str(actual)
-
-    named = {"event": name, **data}
-    alternatives = match if isinstance(match, list) else [match]
-    return any(all(key not in named or agrees(value, named[key]) for key, value in condition.items())
-               for condition in alternatives)
 
 
 class Desk:

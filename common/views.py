@@ -79,9 +79,9 @@ def render_busy_form(template, form, **context):
 
 
 class Page:
-    def __init__(self, items, number, total):
+    def __init__(self, items, number, total, size=PAGE_SIZE):
         self.items, self.number, self.total = items, number, total
-        self.pages = max(1, -(-total // PAGE_SIZE))
+        self.pages = max(1, -(-total // size))
         self.has_previous = number > 1
         self.has_next = number < self.pages
 
@@ -113,7 +113,7 @@ def page_of(query, size=PAGE_SIZE):
     number = query_id("page", default=1)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(query.limit(size).offset((number - 1) * size)).all()
-    return Page(items, number, total)
+    return Page(items, number, total, size)
 
 
 def safe_next(target):

@@ -79,27 +79,37 @@
 
   // An event may bring its new item rendered once for everyone (in each language) with the item
   // it follows (`previous`, null for the first). The list that shows that one (or its first page,
-  // data-live-first-page, for the first), and has room for
-  // one more (data-live-capacity: a page of a paged list), takes it as it is: no request. Any
-  // other list reads itself again.
+  // data-live-first-page, for the first) takes it as it is: no request. A full page of a paged
+  // list (data-live-capacity, data-live-total) passes its last item on to the next page; only a
+  // new page, which changes the pager, makes it read itself again, as does any other list.
   function pushed(region, data) {
     const list = region.hasAttribute("data-live-append") ? region : region.querySelector("[data-live-list]");
     if (!list || !data.html || data.item === undefined) return false;
     if (list.querySelector(':scope > [data-item="' + data.item + '"]')) return true;
     const html = data.html[document.documentElement.lang];
     const shown = items(list);
-    if (!html || shown.length >= Number(list.dataset.liveCapacity || Infinity)) return false;
-    let added;
+    const capacity = Number(list.dataset.liveCapacity || Infinity);
+    const total = list.dataset.liveTotal === undefined ? null : Number(list.dataset.liveTotal);
+    const full = shown.length >= capacity;
+    if (!html || (full && (total === null || total % capacity === 0))) return false;
+    let previous = null;
     if (data.previous === null) {  // the first: at the start of the list's first page
       if (shown.length && !list.hasAttribute("data-live-first-page")) return false;
+    } else {
+      previous = list.querySelector(':scope > [data-item="' + data.previous + '"]');
+      if (!previous) return false;
+    }
+    if (total !== null) list.dataset.liveTotal = String(total + 1);
+    if (full && previous === shown[shown.length - 1]) return true;  // it goes on the next page
+    let added;
+    if (previous === null) {
       list.insertAdjacentHTML("afterbegin", html);
       added = list.firstElementChild;
     } else {
-      const previous = list.querySelector(':scope > [data-item="' + data.previous + '"]');
-      if (!previous) return false;
       previous.insertAdjacentHTML("afterend", html);
       added = previous.nextElementSibling;
     }
+    if (full) shown[shown.length - 1].remove();
     htmx.process(added);  // its links go through htmx like the rest of the page's (hx-boost)
     appended(list);
     list.dispatchEvent(new CustomEvent("live:appended", { bubbles: true }));

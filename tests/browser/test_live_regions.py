@@ -359,3 +359,36 @@ def test_a_join_reaches_every_desk_with_its_row_and_no_request(app, make_unit, m
         expect(desk.locator(f'[data-queue-count="{queue_id}"]')).to_have_attribute("data-count", "3")
     assert not [path for path in reads if path.startswith("/chat/partials/")]
     assert_accessible(desks[0])
+
+
+def test_a_full_page_of_the_queue_passes_its_last_customer_on_and_reads_itself_only_for_a_new_page(
+        app, make_unit, make_user, new_page, live_server):
+    from blueprints.chat.routes import CUSTOMERS_PAGE_SIZE
+
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    with app.app_context():
+        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
+        db.session.add(queue)
+        db.session.commit()
+        queue_id = queue.id
+    for n in range(CUSTOMERS_PAGE_SIZE):
+        Customer(live_server.url, queue_id, f"Jonottaja {n:02d}")
+    aino = agent_page(new_page, "aino", "Neuvonta")
+    aino.get_by_role("link", name="Neuvonta").click()
+    rows = aino.locator("#chat-customers .chat-customer")
+    expect(rows).to_have_count(CUSTOMERS_PAGE_SIZE)
+    reads = []
+    aino.on("request", lambda r: reads.append(urllib.parse.urlsplit(r.url).path))
+
+    # One more makes a second page: the page reads itself, for its pager.
+    Customer(live_server.url, queue_id, "Toisella sivulla")
+    expect(aino.locator("#chat-customers .pager")).to_contain_text("Page 1 of 2")
+    assert reads.count("/chat/partials/customers") == 1
+    # The next goes on the second page too: nothing on this one changes, nothing is read.
+    Customer(live_server.url, queue_id, "Myös toisella")
+    expect(aino.locator(f'[data-queue-count="{queue_id}"]')).to_have_attribute("data-count", str(CUSTOMERS_PAGE_SIZE + 2))
+    aino.wait_for_timeout(300)
+    assert reads.count("/chat/partials/customers") == 1
+    expect(rows).to_have_count(CUSTOMERS_PAGE_SIZE)
+    expect(rows.last).to_contain_text(f"Jonottaja {CUSTOMERS_PAGE_SIZE - 1:02d}")
