@@ -488,6 +488,21 @@ def pushed(region, data):
     return next(iter(data["html"].values()))
 
 
+def concerns(match, name, data):
+    """live.js's rule: a condition holds when every key it names that the event names agrees."""
+    def agrees(expected, actual):
+        if isinstance(expected, list):
+            return str(actual) in [str(e) for e in expected]
+        if isinstance(expected, dict):
+            return str(expected["not"]) != str(actual) if "not" in expected else float(actual) <= expected["max"]
+        return str(expected) == str(actual)
+
+    named = {"event": name, **data}
+    alternatives = match if isinstance(match, list) else [match]
+    return any(all(key not in named or agrees(value, named[key]) for key, value in condition.items())
+               for condition in alternatives)
+
+
 class Desk:
     """One agent's page: on each live event it re-reads the regions the event concerns, as live.js
     does (one request at a time per region; a refresh asked for meanwhile runs once afterwards),

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import SecurityError
+from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter
 
 from common import transactions
@@ -232,7 +233,9 @@ def init_app(app):
     @app.context_processor
     def page_context():
         return {
-            "navigation": navigation_for(current_user),
+            # Worked out only when a page shows it: a partial rendered after a commit would
+            # otherwise load the user and their roles again for nothing.
+            "navigation": LocalProxy(lambda: navigation_for(current_user)),
             "languages": LANGUAGES,
             "get_locale": get_locale,
             "Role": Role,
