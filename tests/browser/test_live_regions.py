@@ -45,13 +45,21 @@ def stored(app, model, body):
         return db.session.scalar(select(func.count()).select_from(model).where(model.body == body))
 
 
+def open_queue(app, make_unit, make_user, *agents):
+    """An open queue, Neuvonta, in a new library with these chat agents: (library, queue id)."""
+    library = make_unit()
+    for name in agents:
+        make_user(name, (Role.CHAT_AGENT, library))
+    with app.app_context():
+        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
+        db.session.add(queue)
+        db.session.commit()
+        return library, queue.id
+
+
 def served_chat(app, make_unit, make_user, new_page):
     """Aino at her desk serving Toni, whose page is open too."""
-    library = make_unit()
-    make_user("aino", (Role.CHAT_AGENT, library))
-    with app.app_context():
-        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True))
-        db.session.commit()
+    library, _queue_id = open_queue(app, make_unit, make_user, "aino")
     aino = agent_page(new_page, "aino", "Neuvonta")
     toni = new_page()
     toni.goto("/chat/customer/")
@@ -166,7 +174,8 @@ def test_the_queue_settings_keep_a_half_typed_waiting_message_through_live_updat
         assert db.session.scalar(select(ChatQueue.waiting_message)) == "Palvelemme noin 5 minuutissa."
 
 
-def test_internal_chat_messages_after_a_redraw_are_stored_once(app, make_unit, make_user, new_page):
+def internal_chat(make_unit, make_user, new_page):
+    """Aino's desk with her internal chat with Erja open, live."""
     library = make_unit()
     make_user("aino", (Role.CHAT_AGENT, library))
     make_user("erja", (Role.CHAT_AGENT, library))
@@ -175,6 +184,13 @@ def test_internal_chat_messages_after_a_redraw_are_stored_once(app, make_unit, m
     aino.goto("/chat/?colleagues=1")
     wait_until_live(aino)
     aino.get_by_role("button", name="Erja").click()
+    aino.wait_for_url(re.compile(r"internal=\d+"))
+    wait_until_live(aino)
+    return aino
+
+
+def test_internal_chat_messages_after_a_redraw_are_stored_once(app, make_unit, make_user, new_page):
+    aino = internal_chat(make_unit, make_user, new_page)
     box = aino.locator("#chat-body")
     for delay in DELAYS:
         box.fill(f"sisäinen {delay}")
@@ -188,16 +204,7 @@ def test_internal_chat_messages_after_a_redraw_are_stored_once(app, make_unit, m
 
 
 def test_an_event_heard_while_the_region_is_being_read_is_read_after_it(app, make_unit, make_user, new_page):
-    library = make_unit()
-    make_user("aino", (Role.CHAT_AGENT, library))
-    make_user("erja", (Role.CHAT_AGENT, library))
-    aino = new_page()
-    log_in(aino, "aino")
-    aino.goto("/chat/?colleagues=1")
-    wait_until_live(aino)
-    aino.get_by_role("button", name="Erja").click()
-    aino.wait_for_url(re.compile(r"internal=\d+"))
-    wait_until_live(aino)
+    aino = internal_chat(make_unit, make_user, new_page)
     aino.evaluate("document.body.addEventListener('live:internal-changed', () => { window.heard = true; })")
 
     # The region's read is held in flight, with the chat as it was; Erja writes meanwhile.
@@ -289,17 +296,11 @@ class Customer:
 
 def test_an_agent_with_twelve_customers_writing_types_one_long_answer_without_losing_a_word(
         app, live_server, make_unit, make_user, new_page):
-    library = make_unit()
-    aino_id = make_user("aino", (Role.CHAT_AGENT, library))
-    with app.app_context():
-        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
-        db.session.add(queue)
-        db.session.commit()
-        queue_id = queue.id
+    _library, queue_id = open_queue(app, make_unit, make_user, "aino")
     aino = agent_page(new_page, "aino", "Neuvonta")
     customers = [Customer(live_server.url, queue_id, f"Asiakas {n:02d}") for n in range(12)]
     with app.app_context():
-        aino_user = db.session.get(User, aino_id)
+        aino_user = db.session.scalar(select(User).where(User.username == "aino"))
         chats = [c.id for c in chat_service.customers_of(queue_id)]
         for chat in chats:
             chat_service.claim(chat, aino_user)
@@ -333,14 +334,7 @@ def test_an_agent_with_twelve_customers_writing_types_one_long_answer_without_lo
 
 
 def test_a_join_reaches_every_desk_with_its_row_and_no_request(app, make_unit, make_user, new_page, live_server):
-    library = make_unit()
-    for name in ("aino", "erja"):
-        make_user(name, (Role.CHAT_AGENT, library))
-    with app.app_context():
-        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
-        db.session.add(queue)
-        db.session.commit()
-        queue_id = queue.id
+    _library, queue_id = open_queue(app, make_unit, make_user, "aino", "erja")
     desks = [agent_page(new_page, name, "Neuvonta") for name in ("aino", "erja")]
     reads = []
     for desk in desks:
@@ -365,13 +359,7 @@ def test_a_full_page_of_the_queue_passes_its_last_customer_on_and_reads_itself_o
         app, make_unit, make_user, new_page, live_server):
     from blueprints.chat.routes import CUSTOMERS_PAGE_SIZE
 
-    library = make_unit()
-    make_user("aino", (Role.CHAT_AGENT, library))
-    with app.app_context():
-        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
-        db.session.add(queue)
-        db.session.commit()
-        queue_id = queue.id
+    _library, queue_id = open_queue(app, make_unit, make_user, "aino")
     for n in range(CUSTOMERS_PAGE_SIZE):
         Customer(live_server.url, queue_id, f"Jonottaja {n:02d}")
     aino = agent_page(new_page, "aino", "Neuvonta")
