@@ -43,7 +43,7 @@ def signals(socket_client, namespace="/"):
 
 def audited(app, action):
     with app.app_context():
-        return db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)).all()
+        return db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def count_customers(app):
 
 def audit_actions(app, action):
     with app.app_context():
-        return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+        return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def child_code(years=14):
