@@ -123,9 +123,9 @@ def main():
     headers = {"HX-Request": "true"}
     for code, prefix in zip(codes[:20], prefixes[:20]):  # warm up
         client.post(check_url, data={"hetu": code})
-        client.get("/registration/search", query_string={"q": prefix}, headers=headers)
+        client.post("/registration/search", data={"q": prefix}, headers=headers)
     check_ms = [timed(lambda c=c: client.post(check_url, data={"hetu": c})) for c in codes]
-    search_ms = [timed(lambda p=p: client.get("/registration/search", query_string={"q": p}, headers=headers)) for p in prefixes]
+    search_ms = [timed(lambda p=p: client.post("/registration/search", data={"q": p}, headers=headers)) for p in prefixes]
 
     with app.app_context():
         floor_check = [timed(lambda h=h: db.session.execute(

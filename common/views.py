@@ -100,9 +100,9 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def query_id(name, default=None):
-    """An id from the query string: the default when absent, 404 when not a possible id."""
-    text = request.args.get(name)
+def query_id(name, default=None, values=None):
+    """An id from the query string (or `values`): the default when absent, 404 when not a possible id."""
+    text = (request.args if values is None else values).get(name)
     if text is None or text == "":
         return default
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
@@ -111,7 +111,8 @@ def query_id(name, default=None):
 
 
 def page_of(query, size=PAGE_SIZE):
-    number = query_id("page", default=1)
+    # A search sends its page number in the form's body with what was typed (see the pager macro).
+    number = query_id("page", default=1, values=request.values)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(query.limit(size).offset((number - 1) * size)).all()
     return Page(items, number, total, size)

@@ -40,7 +40,7 @@ from common.audit import AuditEvent
 from common.clock import utcnow
 from common.mail import OutboxMail
 from common.refusals import Refused
-from common.views import local_to_utc, page_of, render_form, safe_next
+from common.views import local_to_utc, page_of, query_id, render_form, safe_next
 from extensions import LANGUAGES, db, limiter, login_manager
 
 login_manager.login_view = "accounts.login"
@@ -277,11 +277,11 @@ def edit_unit(unit_id=None):
 # --- users -----------------------------------------------------------------------------
 
 
-@bp.route("/admin/users")
+@bp.route("/admin/users", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def users():
     query = select(User).order_by(User.display_name)
-    search = request.args.get("q", "").strip()
+    search = request.form.get("q", "").strip()  # by POST only: out of the address and the logs
     if search:
         like = f"%{search.lower()}%"
         query = query.where(db.func.lower(User.username).like(like) | db.func.lower(User.display_name).like(like))
@@ -430,17 +430,19 @@ def remove_registrar(assignment_id):
 # --- audit log and outbox --------------------------------------------------------------
 
 
-@bp.route("/admin/audit")
+@bp.route("/admin/audit", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def audit_log():
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    filters = {name: request.args.get(name, "").strip() for name in ("action", "actor", "unit", "object")}
+    # Filters come by POST only: what was typed stays out of the address and the logs.
+    filters = {name: request.form.get(name, "").strip() for name in ("action", "actor", "unit", "object")}
     if filters["action"]:
         query = query.where(AuditEvent.action.startswith(filters["action"]))
     if filters["actor"]:
         query = query.join(User, AuditEvent.actor_id == User.id).where(User.username == filters["actor"])
-    if filters["unit"].isdigit():
-        query = query.where(AuditEvent.unit_id == int(filters["unit"]))
+    unit_id = query_id("unit", values=request.form)
+    if unit_id is not None:
+        query = query.where(AuditEvent.unit_id == unit_id)
     if filters["object"]:
         object_type, _sep, object_id = filters["object"].partition(":")
         query = query.where(AuditEvent.object_type == object_type)

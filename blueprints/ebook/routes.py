@@ -310,11 +310,12 @@ def delete_customer(customer_id):
     return render_template("ebook/delete_customer.html", customer=customer, billed=billed, money=format_money), status
 
 
-@bp.route("/customers")
+@bp.route("/customers", methods=["GET", "POST"])
 @roles_required(Role.COUNTER_STAFF)
 def customers():
     unit, branches = chosen_branch()
-    query = (request.args.get("q") or "").strip()
+    # Searched by POST only: a surname or card number typed stays out of the address and the logs.
+    query = (request.form.get("q") or "").strip()
     found = []
     if unit and query:
         key = service.surname_key(query)

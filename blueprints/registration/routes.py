@@ -260,10 +260,11 @@ def resume_customership(customer_id):
     return redirect(url_for("registration.customer", customer_id=customer.id))
 
 
-@bp.route("/search")
+@bp.route("/search", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def search():
-    text = request.args.get("q", "").strip()
+    # Names are searched by POST only: what was typed stays out of the address and the logs.
+    text = request.form.get("q", "").strip()
     units = service.working_units()
     page = page_of(service.search_query(text, [u.id for u in units])) if text else None
     template = "registration/_search_results.html" if request.headers.get("HX-Request") else "registration/search.html"

@@ -106,7 +106,7 @@ def test_audit_log_is_filtered_and_append_only(app, client, auth, make_user):
     make_user("riikka")
     auth.login("riikka", "wrong")
     auth.login("sirpa")
-    page = client.get("/admin/audit?action=login.failed").get_data(as_text=True)
+    page = client.post("/admin/audit", data={"action": "login.failed"}).get_data(as_text=True)
     assert "login.failed" in page and "1 events" in page
     from common.audit import AuditEvent
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.registration import service
-from blueprints.registration.demo import make_hetu
+from blueprints.registration.demo import _customer, make_hetu
 from blueprints.registration.models import Customer, CustomerStatus
 from common.access import Role
 from extensions import db
@@ -134,8 +134,10 @@ def test_every_check_outcome_and_page_passes_axe(make_unit, make_user, new_page,
     page.get_by_role("button", name="Add new customer").click()
     expect(page.locator("form.customer-form")).to_be_visible()
     assert_accessible(page)
-    page.goto("/registration/search?q=aij")
+    page.goto("/registration/search")
+    page.fill("#q", "aij")
     expect(page.locator("#search-results")).to_contain_text("Äijälä")
+    assert "aij" not in page.url
     assert_accessible(page)
     page.goto("/registration/reviews")
     assert_accessible(page)
@@ -193,3 +195,26 @@ def test_the_code_is_checked_when_complete_or_left_and_a_pasted_code_is_trimmed(
     page.locator("#hetu").blur()
     expect(page.locator("#check-result")).to_contain_text("An identity code has 11 characters")
     assert_accessible(page)
+
+
+def test_a_name_search_and_its_pages_keep_the_name_out_of_the_address(make_unit, make_user, new_page, app):
+    library = make_unit(name="Kallio Library")
+    make_user("riikka", (Role.REGISTRAR, library))
+    with app.app_context():
+        unit = db.session.get(Unit, library)
+        for n in range(55):
+            _customer(unit, make_hetu(date(1960, 1, 1) + timedelta(days=n), 200 + n), "Aino", f"Virtanen{n:02d}")
+        db.session.commit()
+    page = new_page()
+    log_in(page, "riikka")
+    addresses = []
+    page.on("request", lambda request: addresses.append(request.url))
+    page.goto("/registration/search")
+    page.fill("#q", "virta")
+    expect(page.locator("#search-results")).to_contain_text("55 found")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#search-results")).to_contain_text("Virtanen54")
+    expect(page.locator("#search-results")).to_contain_text("Page 2 of 2")
+    page.get_by_role("button", name="Previous").click()
+    expect(page.locator("#search-results")).to_contain_text("Virtanen00")
+    assert not [url for url in addresses if "virta" in url.lower()]
