@@ -428,19 +428,19 @@ def measure_site(args, mode):
 REGION = re.compile(r'<(?:div|section|ol)\s+id="([^"]+)"\s+data-live-region\s+data-live-events="([^"]*)"'
                     r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"([^>]*)>')
 ITEM = re.compile(r'data-item="(\d+)"')
-LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"\s+data-live-total="(\d+)"([^>]*)>')
+LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"([^>]*)>')
 
 
 def list_of(html, append):
     """The items (ids) a region's list shows and how many it may show, as live.js reads them:
     an append region is the list, another region may hold one (data-live-list)."""
     if append:
-        return {"items": ITEM.findall(html[:html.find("</ol>")]), "capacity": float("inf"), "total": None, "first_page": True}
+        return {"items": ITEM.findall(html[:html.find("</ol>")]), "capacity": float("inf"), "first_page": True}
     found = LIST.search(html)
     if not found:
         return None
     return {"items": ITEM.findall(html[found.end():html.find("</ul>", found.end())]), "capacity": int(found.group(1)),
-            "total": int(found.group(2)), "first_page": "data-live-first-page" in found.group(3)}
+            "first_page": "data-live-first-page" in found.group(2)}
 
 
 def live_regions(html):
@@ -462,23 +462,19 @@ def live_regions(html):
 
 def pushed(region, data):
     """live.js's rule: a list that shows the item the new one follows takes the item that came
-    rendered with the event; a full page passes its last item on unless that makes a new page.
-    Its HTML, or None when the region must read itself."""
+    rendered with the event; a full page passes its last item on (a new page changes only the
+    pager, a region of its own). Its HTML, or None when the region must read itself."""
     shown = region.get("list")
     if shown is None or "html" not in data:
         return None
-    items, previous, capacity, total = shown["items"], data["previous"], shown["capacity"], shown["total"]
+    items, previous, capacity = shown["items"], data["previous"], shown["capacity"]
     if str(data["item"]) in items:
         return ""
     full = len(items) >= capacity
-    if full and (total is None or total % capacity == 0):
-        return None
     if previous is None and items and not shown["first_page"]:
         return None
     if previous is not None and str(previous) not in items:
         return None
-    if total is not None:
-        shown["total"] = total + 1
     at = items.index(str(previous)) + 1 if previous is not None else 0
     if full and at == len(items):
         return ""  # it goes on the next page
@@ -592,7 +588,7 @@ def cpu_seconds(pid):
 
 
 def visible_run(agents, waiting, conversations, joins, messages):
-    from blueprints.chat.routes import CUSTOMERS_PAGE_SIZE
+    from blueprints.chat.service import CUSTOMERS_PAGE_SIZE
 
     """The site with `waiting` customers in the line and `conversations` served chats: each agent's
     desk shows the queue and one of its chats. Joins: until every desk's queue list shows the new
@@ -627,10 +623,13 @@ def visible_run(agents, waiting, conversations, joins, messages):
             moment = time.perf_counter()
             Browser(base).post("/chat/customer/", queue=1, name=f"Joined {n}")
             # The new count, and the new customer's row where the desk's page of the list reaches
-            # their place (every desk shows the list's first page).
-            place = waiting + n + 1
-            change = f">Joined {n}</a>" if place <= CUSTOMERS_PAGE_SIZE else f'data-waiting-total="{place}"'
-            shown.append((max(d.shown_after(moment, change) for d in desks) - moment) * 1000)
+            # their place (every desk shows the list's first page); and the pager, when the join
+            # adds a page to the list (the served customers are in it too).
+            place, listed = waiting + n + 1, waiting + conversations + n + 1
+            changes = [f">Joined {n}</a>" if place <= CUSTOMERS_PAGE_SIZE else f'data-waiting-total="{place}"']
+            if listed > CUSTOMERS_PAGE_SIZE and listed % CUSTOMERS_PAGE_SIZE == 1:
+                changes.append(f"Page 1 of {-(-listed // CUSTOMERS_PAGE_SIZE)}<")
+            shown.append((max(d.shown_after(moment, change) for d in desks for change in changes) - moment) * 1000)
             heard.append((max(d.socket.wait_after(moment, '"chat-changed"') for d in desks) - moment) * 1000)
         time.sleep(0.5)
         join_requests = (sum(d.counters()[0] for d in desks) - requests) / joins

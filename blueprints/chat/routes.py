@@ -23,11 +23,11 @@ from blueprints.chat.forms import (
 from blueprints.chat.models import ChatQueue, Conversation, InternalConversation
 from common.access import Role, require_unit, roles_required
 from common.refusals import Refused, status_of
-from common.views import page_of, query_id, render_form
+from blueprints.chat.service import CUSTOMERS_PAGE_SIZE
+from common.views import Page, page_of, query_id, render_form
 from extensions import db
 
 
-CUSTOMERS_PAGE_SIZE = 25  # of the queue's list, the longest waits first: about what a desk's column shows
 
 
 # ---- agents ---------------------------------------------------------------------------------
@@ -183,6 +183,15 @@ def queue_list():
 def customer_list():
     state = _desk_state()
     return render_template("chat/_customers.html", **state, **_customers_context(state))
+
+
+@bp.route("/partials/customers/pager")
+@roles_required(Role.CHAT_AGENT)
+def customer_pager():
+    """The pager of the queue's list alone: what a join that adds a page changes on every desk."""
+    queue = _desk_state()["queue"] or abort(404)
+    customers = Page([], query_id("page", default=1), service.listed_count(queue.id), CUSTOMERS_PAGE_SIZE)
+    return render_template("chat/_customers_pager.html", customers=customers)
 
 
 @bp.route("/partials/chat")

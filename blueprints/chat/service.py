@@ -34,6 +34,7 @@ from common.clock import utcnow
 from common.refusals import Conflict, NotAllowed, Refused
 from extensions import db
 
+CUSTOMERS_PAGE_SIZE = 25  # of the queue's list, the longest waits first: about what a desk's column shows
 MESSAGE_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 60
 WAITING_MESSAGE_MAX_LENGTH = 1000
@@ -129,6 +130,12 @@ def customers_query(queue_id):
     )
 
 
+def listed_count(queue_id):
+    """How many customers the queue's list holds (customers_query)."""
+    return db.session.scalar(select(func.count()).select_from(Conversation).where(
+        Conversation.queue_id == queue_id, Conversation.state.in_([ConversationState.WAITING, ConversationState.SERVED])))
+
+
 def customers_of(queue_id):
     return db.session.scalars(customers_query(queue_id)).all()
 
@@ -189,6 +196,9 @@ def join(queue, customer_name, first_question=None):
                                       Conversation.id != conversation.id)
         .order_by(Conversation.joined_at.desc(), Conversation.id.desc()).limit(1))
     row = rendered_item("chat/_customer_row.html", conversation.id, previous, c=conversation, queue=queue, conversation=None)
+    listed = listed_count(queue.id)
+    # The list gets one page more: every desk of the queue reads its pager ("Page 1 of 2") again.
+    row["new_page"] = listed > CUSTOMERS_PAGE_SIZE and listed % CUSTOMERS_PAGE_SIZE == 1
     announce_chat_changed(conversation, line_changed=False, joined=True, row=row)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation

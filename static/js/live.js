@@ -80,8 +80,8 @@
   // An event may bring its new item rendered once for everyone (in each language) with the item
   // it follows (`previous`, null for the first). The list that shows that one (or its first page,
   // data-live-first-page, for the first) takes it as it is: no request. A full page of a paged
-  // list (data-live-capacity, data-live-total) passes its last item on to the next page; only a
-  // new page, which changes the pager, makes it read itself again, as does any other list.
+  // list (data-live-capacity) passes its last item on to the next page (a new page changes only
+  // the pager, a live region of its own); any other list reads itself again.
   function pushed(region, data) {
     const list = region.hasAttribute("data-live-append") ? region : region.querySelector("[data-live-list]");
     if (!list || !data.html || data.item === undefined) return false;
@@ -89,9 +89,8 @@
     const html = data.html[document.documentElement.lang];
     const shown = items(list);
     const capacity = Number(list.dataset.liveCapacity || Infinity);
-    const total = list.dataset.liveTotal === undefined ? null : Number(list.dataset.liveTotal);
     const full = shown.length >= capacity;
-    if (!html || (full && (total === null || total % capacity === 0))) return false;
+    if (!html) return false;
     let previous = null;
     if (data.previous === null) {  // the first: at the start of the list's first page
       if (shown.length && !list.hasAttribute("data-live-first-page")) return false;
@@ -99,7 +98,6 @@
       previous = list.querySelector(':scope > [data-item="' + data.previous + '"]');
       if (!previous) return false;
     }
-    if (total !== null) list.dataset.liveTotal = String(total + 1);
     if (full && previous === shown[shown.length - 1]) return true;  // it goes on the next page
     let added;
     if (previous === null) {

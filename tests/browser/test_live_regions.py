@@ -355,9 +355,9 @@ def test_a_join_reaches_every_desk_with_its_row_and_no_request(app, make_unit, m
     assert_accessible(desks[0])
 
 
-def test_a_full_page_of_the_queue_passes_its_last_customer_on_and_reads_itself_only_for_a_new_page(
+def test_a_full_page_of_the_queue_passes_its_last_customer_on_and_reads_only_its_pager_for_a_new_page(
         app, make_unit, make_user, new_page, live_server):
-    from blueprints.chat.routes import CUSTOMERS_PAGE_SIZE
+    from blueprints.chat.service import CUSTOMERS_PAGE_SIZE
 
     _library, queue_id = open_queue(app, make_unit, make_user, "aino")
     for n in range(CUSTOMERS_PAGE_SIZE):
@@ -369,14 +369,15 @@ def test_a_full_page_of_the_queue_passes_its_last_customer_on_and_reads_itself_o
     reads = []
     aino.on("request", lambda r: reads.append(urllib.parse.urlsplit(r.url).path))
 
-    # One more makes a second page: the page reads itself, for its pager.
+    # One more makes a second page: the page reads only its pager.
     Customer(live_server.url, queue_id, "Toisella sivulla")
     expect(aino.locator("#chat-customers .pager")).to_contain_text("Page 1 of 2")
-    assert reads.count("/chat/partials/customers") == 1
+    assert reads.count("/chat/partials/customers/pager") == 1
+    assert reads.count("/chat/partials/customers") == 0
     # The next goes on the second page too: nothing on this one changes, nothing is read.
     Customer(live_server.url, queue_id, "Myös toisella")
     expect(aino.locator(f'[data-queue-count="{queue_id}"]')).to_have_attribute("data-count", str(CUSTOMERS_PAGE_SIZE + 2))
     aino.wait_for_timeout(300)
-    assert reads.count("/chat/partials/customers") == 1
+    assert reads.count("/chat/partials/customers") == 0 and reads.count("/chat/partials/customers/pager") == 1
     expect(rows).to_have_count(CUSTOMERS_PAGE_SIZE)
     expect(rows.last).to_contain_text(f"Jonottaja {CUSTOMERS_PAGE_SIZE - 1:02d}")

@@ -517,6 +517,27 @@ def test_a_new_line_comes_rendered_in_every_language_after_the_line_before_it(ap
 
 
 @needs_local_socketio
+def test_a_join_that_adds_a_page_to_the_queues_list_says_so_and_the_pager_reads_alone(app, client, desk):
+    from blueprints.chat.service import CUSTOMERS_PAGE_SIZE
+
+    aino, aino_socket = staff_socket(app, "aino")
+    for n in range(CUSTOMERS_PAGE_SIZE):
+        join(app.test_client(), desk, name=f"Jonottaja {n}")
+    pager = f"/chat/partials/customers/pager?queue={desk['queue']}"
+    assert "Page 1 of" not in aino.get(pager).text
+    aino_socket.get_received()
+
+    new_pages = []
+    for n in range(3):
+        join(app.test_client(), desk, name=f"Lisää {n}")
+        new_pages += [e["args"][0]["data"]["new_page"] for e in aino_socket.get_received() if e["name"] == "live"]
+    assert new_pages == [True, False, False]  # only the first of the next page adds it
+    assert "Page 1 of 2" in aino.get(pager).text
+    assert "Page 2 of 2" in aino.get(pager + "&page=2").text
+    aino_socket.disconnect()
+
+
+@needs_local_socketio
 def test_a_join_brings_the_new_customers_row_after_the_customer_before_them(app, client, desk):
     aino, aino_socket = staff_socket(app, "aino")
     join(client, desk, name="Sara")

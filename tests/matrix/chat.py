@@ -65,6 +65,7 @@ ROUTES = {
     "chat.service_logout": Access(AGENTS, method="POST"),
     "chat.queue_list": Access(AGENTS),
     "chat.customer_list": Access(AGENTS_OF_L, args=lambda w: {"queue": w.extra["queue"]}),
+    "chat.customer_pager": Access(AGENTS_OF_L, args=lambda w: {"queue": w.extra["queue"]}),
     "chat.chat_view": Access(AGENTS_OF_L, args=lambda w: {"conversation": w.extra["conversation"]}),
     "chat.chat_lines": Access(AGENTS_OF_L, args=_conversation),
     "chat.active_list": Access(AGENTS),
