@@ -11,6 +11,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from blueprints.accounts import bp, service
@@ -72,7 +73,9 @@ def notice_context():
 
 @login_manager.user_loader
 def load_user(user_id):
-    user = db.session.get(User, int(user_id))
+    # One query for the user, their roles and the roles' units, which every request asks about.
+    user = db.session.scalars(select(User).where(User.id == int(user_id)).options(
+        joinedload(User.role_assignments).joinedload(RoleAssignment.unit))).unique().first()
     # A locked or deactivated account loses its open sessions too, as does an ended session.
     if user is None or not user.active or user.is_locked or not service.session_in_force(user):
         return None

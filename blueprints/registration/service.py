@@ -31,7 +31,7 @@ from common.access import Role
 from common.clock import utcnow
 from common.refusals import Conflict, Refused
 from common.security import hash_password
-from common.transactions import begin_write
+from common.transactions import begin_write, commit_record
 from extensions import db, limiter
 
 CREDENTIAL_LINK_DAYS = 14
@@ -197,7 +197,7 @@ def check_hetu(raw, unit):
         result.customer_id, result.customer_name = customer.id, customer.full_name
         result.customer_status, result.unit_name = customer.status, customer.unit.name
     _audit_lookup(code, unit, customer, outcome, "check")
-    db.session.commit()
+    commit_record()
     return result
 
 
