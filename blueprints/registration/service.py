@@ -167,10 +167,11 @@ def _audit_lookup(code, unit, customer, outcome, purpose):
 
 
 def lookup_hetu(code, unit, purpose):
-    """The customer with this (valid) code, or None: counted and audited like the check."""
+    """The customer with this (valid) code, or None: counted, audited and committed like the check."""
     count_lookup(unit)
     customer = find_by_hetu(code)
     _audit_lookup(code, unit, customer, "found" if customer else "new", purpose)
+    commit_record()
     return customer
 
 
