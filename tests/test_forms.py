@@ -1,6 +1,7 @@
-"""Nothing a person types lands in an address: every form that holds typed text is sent by POST
-(a form only htmx would post falls back to a native GET when it is submitted before htmx has
-processed it), and the searches read what was typed from the request's body only."""
+"""The site's forms. Nothing a person types lands in an address: every form that holds typed text
+is sent by POST (a form only htmx would post falls back to a native GET when it is submitted
+before htmx has processed it), and the searches read what was typed from the request's body
+only. Every POST form carries its CSRF token, so that it works posted natively too."""
 import re
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def forms():
 def test_every_form_with_typed_text_or_an_htmx_post_is_a_post_form():
     wrong = [f"{path}: <form{attributes[:80]}…>" for path, attributes, body in forms()
              if (TYPED.search(body) or "hx-post" in attributes) and 'method="post"' not in attributes]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_post_form_carries_its_csrf_token():
+    token = re.compile(r"csrf\(\)|csrf_token|hidden_tag\(\)")
+    wrong = [f"{path}: <form{attributes[:80]}…>" for path, attributes, body in forms()
+             if 'method="post"' in attributes and not token.search(body)]
     assert not wrong, "\n".join(wrong)
 
 
