@@ -267,11 +267,17 @@ def edit_customer(customer_id):
     """"Wijzig": every signup field, with the signup's rules."""
     customer = customer_or_404(customer_id)
     form = CustomerForm() if request.method == "POST" else CustomerForm.for_customer(customer)
+    refused = False
     if form.validate_on_submit() and settle_address(form):
-        service.update_customer(customer, form.customer_details())
-        flash(_("The customer's details are saved."), "success")
-        return redirect(url_for("ebook.customer", customer_id=customer.id))
-    return render_form("ebook/edit_customer.html", form, customer=customer, unit=customer.unit)
+        try:
+            service.update_customer(customer, form.customer_details())
+        except Refused as error:
+            getattr(form, error.field).errors.append(str(error.message))
+            refused = True
+        else:
+            flash(_("The customer's details are saved."), "success")
+            return redirect(url_for("ebook.customer", customer_id=customer.id))
+    return render_form("ebook/edit_customer.html", form, refused=refused, customer=customer, unit=customer.unit)
 
 
 @bp.route("/customers/<int:customer_id>/end", methods=["GET", "POST"])

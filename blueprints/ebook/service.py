@@ -524,10 +524,9 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
         raise LooksLikeDuplicate(duplicates)
     today = today or utcnow().date()
     age = age_on(details["birth_date"], today)
-    if tariff.unit_id != unit.id or not tariff.active or not tariff_allows_age(tariff, age):
+    if tariff.unit_id != unit.id or not tariff.active:
         raise Refused(_l("This subscription is not available at this age."), field="tariff")
-    if tariff.needs_direct_debit and not details.get("iban"):
-        raise Refused(_l("Monthly direct debit needs the customer's IBAN."), field="iban")
+    check_tariff_rules(tariff, details, age)
     if card_number:
         check_scanned_card_number(unit, card_number)
     customer = EbookCustomer(
@@ -567,6 +566,14 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
     return customer, password
 
 
+def check_tariff_rules(tariff, details, age, field="tariff"):
+    """What a subscription asks of its customer: an age it allows, an IBAN for direct debit."""
+    if not tariff_allows_age(tariff, age):
+        raise Refused(_l("This subscription is not available at this age."), field=field)
+    if tariff.needs_direct_debit and not details.get("iban"):
+        raise Refused(_l("Monthly direct debit needs the customer's IBAN."), field="iban")
+
+
 def _insert_with_card_number(customer, unit, scanned):
     """Insert the customer; a generated number that a concurrent save took first is skipped.
 
@@ -594,7 +601,13 @@ def billed_cents(customer):
 
 def update_customer(customer, details):
     """Correct a saved customer ("Wijzig"): the same rules as the signup; audited with the names of
-    the changed fields (not their values), committed; colleagues' overviews refresh."""
+    the changed fields (not their values), committed; colleagues' overviews refresh. The card
+    number and the tariff stay: they are on the printed card and the bill. The corrected details
+    must still suit the tariff taken, at the age the customer had when it was taken."""
+    subscription = customer.subscription
+    if subscription is not None and subscription.tariff is not None:
+        check_tariff_rules(subscription.tariff, details, age_on(details["birth_date"], subscription.starts_on),
+                           field="birth_date")
     changed = [name for name in EDITABLE_FIELDS if name in details and getattr(customer, name) != details[name]]
     for name in changed:
         setattr(customer, name, details[name])

@@ -94,6 +94,21 @@ def test_a_bad_correction_answers_422_at_the_field_keeps_the_values_and_changes_
     assert "ebook.customer_changed" not in audit_actions(app)
 
 
+@pytest.mark.parametrize(("code", "signed_up", "change", "field"), [
+    ("0049", {"iban": "NL91ABNA0417164300"}, {"iban": ""}, "iban"),  # monthly direct debit needs the IBAN
+    ("0045", {}, {"birth_date": "04-01-2012"}, "birth_date"),  # Basis is for 19 and older
+])
+def test_a_correction_must_still_suit_the_tariff_taken(client, auth, app, branches, code, signed_up, change, field):
+    auth.login("balie")
+    saved(sign_up(client, app, branches, code=code, **signed_up))
+    customer_id = only_customer(app)
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(first_name="Eva", **{**signed_up, **change}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'id="{field}-error"' in page and 'value="Eva"' in page
+    assert customer_row(app, customer_id).first_name == ""
+    assert "ebook.customer_changed" not in audit_actions(app)
+
+
 def test_a_failed_address_lookup_clears_the_old_street_and_city_and_says_so(client, auth, app, branches):
     auth.login("balie")
     url = f"/ebook/branches/{branches['gieten']}/customers/new/address"
