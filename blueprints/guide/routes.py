@@ -14,7 +14,7 @@ from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSes
 from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
 from common.refusals import Refused, status_of
-from common.views import query_id, render_form
+from common.views import format_local_date, query_id, render_form
 from extensions import db
 
 
@@ -267,7 +267,7 @@ def _statistics_request():
     earliest, latest = date(2000, 1, 1), today + timedelta(days=366)
     for name, day in (("from", start), ("to", end)):
         if not earliest <= day <= latest:
-            errors[name] = _("Give a date between %(first)s and %(last)s.", first=earliest.isoformat(), last=latest.isoformat())
+            errors[name] = _("Give a date between %(first)s and %(last)s.", first=format_local_date(earliest), last=format_local_date(latest))
     start, end = min(max(start, earliest), latest), min(max(end, earliest), latest)
     if end < start:
         errors["to"] = _("The end date is before the start date.")
