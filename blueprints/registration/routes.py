@@ -179,7 +179,7 @@ def customer(customer_id):
     customer = _customer(customer_id)
     service.record_view(customer)
     return render_template("registration/customer.html", customer=customer, welcome_due=service.getting_started(customer),
-                           **_customer_context(customer))
+                           welcome_mail=service.gets_welcome_mail(customer), **_customer_context(customer))
 
 
 def _customer_context(customer):

@@ -249,7 +249,7 @@ def update_customer(customer, fields):
     changed = [n for n in FIELDS if n in fields and (getattr(customer, n) or None) != (fields[n] or None)]
     had_address = bool(customer.email or customer.guardian_email)
     _apply(customer, fields)
-    if not had_address and (customer.email or customer.guardian_email) and getting_started(customer):
+    if not had_address and gets_welcome_mail(customer) and getting_started(customer):
         schedule_welcome_mail(customer)  # registered without an address: the welcome comes on time after all
     audit.record("customer.updated", obj=customer, unit=customer.unit_id, fields=changed)
     registration_live.announce_customers_changed(customer.unit_id)
@@ -329,9 +329,9 @@ WELCOME_SUBJECT = _l("Welcome to Celia")
 def schedule_welcome_mail(customer):
     """The service welcomes a new net customer by email about two weeks after the registration
     (seed 000): an outbox mail due then, sent by the delivery loop. None without an address."""
-    address = customer.email or customer.guardian_email
-    if customer.service_form != ServiceForm.NET or not address:
+    if not gets_welcome_mail(customer):
         return None
+    address = customer.email or customer.guardian_email
     due = (customer.created_at or utcnow()) + timedelta(days=current_app.config.get("CELIA_WELCOME_MAIL_DAYS", 14))
     with force_locale(customer.language or "fi"):
         body = _(
@@ -343,10 +343,15 @@ def schedule_welcome_mail(customer):
         return mail.send_mail(address, str(WELCOME_SUBJECT), body, due_at=due)
 
 
+def gets_welcome_mail(customer):
+    """The welcome mail is for net customers with an address (theirs or their guardian's)."""
+    return customer.service_form == ServiceForm.NET and bool(customer.email or customer.guardian_email)
+
+
 def getting_started(customer, now=None):
-    """While a new customer's welcome mail is still to come, the day it goes out (the customer
-    page then shows the getting-started steps); None for a customer past that or without it."""
-    if customer.service_form != ServiceForm.NET or not (customer.email or customer.guardian_email):
+    """While a net customer is new (until the day of the welcome mail, about two weeks), that day:
+    the customer page shows the getting-started steps; None for another customer or later."""
+    if customer.service_form != ServiceForm.NET:
         return None
     due = customer.created_at + timedelta(days=current_app.config.get("CELIA_WELCOME_MAIL_DAYS", 14))
     return due if due > (now or utcnow()) else None

@@ -91,15 +91,24 @@ def test_the_check_page_tells_what_to_do_without_an_identity_code_with_the_confi
     assert client.get("/registration/admin/without-hetu").status_code == 403  # the service admin's path stays the admin's
 
 
-def test_a_stuck_registrar_is_told_the_service_chat_queue_and_email(client, auth, world, app, make_user):
+def test_a_stuck_registrar_is_told_the_service_chat_queue_and_email(client, auth, world, app, make_user, add_customer):
     from blueprints.accounts.models import User
+    from blueprints.registration.models import CustomerStatus
     from common.clock import utcnow
 
     app.config["CELIA_SERVICE_CHAT_QUEUE"] = 42
+    contacts = ('href="/chat/customer/?queue=42"', 'href="mailto:palvelut@celia.fi"')
     try:
         auth.login("reg")
         page = client.get(f"/registration/units/{world['L']}").text
-        assert 'href="/chat/customer/?queue=42"' in page and 'href="mailto:palvelut@celia.fi"' in page
+        assert all(contact in page for contact in contacts)
+        # A customer marked for deletion (their page is the service's): the check's answer says whom to ask.
+        cid = add_customer(world["L"])
+        with app.app_context():
+            db.session.get(Customer, cid).status = CustomerStatus.MARKED_FOR_DELETION
+            db.session.commit()
+        check = client.post(f"/registration/units/{world['L']}/check", data={"hetu": ADULT}).text
+        assert "marked for deletion" in check and all(contact in check for contact in contacts)
         auth.logout()
         with app.app_context():
             user = db.session.scalar(select(User).where(User.username == "colleague"))
@@ -147,6 +156,17 @@ def test_after_saving_the_page_shows_the_next_steps_and_the_welcome_mail_is_sche
         assert db.session.get(OutboxMail, welcome.id).status == "sent"
     message = smtp_server.wait_for(1)[0]
     assert message["To"] == "aino@example.fi" and "tervetuloa Celian asiakkaaksi" in message.get_content()
+
+
+def test_a_net_customer_without_an_address_gets_the_steps_but_no_welcome_mail(client, auth, world, app):
+    from common.mail import OutboxMail
+
+    auth.login("reg")
+    page = client.post(new_url(world), data={**customer_fields(email=""), 'hetu': ADULT}, follow_redirects=True).text
+    assert "Getting started" in page and "help the customer start borrowing and listening" in page
+    assert "welcome email" not in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
 
 
 def test_a_cd_borrower_gets_no_welcome_mail_and_no_getting_started_steps(client, auth, world, app):
