@@ -67,8 +67,9 @@ def test_reset_page_applies_the_password_rules(client, make_user, smtp_server):
 def test_a_newer_link_ends_the_earlier_ones(client, make_user, smtp_server):
     make_user("riikka", email="riikka@example.org")
     client.post("/password/forgot", data={"email": "riikka@example.org"})
+    first = reset_link(smtp_server.wait_for(1)[0])  # the mails may arrive in either order: one at a time
     client.post("/password/forgot", data={"email": "riikka@example.org"})
-    first, second = (reset_link(m) for m in smtp_server.wait_for(2))
+    second = reset_link(smtp_server.wait_for(2)[1])
     assert client.get(first).status_code == 410
     assert client.get(second).status_code == 200
 

@@ -39,6 +39,11 @@ def test_focus_goes_where_the_agent_works_next(app, make_unit, make_user, new_pa
     box.press("Enter")
     expect(toni.locator(".chat-line-agent", has_text="Hei!")).to_have_count(1)
     expect(box).to_be_focused()
+    # Away to the queue's list and back to my chat from the active conversations: the message box.
+    aino.locator(".chat-queue-list").get_by_role("link", name="Neuvonta").click()
+    expect(aino.locator("#customers-heading")).to_be_focused()
+    aino.locator(".chat-active").get_by_role("link", name="Toni").click()
+    expect(box).to_be_focused()
 
 
 def test_the_sound_choice_survives_a_reload_and_is_said_in_words(app, make_unit, make_user, new_page):
