@@ -429,6 +429,7 @@ REGION = re.compile(r'<(?:div|section|ol)\s+id="([^"]+)"\s+data-live-region\s+da
                     r'(?:\s+data-live-match=\'([^\']*)\')?\s+hx-get="([^"]+)"([^>]*)>')
 ITEM = re.compile(r'data-item="(\d+)"')
 LIST = re.compile(r'<ul[^>]*\sdata-live-list\s+data-live-capacity="(\d+)"([^>]*)>')
+PAGER = re.compile(r'data-pager-text="([^"]*)"')
 
 
 def list_of(html, append):
@@ -454,16 +455,18 @@ def live_regions(html):
         rid, events, match, url, rest = match_.groups()
         append = "data-live-append" in rest
         end = found[n + 1].start() if n + 1 < len(found) and not append else len(html)
+        pager = PAGER.search(html[match_.end():end])
         regions.append({"id": rid, "events": events.split(), "url": html_module.unescape(url),
                         "match": json.loads(html_module.unescape(match)) if match else {}, "append": append,
-                        "list": list_of(html[match_.end():end], append)})
+                        "list": list_of(html[match_.end():end], append),
+                        "pager": html_module.unescape(pager.group(1)) if pager else None})
     return regions
 
 
 def pushed(region, data):
     """live.js's rule: a list that shows the item the new one follows takes the item that came
-    rendered with the event; a full page passes its last item on (a new page changes only the
-    pager, a region of its own). Its HTML, or None when the region must read itself."""
+    rendered with the event; a full page passes its last item on (the pager, a region of its
+    own, counts a new page). Its HTML, or None when the region must read itself."""
     shown = region.get("list")
     if shown is None or "html" not in data:
         return None
@@ -482,6 +485,14 @@ def pushed(region, data):
     if full:
         items.pop()
     return next(iter(data["html"].values()))
+
+
+def pager_pushed(region, data):
+    """live.js's rule: a live pager writes the page count a join brings into its text. The text
+    it shows then, or None."""
+    if region.get("pager") is None or "pages" not in data:
+        return None
+    return region["pager"].replace("{pages}", str(data["pages"])) + "<"
 
 
 def concerns(match, name, data):
@@ -535,6 +546,8 @@ class Desk:
             if ("*" in region["events"] or name in region["events"]) and concerns(region["match"], name, data):
                 with self.lock:
                     html = pushed(region, data)
+                    if html is None:
+                        html = pager_pushed(region, data)
                     if html is not None:
                         self.answers.append((at, region["id"], html))
                         continue

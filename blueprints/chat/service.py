@@ -196,9 +196,8 @@ def join(queue, customer_name, first_question=None):
                                       Conversation.id != conversation.id)
         .order_by(Conversation.joined_at.desc(), Conversation.id.desc()).limit(1))
     row = rendered_item("chat/_customer_row.html", conversation.id, previous, c=conversation, queue=queue, conversation=None)
-    listed = listed_count(queue.id)
-    # The list gets one page more: every desk of the queue reads its pager ("Page 1 of 2") again.
-    row["new_page"] = listed > CUSTOMERS_PAGE_SIZE and listed % CUSTOMERS_PAGE_SIZE == 1
+    # The list's page count, for the pager of every desk of the queue ("Page 1 of 2").
+    row["pages"] = max(1, -(-listed_count(queue.id) // CUSTOMERS_PAGE_SIZE))
     announce_chat_changed(conversation, line_changed=False, joined=True, row=row)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation

@@ -114,6 +114,18 @@
     return true;
   }
 
+  // A join tells the queue's list's page count: a pager (data-live-pager) writes it into its
+  // text (data-pager-text) and shows itself and its Next once there is a page after its own.
+  function pagerPushed(region, data) {
+    const pager = region.querySelector("[data-live-pager]");
+    if (!pager || data.pages === undefined) return false;
+    const text = pager.querySelector("[data-pager-text]");
+    text.textContent = text.dataset.pagerText.replace("{pages}", data.pages);
+    pager.hidden = data.pages <= 1;
+    pager.querySelector("[data-pager-next]").hidden = Number(pager.dataset.pagerNumber) >= data.pages;
+    return true;
+  }
+
   document.body.addEventListener("htmx:afterSwap", function (e) {
     const target = e.detail.target;
     if (target && target.hasAttribute("data-live-append")) {
@@ -193,7 +205,7 @@
     document.querySelectorAll("[data-live-region]").forEach(function (region) {
       const events = region.dataset.liveEvents.split(" ");
       if (name === null || (events.indexOf(name) !== -1 && concerns(region, name, data))) {
-        if (name === null || !pushed(region, data)) refreshRegion(region);
+        if (name === null || !(pushed(region, data) || pagerPushed(region, data))) refreshRegion(region);
       }
     });
   }

@@ -517,22 +517,26 @@ def test_a_new_line_comes_rendered_in_every_language_after_the_line_before_it(ap
 
 
 @needs_local_socketio
-def test_a_join_that_adds_a_page_to_the_queues_list_says_so_and_the_pager_reads_alone(app, client, desk):
+def test_a_join_tells_the_queues_page_count_to_a_pager_that_waits_for_a_second_page(app, client, desk):
     from blueprints.chat.service import CUSTOMERS_PAGE_SIZE
 
     aino, aino_socket = staff_socket(app, "aino")
-    for n in range(CUSTOMERS_PAGE_SIZE):
+    for n in range(CUSTOMERS_PAGE_SIZE - 1):
         join(app.test_client(), desk, name=f"Jonottaja {n}")
     pager = f"/chat/partials/customers/pager?queue={desk['queue']}"
-    assert "Page 1 of" not in aino.get(pager).text
+    one_page = aino.get(pager).text
+    assert re.search(r"<nav [^>]*data-live-pager[^>]* hidden>", one_page)  # there, waiting for a second page
+    assert 'data-pager-text="Page 1 of {pages}"' in one_page
+    assert re.search(r'<a href="[^"]*page=2[^"]*" rel="next" data-pager-next hidden>', one_page)
     aino_socket.get_received()
 
-    new_pages = []
+    pages = []
     for n in range(3):
         join(app.test_client(), desk, name=f"Lisää {n}")
-        new_pages += [e["args"][0]["data"]["new_page"] for e in aino_socket.get_received() if e["name"] == "live"]
-    assert new_pages == [True, False, False]  # only the first of the next page adds it
-    assert "Page 1 of 2" in aino.get(pager).text
+        pages += [e["args"][0]["data"]["pages"] for e in aino_socket.get_received() if e["name"] == "live"]
+    assert pages == [1, 2, 2]  # the 25th fills the page, the 26th starts the next
+    two_pages = aino.get(pager).text
+    assert "Page 1 of 2" in two_pages and "hidden" not in two_pages
     assert "Page 2 of 2" in aino.get(pager + "&page=2").text
     aino_socket.disconnect()
 
