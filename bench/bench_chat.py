@@ -703,7 +703,8 @@ def visible_floor(agents, joins, messages):
 def measure_visible(quick):
     """The table: for each number of agents and of customers already waiting, what a person sees."""
     agent_counts, waiting_counts = ((5, 10), (0, 100)) if quick else ((20, 50), (0, 100, 500, 2000))
-    joins, messages, conversations = (10, 20, 10) if quick else (20, 40, 100)
+    # Enough samples for a p99 that is not one stray wake-up: 50 joins and 200 messages a row.
+    joins, messages, conversations = (10, 20, 10) if quick else (50, 200, 100)
     for agents in agent_counts:
         floor = visible_floor(agents, joins, messages)
         for waiting in waiting_counts:
