@@ -194,8 +194,8 @@ def measure(setup, ports, env, prepared):
                 "birth_date": "04-01-1991", "language": "nl", "country": "NL", "postcode": "9468 BG",
                 "house_number": "41", "person_kind": "man", "identity_checked": "no", "keep_loan_history": "no",
                 "warn_borrowed_before": "no", "email": "load@example.org", "tariff": tariff}
-        status, _ = client.request("POST", signup_url, form)  # the form's token stays valid for the session
-        return status == 302
+        status, page = client.request("POST", signup_url, form)  # the form's token stays valid for the session
+        return status == 200 and '<article class="receipt"' in page  # a save answers with its receipt
 
     def fresh_customers(count):
         clients = []

@@ -181,6 +181,10 @@ def join(queue, customer_name, first_question=None):
     """A customer joins an open queue under a name; an optional first question becomes the first message."""
     if not queue.is_open:
         raise Refused(_l("This queue is closed."), field="queue")
+    # One join at a time in a queue: the customer before the new one is then known for sure. The
+    # lock comes before the new rows: each insert holds a key-share lock on the queue's row, and
+    # two joins that inserted first would then wait on each other for the row lock (a deadlock).
+    db.session.execute(select(ChatQueue.id).where(ChatQueue.id == queue.id).with_for_update())
     conversation = Conversation(queue=queue, token=secrets.token_urlsafe(24),
                                 customer_name=customer_name.strip()[:NAME_MAX_LENGTH])
     db.session.add(conversation)
@@ -188,8 +192,6 @@ def join(queue, customer_name, first_question=None):
         conversation.messages.append(ChatMessage(sender=Sender.CUSTOMER, author_name=conversation.customer_name,
                                                  body=first_question.strip()[:MESSAGE_MAX_LENGTH]))
         conversation.unread_by_agent = True
-    # One join at a time in a queue: the customer before the new one is then known for sure.
-    db.session.execute(select(ChatQueue.id).where(ChatQueue.id == queue.id).with_for_update())
     db.session.flush()
     previous = db.session.scalar(
         select(Conversation.id).where(Conversation.queue_id == queue.id, Conversation.state == ConversationState.WAITING,

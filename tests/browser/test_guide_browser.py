@@ -61,6 +61,13 @@ def test_ticks_on_one_device_appear_on_the_other_live(app, make_unit, make_user,
     expect(phone.locator(".guide-always input[type=checkbox]").nth(2)).to_be_checked()
     expect(desk.locator("#session-checklist")).to_have_attribute("data-kept", "yes")
 
+    # NEVER rule 1's exception (the customer's illness or disability) is recorded on the session.
+    exception = re.compile("The exception applied")
+    phone.get_by_label(exception).check()
+    expect(desk.get_by_label(exception)).to_be_checked(timeout=2000)
+    phone.reload()
+    expect(phone.get_by_label(exception)).to_be_checked()
+
     # Stopped at rule 2, referred to the bank; then ended as referred to the service provider.
     phone.select_option("#referred_to", "service_provider")
     phone.get_by_role("button", name="Record the referral").click()
