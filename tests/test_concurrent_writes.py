@@ -154,18 +154,24 @@ def test_any_other_write_that_cannot_get_the_lock_answers_503_not_500(locked_sql
     assert "try again" in answer.get_data(as_text=True)
 
 
-def test_twenty_customers_joining_one_queue_at_once_are_all_in_line_one_after_another(app, make_unit):
+@pytest.fixture
+def queue_id(app, make_unit):
+    """An open chat queue of a library."""
+    from blueprints.chat.models import ChatQueue
+
+    with app.app_context():
+        queue = ChatQueue(unit_id=make_unit(), name="Neuvonta", is_open=True)
+        db.session.add(queue)
+        db.session.commit()
+        return queue.id
+
+
+def test_twenty_customers_joining_one_queue_at_once_are_all_in_line_one_after_another(app, queue_id):
     """The queue's row lock is taken before the new customer's row is written: taken after, two
     joins each holding the key-share lock of their insert would wait on each other (PostgreSQL
     answers one of them with a deadlock after a second)."""
-    from blueprints.chat.models import ChatQueue, Conversation
+    from blueprints.chat.models import Conversation
 
-    library = make_unit()
-    with app.app_context():
-        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
-        db.session.add(queue)
-        db.session.commit()
-        queue_id = queue.id
     clients = [app.test_client() for _ in range(SAVES)]
     answers = at_once(clients, [("/chat/customer/", {"queue": queue_id, "name": f"Asiakas {n}", "question": f"Kysymys {n}"})
                                 for n in range(SAVES)])
@@ -174,15 +180,9 @@ def test_twenty_customers_joining_one_queue_at_once_are_all_in_line_one_after_an
         assert db.session.scalar(select(func.count()).select_from(Conversation)) == SAVES
 
 
-def test_twenty_lines_sent_into_one_chat_at_once_are_all_stored_once(app, make_unit):
-    from blueprints.chat.models import ChatMessage, ChatQueue
+def test_twenty_lines_sent_into_one_chat_at_once_are_all_stored_once(app, queue_id):
+    from blueprints.chat.models import ChatMessage
 
-    library = make_unit()
-    with app.app_context():
-        queue = ChatQueue(unit_id=library, name="Neuvonta", is_open=True)
-        db.session.add(queue)
-        db.session.commit()
-        queue_id = queue.id
     customer = app.test_client()
     assert customer.post("/chat/customer/", data={"queue": queue_id, "name": "Toni"}).status_code == 302
     # One customer's page with many lines in flight (a slow connection catching up), each its own request.
