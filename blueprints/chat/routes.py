@@ -188,7 +188,8 @@ def customer_list():
 @bp.route("/partials/customers/pager")
 @roles_required(Role.CHAT_AGENT)
 def customer_pager():
-    """The pager of the queue's list alone: what a join that adds a page changes on every desk."""
+    """The pager of the queue's list alone, as a live region reads it (after a reconnect); a join
+    brings its page count in the event instead."""
     queue = _desk_state()["queue"] or abort(404)
     customers = Page([], query_id("page", default=1), service.listed_count(queue.id), CUSTOMERS_PAGE_SIZE)
     return render_template("chat/_customers_pager.html", customers=customers)

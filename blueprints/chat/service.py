@@ -32,6 +32,7 @@ from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
 from common.refusals import Conflict, NotAllowed, Refused
+from common.views import Page
 from extensions import db
 
 CUSTOMERS_PAGE_SIZE = 25  # of the queue's list, the longest waits first: about what a desk's column shows
@@ -199,7 +200,7 @@ def join(queue, customer_name, first_question=None):
         .order_by(Conversation.joined_at.desc(), Conversation.id.desc()).limit(1))
     row = rendered_item("chat/_customer_row.html", conversation.id, previous, c=conversation, queue=queue, conversation=None)
     # The list's page count, for the pager of every desk of the queue ("Page 1 of 2").
-    row["pages"] = max(1, -(-listed_count(queue.id) // CUSTOMERS_PAGE_SIZE))
+    row["pages"] = Page([], 1, listed_count(queue.id), CUSTOMERS_PAGE_SIZE).pages
     announce_chat_changed(conversation, line_changed=False, joined=True, row=row)  # a join at the end moves nobody's place
     db.session.commit()
     return conversation
