@@ -88,7 +88,11 @@ class CustomerForm(FlaskForm):
     @classmethod
     def for_customer(cls, customer):
         """The form filled with a saved customer's values (for a GET of the correction form)."""
-        form = cls(data={
+        return cls(data=cls.saved_values(customer))
+
+    @staticmethod
+    def saved_values(customer):
+        return {
             "initials": customer.initials, "prefix": customer.prefix, "surname": customer.surname,
             "first_name": customer.first_name, "birth_date": customer.birth_date.strftime("%d-%m-%Y"),
             "language": customer.language, "country": customer.country, "postcode": customer.postcode,
@@ -100,8 +104,7 @@ class CustomerForm(FlaskForm):
             "identity_document": customer.identity_document, "email": customer.email,
             "newsletter": customer.newsletter, "keep_loan_history": "yes" if customer.keep_loan_history else "no",
             "warn_borrowed_before": "yes" if customer.warn_borrowed_before else "no",
-        })
-        return form
+        }
 
     def validate_surname(self, field):
         if not (field.data or "").strip():
@@ -203,6 +206,33 @@ class SignupForm(CustomerForm):
         # The choices are the tariffs the customer's age allows (set by the route).
         if field.data not in {value for value, _label in field.choices}:
             raise ValidationError(_l("This subscription is not available at this age."))
+
+
+class CorrectionForm(SignupForm):
+    """"Wijzig": every signup field, the card number and the subscription too. The number the
+    customer has and the tariff taken pass as they are (and may be kept)."""
+
+    confirm_duplicate = None  # a correction is of a customer already saved
+    customer = None  # set by the route
+
+    @staticmethod
+    def saved_values(customer):
+        sub = customer.subscription
+        return {**CustomerForm.saved_values(customer), "card_number": customer.card_number,
+                "tariff": str(sub.tariff_id) if sub and sub.tariff_id else ""}
+
+    def keeps_card_number(self):
+        return (self.card_number.data or "").strip() == self.customer.card_number
+
+    def new_card_number(self):
+        """None to keep the number, GENERATE_PLACEHOLDER for the branch's next one, or the scanned number."""
+        if self.keeps_card_number():
+            return None
+        return service.GENERATE_PLACEHOLDER if self.wants_generated_number() else self.scanned_card_number()
+
+    def validate_card_number(self, field):
+        if not self.keeps_card_number():
+            super().validate_card_number(field)
 
 
 class EndCustomerForm(FlaskForm):

@@ -175,7 +175,8 @@ class EbookCustomer(db.Model):
 
 
 class Subscription(db.Model):
-    """The tariff a customer took, with its price and dates copied at signup (later edits do not change it)."""
+    """The tariff a customer took, with its price and dates copied when it was taken (later edits of the
+    tariff do not change it). A change of tariff ends the current one and starts a new one."""
 
     __tablename__ = "ebook_subscription"
 
@@ -187,6 +188,8 @@ class Subscription(db.Model):
     price_cents: Mapped[int]
     registration_fee_cents: Mapped[int] = mapped_column(default=0)
     discount_cents: Mapped[int] = mapped_column(default=0)
+    # "Korting overdracht": the unused part of the subscription this one replaced (a tariff changed in Wijzig).
+    transfer_discount_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     trial: Mapped[bool] = mapped_column(default=False)
     starts_on: Mapped[date]
     rights_until: Mapped[date]
@@ -200,4 +203,4 @@ class Subscription(db.Model):
 
     @property
     def balance_cents(self):
-        return self.price_cents + self.registration_fee_cents - self.discount_cents
+        return self.price_cents + self.registration_fee_cents - self.discount_cents - self.transfer_discount_cents

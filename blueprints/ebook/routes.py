@@ -14,7 +14,7 @@ from blueprints.ebook.forms import (
     COUNTRY_LABELS,
     IDENTITY_DOCUMENT_LABELS,
     BranchSettingsForm,
-    CustomerForm,
+    CorrectionForm,
     EndCustomerForm,
     SignupForm,
     TariffForm,
@@ -78,23 +78,40 @@ def todays_signups(unit_id):
     return render_template("ebook/_todays_signups.html", unit=unit, signups=service.todays_signups(unit.id))
 
 
-def prepare_signup_form(unit, form):
-    """Offer the tariffs the customer's age allows (all of the branch's until a birth date is known)."""
+def prepare_signup_form(unit, form, kept=None):
+    """Offer the tariffs the customer's age allows (all of the branch's until a birth date is known);
+    a correction offers the tariff `kept` too, so that it can stay."""
     born = form.birth_date_value()
     age = service.age_on(born, utcnow().date()) if born else None
     tariffs = service.tariffs_for_age(unit.id, age) if born else service.branch_tariffs(unit.id)
+    if kept is not None and kept not in tariffs:
+        tariffs = [kept, *tariffs]
     form.tariff.choices = [(str(t.id), t.code) for t in tariffs]
     return tariffs, age
 
 
-def summary_for(unit, form):
-    """The cost summary of what the form says so far, or None while no allowed tariff is chosen."""
-    tariffs, age = prepare_signup_form(unit, form)
+def kept_tariff(customer):
+    sub = customer.subscription
+    return sub.tariff if sub else None
+
+
+def summary_for(unit, form, customer=None):
+    """The cost summary of what the form says so far: of a signup, or of a correction's change of
+    tariff. None while no allowed tariff is chosen, or while a correction keeps the tariff taken."""
+    kept = kept_tariff(customer) if customer else None
+    tariffs, age = prepare_signup_form(unit, form, kept)
     chosen = next((t for t in tariffs if str(t.id) == form.tariff.data), None)
-    if chosen is None or age is None:
+    if chosen is None or age is None or (kept is not None and chosen.id == kept.id):
         return None
     name = " ".join(p for p in (form.initials.data, form.prefix.data, form.surname.data) if p)
-    return service.cost_summary(name, age, chosen, utcnow().date())
+    if customer is None:
+        return service.cost_summary(name, age, chosen, utcnow().date())
+    return service.change_summary(name, form.birth_date_value(), customer.subscription, chosen, utcnow().date())
+
+
+def refuse_at_field(form, refusal):
+    """A rule the service refused, shown at the field it names."""
+    getattr(form, refusal.field).errors.append(str(refusal.message))
 
 
 def bank_account_for(form):
@@ -122,7 +139,7 @@ def settle_address(form):
         form.street.data, form.city.data = service.settle_address(form.postcode.data, form.house_number.data)
     except Refused as refusal:
         form.street.data = form.city.data = ""  # never keep the street of another address
-        getattr(form, refusal.field).errors.append(refusal.message)
+        refuse_at_field(form, refusal)
         return False
     return True
 
@@ -144,14 +161,15 @@ def new_customer(unit_id):
         except service.LooksLikeDuplicate as refusal:
             duplicates = refusal.duplicates
             form.confirm_duplicate.errors.append(refusal.message)
-        except Refused as error:
-            getattr(form, error.field).errors.append(str(error.message))
+        except Refused as refusal:
+            refuse_at_field(form, refusal)
         except OperationalError as error:
             if not is_busy(error):
                 raise
             return render_busy_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs,
                                     duplicates=duplicates, summary=summary_for(unit, form),
-                                    bank_account=bank_account_for(form))
+                                    bank_account=bank_account_for(form),
+                                    expected_format=service.expected_card_format(unit))
         else:
             # The receipt with the password is this answer: no later request can show it again.
             return receipt_page(customer, password, signed_up=True)
@@ -261,23 +279,65 @@ def customer_overview(customer_id):
     return render_template("ebook/_overview.html", **overview_context(customer, chosen_tab()))
 
 
+def correction_form(customer):
+    form = CorrectionForm() if request.method == "POST" else CorrectionForm.for_customer(customer)
+    form.unit, form.customer = customer.unit, customer
+    return form
+
+
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.COUNTER_STAFF)
 def edit_customer(customer_id):
-    """"Wijzig": every signup field, with the signup's rules."""
+    """"Wijzig": every signup field, the card number and the subscription, with the signup's rules."""
     customer = customer_or_404(customer_id)
-    form = CustomerForm() if request.method == "POST" else CustomerForm.for_customer(customer)
+    form = correction_form(customer)
+    kept = kept_tariff(customer)
+    tariffs, age = prepare_signup_form(customer.unit, form, kept)
+    context = dict(customer=customer, unit=customer.unit, tariffs=tariffs, age=age, kept=kept,
+                   expected_format=service.expected_card_format(customer.unit))
     refused = False
     if form.validate_on_submit() and settle_address(form):
+        tariff = next(t for t in tariffs if str(t.id) == form.tariff.data)
         try:
-            service.update_customer(customer, form.customer_details())
-        except Refused as error:
-            getattr(form, error.field).errors.append(str(error.message))
+            changed = service.update_customer(customer, form.customer_details(), form.new_card_number(), tariff)
+        except Refused as refusal:
+            refuse_at_field(form, refusal)
             refused = True
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            return render_busy_form("ebook/edit_customer.html", form, summary=summary_for(customer.unit, form, customer),
+                                    bank_account=bank_account_for(form), **context)
         else:
             flash(_("The customer's details are saved."), "success")
+            if "card_number" in changed:
+                flash(_("The card number is now %(number)s: print the receipt again for the customer.",
+                        number=customer.card_number), "success")
             return redirect(url_for("ebook.customer", customer_id=customer.id))
-    return render_form("ebook/edit_customer.html", form, refused=refused, customer=customer, unit=customer.unit)
+    submitted = form.is_submitted()
+    return render_form("ebook/edit_customer.html", form, refused=refused,
+                       summary=summary_for(customer.unit, form, customer) if submitted else None,
+                       bank_account=bank_account_for(form) if submitted else None, **context)
+
+
+@bp.route("/customers/<int:customer_id>/edit/tariffs", methods=["POST"])
+@roles_required(Role.COUNTER_STAFF)
+def correction_tariffs(customer_id):
+    customer = customer_or_404(customer_id)
+    form = correction_form(customer)
+    kept = kept_tariff(customer)
+    tariffs, age = prepare_signup_form(customer.unit, form, kept)
+    return render_template("ebook/_tariffs.html", form=form, tariffs=tariffs, age=age, kept=kept)
+
+
+@bp.route("/customers/<int:customer_id>/edit/summary", methods=["POST"])
+@roles_required(Role.COUNTER_STAFF)
+def correction_summary(customer_id):
+    customer = customer_or_404(customer_id)
+    form = correction_form(customer)
+    return render_template("ebook/_cost_summary.html", form=form, unit=customer.unit, customer=customer,
+                           kept=kept_tariff(customer), summary=summary_for(customer.unit, form, customer),
+                           bank_account=bank_account_for(form))
 
 
 @bp.route("/customers/<int:customer_id>/end", methods=["GET", "POST"])
@@ -292,8 +352,8 @@ def end_customer(customer_id):
     if form.validate_on_submit():
         try:
             service.end_customer(customer, form.ends_on_value(), form.reason.data)
-        except Refused as error:
-            getattr(form, error.field).errors.append(str(error.message))
+        except Refused as refusal:
+            refuse_at_field(form, refusal)
             refused = True
         else:
             flash(_("The customer is ended on %(day)s.", day=format_local_date(customer.ended_on)), "success")

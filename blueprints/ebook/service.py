@@ -42,7 +42,8 @@ from extensions import db
 
 CARD_NUMBER_LENGTH = 14
 GENERATE_PLACEHOLDER = "V" * CARD_NUMBER_LENGTH  # what the field shows until the save assigns the number
-# The fields a correction ("Wijzig") may change: every signup field except card number and tariff.
+# The customer's own fields a correction ("Wijzig") changes; the card number and the tariff have
+# rules of their own (update_customer).
 EDITABLE_FIELDS = (
     "initials", "prefix", "surname", "first_name", "birth_date", "language", "country", "postcode",
     "house_number", "house_number_addition", "street", "city", "person_kind", "phone", "sms_number",
@@ -385,6 +386,7 @@ class CostSummary:
     registration_fee_cents: int
     discount_cents: int
     direct_debit: bool
+    transfer_discount_cents: int = 0  # "Korting overdracht": what is left of the subscription replaced
 
     @property
     def expiry_month(self):
@@ -392,8 +394,9 @@ class CostSummary:
 
     @property
     def balance_cents(self):
-        """What the customer owes now: subscription + registration - discounts, in whole cents."""
-        return self.subscription_cents + self.registration_fee_cents - self.discount_cents
+        """What the customer owes now: subscription + registration - discounts, in whole cents; below
+        zero it is a credit (a change to a cheaper tariff)."""
+        return self.subscription_cents + self.registration_fee_cents - self.discount_cents - self.transfer_discount_cents
 
 
 def registration_fee_cents():
@@ -416,6 +419,26 @@ def cost_summary(name, age, tariff, today):
         discount_cents=0,
         direct_debit=tariff.needs_direct_debit,
     )
+
+
+def unused_value_cents(subscription, today):
+    """What is left from today of a subscription paid for: its price less its discount, by the day."""
+    if subscription is None:
+        return 0
+    days = (subscription.rights_until - subscription.starts_on).days + 1
+    unused = min(days, (subscription.rights_until - max(today, subscription.starts_on)).days + 1)
+    if days <= 0 or unused <= 0:
+        return 0
+    return (subscription.price_cents - subscription.discount_cents) * unused // days
+
+
+def change_summary(name, birth_date, current, tariff, today):
+    """The costs of changing the current subscription to `tariff` today: no registration fee again,
+    and what is left of the current one is credited ("Korting overdracht")."""
+    summary = cost_summary(name, age_on(birth_date, today), tariff, today)
+    summary.registration_fee_cents = 0
+    summary.transfer_discount_cents = unused_value_cents(current, today)
+    return summary
 
 
 def mandate_reference(card_number):
@@ -524,8 +547,7 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
         raise LooksLikeDuplicate(duplicates)
     today = today or utcnow().date()
     age = age_on(details["birth_date"], today)
-    if tariff.unit_id != unit.id or not tariff.active:
-        raise Refused(_l("This subscription is not available at this age."), field="tariff")
+    check_tariff_offered(tariff, unit.id)
     check_tariff_rules(tariff, details, age)
     if card_number:
         check_scanned_card_number(unit, card_number)
@@ -540,30 +562,38 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
         **details,
     )
     password = issue_one_time_password(customer, made)
-    summary = cost_summary(customer.display_name, age, tariff, today)
-    customer.subscriptions.append(
-        Subscription(
-            tariff_id=tariff.id,
-            tariff_code=tariff.code,
-            tariff_name=tariff.name,
-            price_cents=summary.subscription_cents,
-            registration_fee_cents=summary.registration_fee_cents,
-            discount_cents=summary.discount_cents,
-            trial=summary.trial,
-            starts_on=today,
-            rights_until=summary.rights_until,
-            billed_until=summary.rights_until,
-            direct_debit=tariff.needs_direct_debit,
-            mandate_reference="",
-        )
-    )
-    _insert_with_card_number(customer, unit, scanned=bool(card_number))
+    customer.subscriptions.append(subscription_from(tariff, cost_summary(customer.display_name, age, tariff, today)))
+    _save_with_card_number(customer, unit, scanned=bool(card_number))
     if customer.subscription.direct_debit:
         customer.subscription.mandate_reference = mandate_reference(customer.card_number)
     audit.record("ebook.customer_signed_up", obj=customer, unit=unit.id, tariff=tariff.code)
     ebook_live.announce_signups_changed(unit.id)
     db.session.commit()
     return customer, password
+
+
+def subscription_from(tariff, summary):
+    """The subscription a cost summary describes, billed until its rights end."""
+    return Subscription(
+        tariff_id=tariff.id,
+        tariff_code=tariff.code,
+        tariff_name=tariff.name,
+        price_cents=summary.subscription_cents,
+        registration_fee_cents=summary.registration_fee_cents,
+        discount_cents=summary.discount_cents,
+        transfer_discount_cents=summary.transfer_discount_cents,
+        trial=summary.trial,
+        starts_on=summary.starts_on,
+        rights_until=summary.rights_until,
+        billed_until=summary.rights_until,
+        direct_debit=tariff.needs_direct_debit,
+        mandate_reference="",
+    )
+
+
+def check_tariff_offered(tariff, unit_id):
+    if tariff.unit_id != unit_id or not tariff.active:
+        raise Refused(_l("This subscription is not available at this age."), field="tariff")
 
 
 def check_tariff_rules(tariff, details, age, field="tariff"):
@@ -574,17 +604,21 @@ def check_tariff_rules(tariff, details, age, field="tariff"):
         raise Refused(_l("Monthly direct debit needs the customer's IBAN."), field="iban")
 
 
-def _insert_with_card_number(customer, unit, scanned):
-    """Insert the customer; a generated number that a concurrent save took first is skipped.
+def _save_with_card_number(customer, unit, scanned):
+    """Flush the customer with its card number; a generated number that a concurrent save took
+    first is skipped.
 
-    The insert runs in a savepoint: a unique-number clash (another transaction committed that
-    number after we checked) rolls back only the insert, and the next number is tried.
+    The number is written in a savepoint, after everything else of the customer: a unique-number
+    clash (another transaction committed that number after we checked) rolls back only the
+    number, and the next one is tried.
     """
+    if customer in db.session:
+        db.session.flush()  # a correction's other changes, outside the savepoint
     while True:
-        if not scanned:
-            customer.card_number = generate_card_number(unit)
+        number = customer.card_number if scanned else generate_card_number(unit)
         try:
             with db.session.begin_nested():
+                customer.card_number = number  # in the savepoint: its rollback takes the number back
                 db.session.add(customer)
                 db.session.flush()
             return
@@ -599,21 +633,57 @@ def billed_cents(customer):
     return sum(s.balance_cents for s in customer.subscriptions)
 
 
-def update_customer(customer, details):
-    """Correct a saved customer ("Wijzig"): the same rules as the signup; audited with the names of
-    the changed fields (not their values), committed; colleagues' overviews refresh. The card
-    number and the tariff stay: they are on the printed card and the bill. The corrected details
-    must still suit the tariff taken, at the age the customer had when it was taken."""
-    subscription = customer.subscription
-    if subscription is not None and subscription.tariff is not None:
-        check_tariff_rules(subscription.tariff, details, age_on(details["birth_date"], subscription.starts_on),
+def update_customer(customer, details, card_number=None, tariff=None, today=None):
+    """Correct a saved customer ("Wijzig") with the signup's rules, commit, and return the names
+    of the changed fields (audited by name, not value; colleagues' overviews refresh).
+
+    `card_number` None keeps the number, GENERATE_PLACEHOLDER takes the branch's next one, any
+    other is a scanned card. `tariff` None or the one taken keeps the subscription; the details
+    must then still suit it at the age the customer had when it was taken. Another tariff must
+    suit the customer today: the current subscription ends yesterday and the new one starts
+    today, with what is left of the old one credited (change_summary).
+    """
+    today = today or utcnow().date()
+    begin_write()
+    unit, current = customer.unit, customer.subscription
+    new_tariff = tariff if tariff is not None and (current is None or tariff.id != current.tariff_id) else None
+    if new_tariff is not None:
+        if customer.ended_on is not None:
+            raise Refused(_l("This customer has been ended: sign the customer up again for a new subscription."),
+                          field="tariff")
+        check_tariff_offered(new_tariff, unit.id)
+        check_tariff_rules(new_tariff, details, age_on(details["birth_date"], today))
+    elif current is not None and current.tariff is not None:
+        check_tariff_rules(current.tariff, details, age_on(details["birth_date"], current.starts_on),
                            field="birth_date")
+    previous_number = customer.card_number
+    new_number = card_number if card_number and card_number != previous_number else None
+    if new_number not in (None, GENERATE_PLACEHOLDER):
+        check_scanned_card_number(unit, new_number)
+
     changed = [name for name in EDITABLE_FIELDS if name in details and getattr(customer, name) != details[name]]
     for name in changed:
         setattr(customer, name, details[name])
     customer.surname_key = surname_key(customer.surname, customer.prefix)
+    if new_tariff is not None:
+        summary = change_summary(customer.display_name, customer.birth_date, current, new_tariff, today)
+        if current is not None:
+            current.rights_until = min(current.rights_until, today - timedelta(days=1))
+        customer.subscriptions.insert(0, subscription_from(new_tariff, summary))  # newest first, as loaded
+        customer.physical_card = not new_tariff.digital_only
+        changed.append("tariff")
+    if new_number is not None:
+        scanned = new_number != GENERATE_PLACEHOLDER
+        if scanned:
+            customer.card_number = new_number
+        _save_with_card_number(customer, unit, scanned=scanned)
+        changed.append("card_number")
+    if new_tariff is not None and customer.subscription.direct_debit:
+        customer.subscription.mandate_reference = mandate_reference(customer.card_number)
     if changed:
-        audit.record("ebook.customer_changed", obj=customer, unit=customer.unit_id, fields=changed)
+        numbers = {"card_number": customer.card_number, "previous_card_number": previous_number} if new_number else {}
+        tariffs = {"tariff": new_tariff.code, "previous_tariff": current.tariff_code if current else ""} if new_tariff else {}
+        audit.record("ebook.customer_changed", obj=customer, unit=customer.unit_id, fields=changed, **numbers, **tariffs)
         announce_customer(customer)
     db.session.commit()
     return changed

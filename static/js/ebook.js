@@ -47,9 +47,10 @@
     button.addEventListener("click", askToGenerate);
   }
   if (scanButton && card) {
-    // After "v" the staff member may still scan a card after all.
+    // After "v" the staff member may still scan a card after all (a correction first gets the
+    // customer's own number back, to keep it).
     scanButton.addEventListener("click", function () {
-      card.value = "";
+      card.value = card.dataset.keptNumber || "";
       card.readOnly = false;
       if (hint) hint.textContent = hint.dataset.scanText;
       scanButton.hidden = true;

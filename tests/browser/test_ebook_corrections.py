@@ -159,3 +159,37 @@ def test_the_required_mark_stays_on_the_labels_line(app, make_unit, make_user, n
         label_box, mark_box = label.bounding_box(), mark.bounding_box()
         assert abs(mark_box["y"] - label_box["y"]) < 4 and mark_box["height"] <= label_box["height"], field
     expect(page.get_by_label("Achternaam", exact=True)).to_have_id("surname")  # the mark is not part of the label
+
+
+def test_wijzig_changes_tariff_and_card_number_with_the_costs_of_the_change_shown_first(app, make_unit, make_user, new_page):
+    gieten, customer_id, card = a_branch_with_a_customer(app, make_unit, make_user, code="0045")
+    page = new_page(locale="nl")
+    log_in(page, "balie")
+    page.goto(f"/ebook/customers/{customer_id}/edit")
+    expect(page.locator("#card_number")).to_have_value(card)
+    expect(page.locator("#cost-summary")).to_contain_text("Het abonnement blijft 0045 Basis")
+    page.get_by_label("Digital only").check()
+    summary = page.locator("#cost-summary")
+    expect(summary).to_contain_text("Korting overdracht")
+    expect(summary).to_contain_text("Tegoed")
+    assert_accessible(page)
+
+    # "v" + Enter asks for a new number of the branch; "scan instead" gives the customer's own back.
+    page.fill("#card_number", "v")
+    page.locator("#card_number").press("Enter")
+    page.get_by_role("button", name="Ja").click()
+    expect(page.locator("#card_number")).to_have_value("V" * 14)
+    page.get_by_role("button", name="Toch een pas scannen").click()
+    expect(page.locator("#card_number")).to_have_value(card)
+    page.fill("#card_number", "v")
+    page.locator("#card_number").press("Enter")
+    page.get_by_role("button", name="Ja").click()
+    page.get_by_role("button", name="Opslaan").click()
+
+    expect(page.locator(".overview-line")).to_contain_text("Digital only")
+    expect(page.get_by_text("Het pasnummer is nu")).to_be_visible()
+    with app.app_context():
+        customer = db.session.get(EbookCustomer, customer_id)
+        assert customer.card_number != card and customer.card_number[1:5] == "9428"
+        assert [s.tariff_code for s in customer.subscriptions] == ["0141", "0045"]
+    expect(page.locator(".overview-line")).to_contain_text(customer.card_number)

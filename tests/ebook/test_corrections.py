@@ -14,12 +14,12 @@ from sqlalchemy.exc import OperationalError
 from blueprints.accounts.models import Unit
 from blueprints.ebook import live as ebook_live
 from blueprints.ebook import service
-from blueprints.ebook.models import BranchSettings, EbookCustomer, Tariff
+from blueprints.ebook.models import BranchSettings, EbookCustomer, Subscription, Tariff
 from common import live
 from common.audit import AuditEvent
 from common.clock import utcnow
 from extensions import db
-from tests.ebook.conftest import signup_data
+from tests.ebook.conftest import signup_data, tariff_id
 from tests.ebook.test_counter import only_customer, password_on, saved, sign_up
 
 RECORDED = Path(__file__).parent / "locatieserver"
@@ -33,10 +33,14 @@ def customer_row(app, customer_id=None):
         return customer
 
 
-def edit_data(**changes):
-    data = signup_data(**changes)
-    data.pop("card_number", None)
-    return data
+def edit_data(app, customer_id, **changes):
+    """The correction form as the page posts it: the signup's values, the customer's own card number
+    and tariff unless `changes` change them."""
+    customer = customer_row(app, customer_id)
+    with app.app_context():
+        tariff = db.session.scalar(select(Subscription.tariff_id).where(Subscription.customer_id == customer_id)
+                                   .order_by(Subscription.id.desc()))
+    return signup_data(**{"card_number": customer.card_number, "tariff": str(tariff), **changes})
 
 
 def audit_actions(app):
@@ -56,7 +60,7 @@ def test_wijzig_corrects_every_field_with_the_signup_rules_audited_and_announced
     emitted = []
     monkeypatch.setattr(live, "emit_now", lambda name, room, namespace="/", **data: emitted.append((name, room)))
     response = client.post(f"/ebook/customers/{customer_id}/edit",
-                           data=edit_data(surname="Testers", email="eb@example.org", house_number="42", phone="0592 123456"))
+                           data=edit_data(app, customer_id, surname="Testers", email="eb@example.org", house_number="42", phone="0592 123456"))
     assert response.status_code == 302
     customer = customer_row(app, customer_id)
     assert (customer.surname, customer.email, customer.house_number, customer.phone) == ("Testers", "eb@example.org", 42, "0592 123456")
@@ -84,7 +88,7 @@ def test_a_bad_correction_answers_422_at_the_field_keeps_the_values_and_changes_
     auth.login("balie")
     saved(sign_up(client, app, branches))
     customer_id = only_customer(app)
-    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(first_name="Eva", **change))
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, first_name="Eva", **change))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f'id="{field}-error"' in page
@@ -102,11 +106,135 @@ def test_a_correction_must_still_suit_the_tariff_taken(client, auth, app, branch
     auth.login("balie")
     saved(sign_up(client, app, branches, code=code, **signed_up))
     customer_id = only_customer(app)
-    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(first_name="Eva", **{**signed_up, **change}))
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, first_name="Eva", **{**signed_up, **change}))
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and f'id="{field}-error"' in page and 'value="Eva"' in page
     assert customer_row(app, customer_id).first_name == ""
     assert "ebook.customer_changed" not in audit_actions(app)
+
+
+def subscriptions_of(app, customer_id):
+    with app.app_context():
+        rows = db.session.scalars(select(Subscription).where(Subscription.customer_id == customer_id)
+                                  .order_by(Subscription.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def test_wijzig_changes_the_tariff_from_today_crediting_what_is_left_of_the_old_one(client, auth, app, branches):
+    auth.login("balie")
+    saved(sign_up(client, app, branches, code="0045"))  # Basis, EUR 54.00 a year, with a card
+    customer_id = only_customer(app)
+    digital = str(tariff_id(app, branches["gieten"], "0141"))
+    # The live summary of the change, before saving: no registration fee, the old year credited.
+    summary = client.post(f"/ebook/customers/{customer_id}/edit/summary",
+                          data=edit_data(app, customer_id, tariff=digital)).get_data(as_text=True).replace("\xa0", " ")
+    assert "<dt>Korting overdracht</dt><dd>€ 54,00</dd>" in summary and "<dt>Inschrijfkosten</dt><dd>€ 0,00</dd>" in summary
+    assert '<dt>Tegoed</dt><dd class="balance">€ 12,00</dd>' in summary
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, tariff=digital))
+    assert response.status_code == 302
+    today = utcnow().date()
+    old, new = subscriptions_of(app, customer_id)
+    assert (old.tariff_code, old.rights_until, old.balance_cents) == ("0045", today - timedelta(days=1), 5400)
+    assert (new.tariff_code, new.starts_on, new.price_cents, new.registration_fee_cents) == ("0141", today, 4200, 0)
+    assert new.transfer_discount_cents == 5400 and new.balance_cents == -1200
+    assert customer_row(app, customer_id).physical_card is False
+    overview = client.get(f"/ebook/customers/{customer_id}").get_data(as_text=True)
+    assert "| Digital only" in overview
+    history = client.get(f"/ebook/customers/{customer_id}?tab=subscription").get_data(as_text=True)
+    assert "Eerdere abonnementen" in history and "0045 Basis" in history and "Korting overdracht" in history
+    receipt = client.get(f"/ebook/customers/{customer_id}/receipt").get_data(as_text=True)
+    assert "Er wordt geen pas gemaakt" in receipt
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ebook.customer_changed"))
+        assert event.detail["fields"] == ["tariff"]
+        assert (event.detail["tariff"], event.detail["previous_tariff"]) == ("0141", "0045")
+
+
+def test_a_tariff_change_credits_the_unused_days_only(app, branches):
+    with app.app_context():
+        unit = db.session.get(Unit, branches["gieten"])
+        basis = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0045"))
+        compleet = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0053"))
+        details = {"surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG", "house_number": 41}
+        customer, _password = service.sign_up(unit, details, basis, today=date(2025, 1, 1))
+        # 1 January to 31 December 2025: on 1 October 92 of its 365 days are left.
+        service.update_customer(customer, details, tariff=compleet, today=date(2025, 10, 1))
+        old, new = sorted(customer.subscriptions, key=lambda s: s.id)
+        assert old.rights_until == date(2025, 9, 30)
+        assert new.transfer_discount_cents == 5400 * 92 // 365
+        assert (new.starts_on, new.rights_until) == (date(2025, 10, 1), date(2026, 9, 30))
+        assert customer.physical_card is True
+
+
+@pytest.mark.parametrize(("born", "code", "change", "field"), [
+    ("04-01-2012", "0141", {}, "tariff"),  # Basis is for 19 and older
+    ("04-01-1991", "0049", {"iban": ""}, "iban"),  # monthly direct debit needs the IBAN
+])
+def test_a_tariff_change_the_customer_may_not_take_is_refused_at_the_field(client, auth, app, branches, born, code, change, field):
+    auth.login("balie")
+    saved(sign_up(client, app, branches, birth_date=born))  # Digital only
+    customer_id = only_customer(app)
+    target = "0045" if code == "0141" else code
+    data = edit_data(app, customer_id, tariff=str(tariff_id(app, branches["gieten"], target)), birth_date=born,
+                     first_name="Eva", **change)
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'id="{field}-error"' in page and 'value="Eva"' in page
+    assert [s.tariff_code for s in subscriptions_of(app, customer_id)] == ["0141"]
+    assert "ebook.customer_changed" not in audit_actions(app)
+
+
+def test_an_ended_customer_keeps_the_tariff_and_is_told_to_sign_up_again(client, auth, app, branches):
+    auth.login("balie")
+    saved(sign_up(client, app, branches))
+    customer_id = only_customer(app)
+    client.post(f"/ebook/customers/{customer_id}/end", data={"ends_on": utcnow().date().strftime("%d-%m-%Y"),
+                                                                "reason": "Verhuisd"})
+    data = edit_data(app, customer_id, tariff=str(tariff_id(app, branches["gieten"], "0045")))
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=data)
+    assert response.status_code == 422 and 'id="tariff-error"' in response.get_data(as_text=True)
+    assert [s.tariff_code for s in subscriptions_of(app, customer_id)] == ["0141"]
+
+
+def test_wijzig_changes_the_card_number_to_a_scanned_card_or_a_new_generated_one(client, auth, app, branches):
+    auth.login("balie")
+    saved(sign_up(client, app, branches))
+    customer_id = only_customer(app)
+    first = customer_row(app, customer_id).card_number
+    scanned = service.card_number_for("9428", 500)
+    response = client.post(f"/ebook/customers/{customer_id}/edit",
+                           data=edit_data(app, customer_id, card_number=scanned), follow_redirects=True)
+    assert f"Het pasnummer is nu {scanned}" in response.get_data(as_text=True)
+    assert customer_row(app, customer_id).card_number == scanned
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ebook.customer_changed"))
+        assert (event.detail["card_number"], event.detail["previous_card_number"]) == (scanned, first)
+    assert client.post(f"/ebook/customers/{customer_id}/edit",
+                       data=edit_data(app, customer_id, card_number="v")).status_code == 302
+    generated = customer_row(app, customer_id).card_number
+    assert generated not in (first, scanned) and service.is_valid_card_number(generated) and generated[1:5] == "9428"
+
+
+@pytest.mark.parametrize(("number", "message"), [
+    (lambda other: other, "Dit klantnummer hoort bij een andere klant"),
+    (lambda other: service.card_number_for("9468", 7), "niet het verwachte formaat"),
+    (lambda other: other[:-1] + str((int(other[-1]) + 1) % 10), "niet het verwachte formaat"),  # check digit
+])
+def test_a_card_number_of_another_customer_or_format_is_refused_at_the_field(client, auth, app, branches, number, message):
+    auth.login("balie")
+    saved(sign_up(client, app, branches, surname="Ander"))
+    other = customer_row(app).card_number
+    saved(sign_up(client, app, branches))
+    with app.app_context():
+        customer_id = db.session.scalar(select(EbookCustomer.id).where(EbookCustomer.surname == "Tester"))
+    own = customer_row(app, customer_id).card_number
+    response = client.post(f"/ebook/customers/{customer_id}/edit",
+                           data=edit_data(app, customer_id, card_number=number(other), first_name="Eva"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="card_number-error"' in page and message in page
+    assert 'value="Eva"' in page
+    assert customer_row(app, customer_id).card_number == own
 
 
 def test_a_failed_address_lookup_clears_the_old_street_and_city_and_says_so(client, auth, app, branches):
@@ -117,8 +245,9 @@ def test_a_failed_address_lookup_clears_the_old_street_and_city_and_says_so(clie
     assert 'value="Kruisakkers"' not in page and 'value="ANNEN"' not in page
     assert "straat en plaats zijn gewist" in page
     saved(sign_up(client, app, branches))
-    response = client.post(f"/ebook/customers/{only_customer(app)}/edit",
-                           data=edit_data(house_number="999", street="Kruisakkers", city="ANNEN"))
+    customer_id = only_customer(app)
+    response = client.post(f"/ebook/customers/{customer_id}/edit",
+                           data=edit_data(app, customer_id, house_number="999", street="Kruisakkers", city="ANNEN"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "straat en plaats zijn gewist" in page
     assert 'value="Kruisakkers"' not in page
@@ -128,11 +257,14 @@ def test_staff_of_another_branch_cannot_correct_end_or_delete(client, auth, app,
     auth.login("balie")
     saved(sign_up(client, app, branches, code="0090"))
     customer_id = only_customer(app)
+    data = edit_data(app, customer_id, surname="X")
     auth.logout()
     auth.login("annen")
     for path in ("edit", "end", "delete", "overview"):
         assert client.get(f"/ebook/customers/{customer_id}/{path}").status_code == 404
-    assert client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(surname="X")).status_code == 404
+    assert client.post(f"/ebook/customers/{customer_id}/edit", data=data).status_code == 404
+    for path in ("edit/tariffs", "edit/summary"):
+        assert client.post(f"/ebook/customers/{customer_id}/{path}", data=data).status_code == 404
     assert client.post(f"/ebook/customers/{customer_id}/delete").status_code == 404
     assert customer_row(app, customer_id).surname == "Tester"
 
@@ -290,6 +422,22 @@ def test_concurrent_generated_signups_skip_numbers_scanned_meanwhile(app, branch
     assert sorted(numbers) == [service.card_number_for("9428", n) for n in (3, 5, 6, 7, 8, 9)]
     with app.app_context():
         assert db.session.scalar(select(func.count(EbookCustomer.id))) == 9
+
+
+def test_a_new_number_in_wijzig_skips_one_a_concurrent_save_took_and_keeps_the_other_changes(app, branches, monkeypatch):
+    with app.app_context():
+        unit = db.session.get(Unit, branches["gieten"])
+        tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0141"))
+        customer, _password = service.sign_up(unit, _details("Tester"), tariff)  # number 1 of the sequence
+        service.sign_up(unit, _details("Gescand"), tariff, card_number=service.card_number_for("9428", 2))
+        db.session.commit()
+        # The free-number check saw number 2 free: as if the scanned save committed after it.
+        monkeypatch.setattr(service, "card_number_taken", lambda number: False)
+        service.update_customer(customer, {**_details("Tester"), "first_name": "Eva"},
+                                card_number=service.GENERATE_PLACEHOLDER)
+        db.session.expire_all()
+        assert customer.card_number == service.card_number_for("9428", 3)
+        assert customer.first_name == "Eva"
 
 
 def _details(surname):

@@ -50,6 +50,8 @@ ROUTES = {
     "ebook.new_password": Access(BRANCH_B, method="POST", args=customer, status=200),
     "ebook.customer_overview": Access(BRANCH_B, args=customer),
     "ebook.edit_customer": Access(BRANCH_B, args=customer),
+    "ebook.correction_tariffs": Access(BRANCH_B, method="POST", args=customer, status=200),
+    "ebook.correction_summary": Access(BRANCH_B, method="POST", args=customer, status=200),
     "ebook.end_customer": Access(BRANCH_B, args=customer),
     "ebook.delete_customer": Access(BRANCH_B, args=customer),
     "ebook.tariffs": Access(ADMIN_ONLY, args=branch_b),
