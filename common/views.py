@@ -195,7 +195,7 @@ def datetime_pattern(locale, seconds=False):
 
 
 def format_local_date(day, locale=None):
-    """A day as the user's language writes it (1.6.2015, 1-6-2015, 1 Jun 2015)."""
+    """A day as the user's language writes it (1.6.2015, 01-06-2015, 1 Jun 2015)."""
     if day is None:
         return ""
     if isinstance(day, datetime):

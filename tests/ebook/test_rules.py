@@ -8,6 +8,7 @@ from stdnum import luhn
 
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import service
+from blueprints.ebook.forms import parse_birth_date
 from blueprints.ebook.models import EbookCustomer, NumberSequence, Tariff
 from common.refusals import Refused
 from common.views import format_money
@@ -320,3 +321,9 @@ def test_a_branch_without_tariffs_gets_the_standard_table_once(app_context, make
     assert len(service.branch_tariffs(branch.id)) == len(service.TARIFF_TABLE)
     service.ensure_tariffs(branch)
     assert len(service.branch_tariffs(branch.id)) == len(service.TARIFF_TABLE)
+
+
+@pytest.mark.parametrize(("typed", "day"), [("04-01-1991", date(1991, 1, 4)), ("4-1-1991", date(1991, 1, 4)),
+                                            (" 1-6-2015 ", date(2015, 6, 1)), ("1991-01-04", None), ("31-02-1991", None)])
+def test_a_day_is_typed_dd_mm_yyyy_with_or_without_leading_zeros(typed, day):
+    assert parse_birth_date(typed) == day
