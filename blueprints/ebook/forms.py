@@ -41,6 +41,8 @@ IDENTITY_DOCUMENTS = [
     ("residence_permit", _l("Residence permit")),
 ]
 IDENTITY_DOCUMENT_LABELS = dict(IDENTITY_DOCUMENTS)
+LANGUAGES = [("nl", "Nederlands"), ("en", "English"), ("fi", "Suomi"), ("sv", "Svenska")]  # each in its own language
+LANGUAGE_LABELS = dict(LANGUAGES)
 COUNTRY_LABELS = dict(COUNTRIES)
 
 
@@ -60,7 +62,7 @@ class CustomerForm(FlaskForm):
     surname = StringField(_l("Surname"), validators=[InputRequired(), Length(max=80)])
     first_name = StringField(_l("First name"), validators=[Optional(), Length(max=60)])
     birth_date = StringField(_l("Birth date (dd-mm-yyyy)"), validators=[InputRequired(), Length(max=10)])
-    language = SelectField(_l("Preferred language"), choices=[("nl", "Nederlands"), ("en", "English"), ("fi", "Suomi"), ("sv", "Svenska")], default="nl")
+    language = SelectField(_l("Preferred language"), choices=LANGUAGES, default="nl")
     country = SelectField(_l("Country"), choices=COUNTRIES, default="NL")
     postcode = StringField(_l("Postcode"), validators=[InputRequired(), Length(max=10)])
     house_number = IntegerField(

@@ -13,6 +13,7 @@ from blueprints.ebook import bp, service
 from blueprints.ebook.forms import (
     COUNTRY_LABELS,
     IDENTITY_DOCUMENT_LABELS,
+    LANGUAGE_LABELS,
     BranchSettingsForm,
     CorrectionForm,
     EndCustomerForm,
@@ -125,9 +126,11 @@ def bank_account_for(form):
     return service.format_iban(number), bic, None
 
 
-def settle_address(form):
+def settle_address(form, saved=None):
     """Fill street and city from postcode + house number unless staff typed them; False on an unknown address
-    (the old street and city are cleared, so that no address of another house is saved)."""
+    (the old street and city are cleared, so that no address of another house is saved). A correction
+    of a `saved` customer that leaves the postcode and house number as they are keeps the street and
+    city saved with them (typed by hand or looked up): fixing an email asks no address service."""
     if form.address_manual.data:
         ok = True
         for f in (form.street, form.city):
@@ -135,6 +138,10 @@ def settle_address(form):
                 f.errors.append(_("Enter the street and city, or untick 'by hand' to look them up."))
                 ok = False
         return ok
+    if saved is not None and (form.country.data, form.postcode.data, form.house_number.data) == (
+            saved.country, saved.postcode, saved.house_number):
+        form.street.data, form.city.data = saved.street, saved.city
+        return True
     try:
         form.street.data, form.city.data = service.settle_address(form.postcode.data, form.house_number.data)
     except Refused as refusal:
@@ -250,7 +257,8 @@ def overview_context(customer, tab):
     return dict(
         customer=customer, tab=tab, tabs=TABS, today=today,
         age=service.age_on(customer.birth_date, today), money=format_money,
-        person_kinds=PERSON_KIND_LABELS, countries=COUNTRY_LABELS, documents=IDENTITY_DOCUMENT_LABELS,
+        person_kinds=PERSON_KIND_LABELS, countries=COUNTRY_LABELS, languages=LANGUAGE_LABELS,
+        documents=IDENTITY_DOCUMENT_LABELS,
         format_iban=service.format_iban, can_delete=not service.billed_cents(customer),
     )
 
@@ -296,7 +304,7 @@ def edit_customer(customer_id):
     context = dict(customer=customer, unit=customer.unit, tariffs=tariffs, age=age, kept=kept,
                    expected_format=service.expected_card_format(customer.unit))
     refused = False
-    if form.validate_on_submit() and settle_address(form):
+    if form.validate_on_submit() and settle_address(form, saved=customer):
         tariff = next(t for t in tariffs if str(t.id) == form.tariff.data)
         try:
             changed = service.update_customer(customer, form.customer_details(), form.new_card_number(), tariff)
@@ -393,7 +401,8 @@ def customers():
             .order_by(EbookCustomer.surname_key)
             .limit(50)
         ).all()
-    return render_template("ebook/customers.html", unit=unit, branches=branches, query=query, found=found)
+    return render_template("ebook/customers.html", unit=unit, branches=branches, query=query, found=found,
+                           today=utcnow().date())
 
 
 @bp.route("/branches/<int:unit_id>/tariffs")

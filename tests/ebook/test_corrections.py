@@ -274,7 +274,7 @@ def test_staff_of_another_branch_cannot_correct_end_or_delete(client, auth, app,
 
 def test_klant_afsluiten_ends_on_a_day_with_a_reason_and_the_customer_stays_findable(client, auth, app, branches):
     auth.login("balie")
-    saved(sign_up(client, app, branches))
+    saved(sign_up(client, app, branches, code="0045"))  # Basis: with a card
     customer_id = only_customer(app)
     day = utcnow().date() + timedelta(days=10)
     response = client.post(f"/ebook/customers/{customer_id}/end", data={"ends_on": day.strftime("%d-%m-%Y"), "reason": "Verhuisd"})
@@ -282,10 +282,18 @@ def test_klant_afsluiten_ends_on_a_day_with_a_reason_and_the_customer_stays_find
     customer = customer_row(app, customer_id)
     assert customer.ended_on == day and customer.end_reason == "Verhuisd"
     assert "ebook.customer_ended" in audit_actions(app)
+    # Until that day the subscription runs: the overview and the search say it ends, the card is active.
     found = client.post(f"/ebook/customers?branch={branches['gieten']}", data={"q": "tester"}).get_data(as_text=True)
-    assert customer.card_number in found and "beëindigd" in found
+    assert customer.card_number in found and f"eindigt {day.strftime('%d-%m-%Y')}" in found and "beëindigd" not in found
     overview = client.get(f"/ebook/customers/{customer_id}").get_data(as_text=True)
-    assert "Verhuisd" in overview and day.strftime("%d-%m-%Y") in overview
+    assert f"Eindigt per {day.strftime('%d-%m-%Y')}: Verhuisd" in overview and "Actieve passen: 1" in overview
+    with app.app_context():
+        db.session.get(EbookCustomer, customer_id).ended_on = utcnow().date()
+        db.session.commit()
+    found = client.post(f"/ebook/customers?branch={branches['gieten']}", data={"q": "tester"}).get_data(as_text=True)
+    assert "beëindigd" in found
+    overview = client.get(f"/ebook/customers/{customer_id}").get_data(as_text=True)
+    assert "Beëindigd per" in overview and "Actieve passen: 0" in overview
 
 
 @pytest.mark.parametrize(("data", "field"), [
@@ -477,6 +485,16 @@ def test_the_overview_salutation_is_the_seeds(client, auth, app, branches, kind,
     assert ">Man " not in page
 
 
+def test_the_overview_names_the_language_and_country_not_their_codes(client, auth, app, branches):
+    auth.login("balie")
+    saved(sign_up(client, app, branches, language="en"))
+    customer_id = only_customer(app)
+    other = client.get(f"/ebook/customers/{customer_id}?tab=other").get_data(as_text=True)
+    assert "<dd>English</dd>" in other
+    address = client.get(f"/ebook/customers/{customer_id}?tab=address").get_data(as_text=True)
+    assert "<td>Nederland</td>" in address and "<td>NL</td>" not in address
+
+
 def test_a_foreign_iban_takes_an_optional_validated_bic(client, auth, app, branches):
     auth.login("balie")
     bad = sign_up(client, app, branches, iban="DE89 3704 0044 0532 0130 00", bic="DEUTDEFX1")
@@ -547,6 +565,23 @@ def test_an_address_the_service_does_not_know_or_a_failing_service_clears_street
     response = sign_up(client, app, branches, house_number="999")
     assert response.status_code == 422 and 'id="house_number-error"' in response.get_data(as_text=True)
     assert customer_row(app) is None
+
+
+def test_a_correction_keeps_an_address_typed_by_hand_without_asking_the_service(client, auth, app, branches, locatieserver):
+    auth.login("balie")
+    # Kerkstraat 7 is not in the service's answers (it answers 500 for it): typed by hand.
+    saved(sign_up(client, app, branches, house_number="7", address_manual="y", street="Kerkstraat", city="ANNEN"))
+    customer_id = only_customer(app)
+    asked = len(locatieserver)
+    response = client.post(f"/ebook/customers/{customer_id}/edit",
+                           data=edit_data(app, customer_id, house_number="7", email="nieuw@example.org"))
+    assert response.status_code == 302
+    customer = customer_row(app, customer_id)
+    assert (customer.email, customer.street, customer.city) == ("nieuw@example.org", "Kerkstraat", "ANNEN")
+    assert len(locatieserver) == asked  # the service was not asked again
+    # A new house number is looked up as at the signup.
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, house_number="41"))
+    assert response.status_code == 302 and customer_row(app, customer_id).street == "Kruisakkers"
 
 
 def test_a_service_admin_sets_the_branch_login_address_and_card_formats(client, auth, app, make_user, branches):
