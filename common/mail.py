@@ -58,6 +58,26 @@ def send_mail(recipient, subject, body, due_at=None, secret=None):
     return mail
 
 
+UNSENT = ("held", "pending", "cancelled")
+
+
+def rewrite_unsent(mail_id, recipient, subject, body):
+    """Rewrite a mail that has not gone out (nor is going out now), and let it go when due: a
+    scheduled mail follows what it is about. The conditional update never touches a mail the
+    delivery loop has claimed. Returns whether it was rewritten."""
+    status = "pending" if current_app.config["SMTP_HOST"] else "held"
+    rewrite = (update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status.in_(UNSENT))
+               .values(recipient=recipient, subject=subject, body=body, status=status))
+    return bool(db.session.execute(rewrite).rowcount)
+
+
+def cancel_unsent(mail_id):
+    """Keep a scheduled mail from going out (it stays in the outbox, marked cancelled)."""
+    cancel = (update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status.in_(("held", "pending")))
+              .values(status="cancelled"))
+    return bool(db.session.execute(cancel).rowcount)
+
+
 def external_link(endpoint, **values):
     """A link for a mail, on the site's configured address (EXTERNAL_URL), never on the request's
     Host header: whoever sends a request chooses that header, and a reset link with a valid

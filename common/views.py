@@ -30,6 +30,7 @@ MAIL_STATES = {
     "sending": _l("sending"),
     "sent": _l("sent"),
     "failed": _l("failed"),
+    "cancelled": _l("cancelled (no longer due)"),
 }
 
 # The working areas in the navigation, and the roles that see each.

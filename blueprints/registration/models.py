@@ -96,8 +96,12 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None]
+    # The service's welcome mail, scheduled about two weeks after the registration: until it goes
+    # out it follows the customer's address, language and status (service.follow_welcome_mail).
+    welcome_mail_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_mail.id", ondelete="SET NULL"))
 
     unit = relationship("Unit")
+    welcome_mail = relationship("OutboxMail")
 
     __table_args__ = (
         Index("ix_celia_customer_unit_last", "unit_id", "last_name_key", postgresql_ops={"last_name_key": "varchar_pattern_ops"}),

@@ -247,10 +247,8 @@ def register_customer(unit, code, fields):
 def update_customer(customer, fields):
     """Change a customer's details; the audit log keeps which fields changed, not their values."""
     changed = [n for n in FIELDS if n in fields and (getattr(customer, n) or None) != (fields[n] or None)]
-    had_address = bool(customer.email or customer.guardian_email)
     _apply(customer, fields)
-    if not had_address and gets_welcome_mail(customer) and getting_started(customer):
-        schedule_welcome_mail(customer)  # registered without an address: the welcome comes on time after all
+    follow_welcome_mail(customer)
     audit.record("customer.updated", obj=customer, unit=customer.unit_id, fields=changed)
     registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
@@ -293,6 +291,7 @@ def record_view(customer, part="page"):
 def end_customership(customer):
     """The library ends a (temporary) customership when the customer says the need is over."""
     customer.status, customer.ended_at = CustomerStatus.ENDED, utcnow()
+    follow_welcome_mail(customer)
     audit.record("customer.ended", obj=customer, unit=customer.unit_id)
     registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
@@ -331,8 +330,28 @@ def schedule_welcome_mail(customer):
     (seed 000): an outbox mail due then, sent by the delivery loop. None without an address."""
     if not gets_welcome_mail(customer):
         return None
-    address = customer.email or customer.guardian_email
     due = (customer.created_at or utcnow()) + timedelta(days=current_app.config.get("CELIA_WELCOME_MAIL_DAYS", 14))
+    customer.welcome_mail = mail.send_mail(*_welcome_message(customer), due_at=due)
+    return customer.welcome_mail
+
+
+def follow_welcome_mail(customer):
+    """A welcome mail not sent yet follows the customer (seed 000: change the email first, then
+    send): it goes to the address the customer has when it is due, in their language, and not at
+    all once the customership has ended or the customer is marked for deletion. A new net customer
+    who has an address only now gets it on its usual day."""
+    wanted = customer.status == CustomerStatus.ACTIVE and gets_welcome_mail(customer)
+    if customer.welcome_mail_id is None:
+        if wanted and getting_started(customer):
+            schedule_welcome_mail(customer)
+    elif wanted:
+        mail.rewrite_unsent(customer.welcome_mail_id, *_welcome_message(customer))
+    else:
+        mail.cancel_unsent(customer.welcome_mail_id)
+
+
+def _welcome_message(customer):
+    """(recipient, subject, body) of the welcome mail, in the customer's language."""
     with force_locale(customer.language or "fi"):
         body = _(
             "Hello %(name)s,\n\nwelcome to Celia. You can now borrow and listen to books in the Celia "
@@ -340,7 +359,7 @@ def schedule_welcome_mail(customer):
             "contact the Celia service at %(email)s.\n\nCelia",
             name=customer.full_name, email=current_app.config.get("CELIA_SERVICE_EMAIL", ""),
         )
-        return mail.send_mail(address, str(WELCOME_SUBJECT), body, due_at=due)
+        return customer.email or customer.guardian_email, str(WELCOME_SUBJECT), body
 
 
 def gets_welcome_mail(customer):
@@ -500,6 +519,7 @@ def reactivate(customer, unit=None):
     if unit is not None:
         customer.unit_id = unit.id
     customer.status = CustomerStatus.ACTIVE
+    follow_welcome_mail(customer)
     audit.record("customer.reactivated", obj=customer, unit=customer.unit_id, from_unit=old)
     registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
@@ -507,6 +527,7 @@ def reactivate(customer, unit=None):
 
 def mark_for_deletion(customer):
     customer.status = CustomerStatus.MARKED_FOR_DELETION
+    follow_welcome_mail(customer)
     audit.record("customer.marked_for_deletion", obj=customer, unit=customer.unit_id)
     registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()
@@ -517,6 +538,7 @@ def make_net_user(customer):
     if customer.service_form != ServiceForm.CD:
         raise Refused(_("The customer is already a net user."))
     customer.service_form = ServiceForm.NET
+    follow_welcome_mail(customer)
     audit.record("customer.made_net_user", obj=customer, unit=customer.unit_id)
     registration_live.announce_customers_changed(customer.unit_id)
     db.session.commit()

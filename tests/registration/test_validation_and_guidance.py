@@ -191,5 +191,44 @@ def test_an_address_added_later_schedules_the_welcome_mail_for_its_usual_day(cli
     client.post(f"/registration/customers/{cid}/edit", data=customer_fields(email="aino2@example.fi"), headers={"HX-Request": "true"})
     with app.app_context():
         mails = db.session.scalars(select(OutboxMail)).all()
-        assert [m.recipient for m in mails] == ["aino@example.fi"]  # once, not on every change
+        # Scheduled once, not on every change; due on its usual day, to the address the customer has now.
+        assert [m.recipient for m in mails] == ["aino2@example.fi"]
         assert mails[0].next_attempt_at == registered + timedelta(days=14)
+
+
+def test_the_welcome_mail_follows_the_customers_address_and_language_until_it_is_sent(client, auth, world, app, add_customer, smtp_server):
+    """Seed 000: the registrar saves their own email first, then changes it to the customer's."""
+    from common.clock import utcnow
+    from common.mail import OutboxMail, deliver_due
+
+    cid = add_customer(world["L"], email="kirjasto@example.fi")
+    auth.login("reg")
+    client.post(f"/registration/customers/{cid}/edit", data=customer_fields(email="aino@example.fi", language="sv"),
+                headers={"HX-Request": "true"})
+    with app.app_context():
+        assert deliver_due(now=utcnow() + timedelta(days=14, minutes=1)) == 1
+    message = smtp_server.wait_for(1)[0]
+    assert message["To"] == "aino@example.fi" and message["Subject"] == "Välkommen till Celia"
+    # Sent: a later change of address leaves the sent mail as it was.
+    client.post(f"/registration/customers/{cid}/edit", data=customer_fields(email="uusi@example.fi"),
+                headers={"HX-Request": "true"})
+    with app.app_context():
+        welcome = db.session.scalar(select(OutboxMail))
+        assert (welcome.status, welcome.recipient) == ("sent", "aino@example.fi")
+
+
+@pytest.mark.parametrize("stop", ["end", "mark"])
+def test_no_welcome_mail_after_the_customership_ended_or_the_customer_was_marked_for_deletion(client, auth, world, app, add_customer, stop):
+    from common.clock import utcnow
+    from common.mail import OutboxMail, deliver_due
+
+    cid = add_customer(world["L"], email="aino@example.fi")
+    if stop == "end":
+        auth.login("reg")
+        assert client.post(f"/registration/customers/{cid}/end").status_code in (200, 302)
+    else:
+        auth.login("celia")
+        assert client.post(f"/registration/admin/customers/{cid}/mark-for-deletion").status_code == 302
+    with app.app_context():
+        assert deliver_due(now=utcnow() + timedelta(days=14, minutes=1)) == 0
+        assert db.session.scalar(select(OutboxMail)).status == "cancelled"
