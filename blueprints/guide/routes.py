@@ -290,7 +290,15 @@ def statistics():
         referrals={k.value: v for k, v in service.REFERRAL_LABELS.items()},
         durations={key: label for _, _, key, label in service.DURATION_BUCKETS},
         limit_labels=_limit_labels(),
+        month_labels={key: guide_month(key) for key in figures["months"]},
+        week_labels={key: week_label(key) for key in figures["weeks"]},
     ), (422 if errors else 200)
+
+
+def week_label(key):
+    """A statistics week ("2026-W10", ISO weeks as Finnish calendars count them) in words."""
+    year, week = key.split("-W")
+    return _("week %(week)d, %(year)s", week=int(week), year=year)
 
 
 def _limit_labels():

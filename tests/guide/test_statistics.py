@@ -99,6 +99,15 @@ def test_the_page_and_csv_for_a_guide_show_only_their_unit(client, auth, fixture
     assert client.get(f"/guide/statistics?unit={other}").status_code == 404
 
 
+def test_the_month_and_week_tables_name_them_in_the_users_language(client, auth, fixture_units):
+    auth.login("opas")
+    body = client.get("/guide/statistics?from=2026-03-01&to=2026-04-30").get_data(as_text=True)
+    tables = body.split('class="guide-figures"')[1]
+    assert '<th scope="row">March 2026</th><td>4</td>' in tables
+    assert '<th scope="row">week 10, 2026</th><td>2</td>' in tables  # 2 and 4 March; the 10th is week 11
+    assert "2026-03" not in tables and "2026-W" not in tables
+
+
 def test_a_service_admin_sees_all_units(client, auth, fixture_units):
     auth.login("boss")
     response = client.get("/guide/statistics.csv?from=2026-03-01&to=2026-04-30")
