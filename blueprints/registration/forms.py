@@ -20,7 +20,7 @@ from blueprints.registration.models import (
     SERVICE_FORM_LABELS,
     RegisteredBy,
 )
-from blueprints.registration.service import ASK_WHO_REGISTERS, GUARDIAN_REQUIRED
+from blueprints.registration.service import ASK_WHO_REGISTERS, FIELDS, GUARDIAN_REQUIRED
 from common.clock import utcnow
 from extensions import LANGUAGES
 
@@ -99,10 +99,7 @@ class CustomerForm(FlaskForm):
         return ok
 
     def values(self):
-        data = {name: self[name].data for name in (
-            "first_name", "last_name", "email", "phone", "language", "basis", "service_form", "channel",
-            "review_date", "registered_by", "guardian_name", "guardian_email", "guardian_phone",
-            "consent_given_by", "consent_date", "consent_method", "additional_info")}
+        data = {name: self[name].data for name in FIELDS}
         for k, v in data.items():
             if isinstance(v, str):
                 data[k] = v.strip()
@@ -113,6 +110,10 @@ class CustomerForm(FlaskForm):
         elif self.guardian_rule == GUARDIAN_REQUIRED:
             data["registered_by"] = RegisteredBy.GUARDIAN
         return data
+
+
+# The customer's fields by name, as their labels say (the history names the fields a change touched).
+FIELD_LABELS = {name: getattr(CustomerForm, name).args[0] for name in FIELDS}
 
 
 class NewCustomerForm(CustomerForm):

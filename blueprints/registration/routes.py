@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from blueprints.accounts.forms import ResetPasswordForm
 from blueprints.accounts.models import Unit
 from blueprints.registration import bp, hetu, service
-from blueprints.registration.forms import CustomerForm, NewCustomerForm, WithoutHetuForm
+from blueprints.registration.forms import FIELD_LABELS, CustomerForm, NewCustomerForm, WithoutHetuForm
 from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
 from common.refusals import Refused, status_of
@@ -189,6 +189,7 @@ def _customer_context(customer):
         "recipients": service.credential_recipients(customer),
         "guardian_rule": service.guardian_rule(customer.birth_date),
         "action_labels": ACTION_LABELS,
+        "field_labels": FIELD_LABELS,
     }
 
 

@@ -117,6 +117,8 @@ def test_a_stuck_registrar_is_told_the_service_chat_queue_and_email(client, auth
         locked = client.post("/login", data={"username": "colleague", "password": "correct-horse-battery-9"})
         assert "locked" in locked.text and 'href="mailto:palvelut@celia.fi"' in locked.text
         assert 'href="/chat/customer/?queue=42"' in locked.text
+        # Whoever's account it is (the page does not say), the contact says whom it is for.
+        assert "Registering Celia customers?" in locked.text and "Other staff: ask your own service admin." in locked.text
         wrong = client.post("/login", data={"username": "reg", "password": "wrong-password-1"})
         assert "palvelut@celia.fi" not in wrong.text
     finally:
