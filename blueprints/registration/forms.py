@@ -55,6 +55,7 @@ class CustomerForm(FlaskForm):
     additional_info = TextAreaField(_l("Additional info"), validators=[Optional(), Length(max=2000)])
 
     guardian_rule = None
+    born = None  # the customer's birth date, set by the view (or typed, without an identity code)
 
     def validate_first_name(self, field):
         if not (field.data or "").strip():
@@ -74,6 +75,8 @@ class CustomerForm(FlaskForm):
             return
         if field.data > utcnow().date():
             raise ValidationError(_l("The consent cannot be given in the future."))
+        if self.born is not None and field.data < self.born:
+            raise ValidationError(_l("The consent cannot be given before the customer was born."))
         if field.data < utcnow().date() - timedelta(days=25 * 366):
             raise ValidationError(_l("Check the year of the consent."))
 
@@ -137,4 +140,6 @@ class WithoutHetuForm(CustomerForm):
         born = self.birth_date.data
         if born is None or not (date(1900, 1, 1) <= born <= utcnow().date()):
             self.guardian_rule = None
+        else:
+            self.born = born
         return super().validate(extra_validators)

@@ -135,6 +135,7 @@ def _customer_form(form_class, unit, born, **kwargs):
     form = form_class(**kwargs)
     form.set_bases(service.bases_for(unit))
     form.guardian_rule = service.guardian_rule(born) if born else None
+    form.born = born
     return form
 
 

@@ -38,6 +38,16 @@ def test_a_future_birth_date_without_identity_code_is_reported_at_the_birth_date
     assert count_customers(app) == 0
 
 
+def test_without_identity_code_a_consent_before_the_typed_birth_date_is_refused_at_it(client, auth, world, app):
+    auth.login("celia")
+    born = date.today() - timedelta(days=8 * 366)
+    data = {**guardian_fields(unit=world["L"], birth_date=born.isoformat()), "consent_date": (born - timedelta(days=1)).isoformat()}
+    response = client.post("/registration/admin/without-hetu", data=data)
+    assert response.status_code == 422 and 'id="consent_date-error"' in response.text
+    assert "before the customer was born" in response.text and 'value="Äiti Äijälä"' in response.text
+    assert count_customers(app) == 0
+
+
 def guardian_fields(**extra):
     return customer_fields(guardian_name="Äiti Äijälä", guardian_email="aiti@example.fi", consent_given_by="Äiti Äijälä",
                            consent_date=date.today().isoformat(), consent_method="paperilla", **extra)
@@ -46,6 +56,7 @@ def guardian_fields(**extra):
 @pytest.mark.parametrize(("change", "field"), [
     ({"consent_date": (date.today() + timedelta(days=1)).isoformat()}, "consent_date"),
     ({"consent_date": "1950-01-01"}, "consent_date"),
+    ({"consent_date": (date.today() - timedelta(days=13 * 366)).isoformat()}, "consent_date"),  # before the birth
     ({"review_date": (date.today() + timedelta(days=4000)).isoformat()}, "review_date"),
     ({"review_date": "1999-12-31"}, "review_date"),
 ])
