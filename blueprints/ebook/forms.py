@@ -214,7 +214,6 @@ class CorrectionForm(SignupForm):
     """"Wijzig": every signup field, the card number and the subscription too. The number the
     customer has and the tariff taken pass as they are (and may be kept)."""
 
-    confirm_duplicate = None  # a correction is of a customer already saved
     customer = None  # set by the route
 
     @staticmethod

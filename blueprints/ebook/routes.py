@@ -167,7 +167,7 @@ def new_customer(unit_id):
                                        staff=current_user, duplicate_confirmed=form.confirm_duplicate.data)
         except service.LooksLikeDuplicate as refusal:
             duplicates = refusal.duplicates
-            form.confirm_duplicate.errors.append(refusal.message)
+            refuse_at_field(form, refusal)
         except Refused as refusal:
             refuse_at_field(form, refusal)
         except OperationalError as error:
@@ -303,11 +303,16 @@ def edit_customer(customer_id):
     tariffs, age = prepare_signup_form(customer.unit, form, kept)
     context = dict(customer=customer, unit=customer.unit, tariffs=tariffs, age=age, kept=kept,
                    expected_format=service.expected_card_format(customer.unit))
-    refused = False
+    refused, duplicates = False, []
     if form.validate_on_submit() and settle_address(form, saved=customer):
         tariff = next(t for t in tariffs if str(t.id) == form.tariff.data)
         try:
-            changed = service.update_customer(customer, form.customer_details(), form.new_card_number(), tariff)
+            changed = service.update_customer(customer, form.customer_details(), form.new_card_number(), tariff,
+                                              duplicate_confirmed=form.confirm_duplicate.data)
+        except service.LooksLikeDuplicate as refusal:
+            duplicates = refusal.duplicates
+            refuse_at_field(form, refusal)
+            refused = True
         except Refused as refusal:
             refuse_at_field(form, refusal)
             refused = True
@@ -315,7 +320,7 @@ def edit_customer(customer_id):
             if not is_busy(error):
                 raise
             return render_busy_form("ebook/edit_customer.html", form, summary=summary_for(customer.unit, form, customer),
-                                    bank_account=bank_account_for(form), **context)
+                                    bank_account=bank_account_for(form), duplicates=duplicates, **context)
         else:
             flash(_("The customer's details are saved."), "success")
             if "card_number" in changed:
@@ -323,7 +328,7 @@ def edit_customer(customer_id):
                         number=customer.card_number), "success")
             return redirect(url_for("ebook.customer", customer_id=customer.id))
     submitted = form.is_submitted()
-    return render_form("ebook/edit_customer.html", form, refused=refused,
+    return render_form("ebook/edit_customer.html", form, refused=refused, duplicates=duplicates,
                        summary=summary_for(customer.unit, form, customer) if submitted else None,
                        bank_account=bank_account_for(form) if submitted else None, **context)
 

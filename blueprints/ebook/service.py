@@ -51,6 +51,9 @@ EDITABLE_FIELDS = (
     "warn_borrowed_before",
 )
 
+# What find_duplicates compares: a correction of one of these is checked again.
+IDENTIFYING_FIELDS = ("surname", "prefix", "birth_date", "postcode", "house_number")
+
 # The branch price list of seed 002 (April 2024): code, name, price in cents, period in months,
 # age range, kind, needs monthly direct debit, digital only, trial.
 TARIFF_TABLE = [
@@ -633,7 +636,7 @@ def billed_cents(customer):
     return sum(s.balance_cents for s in customer.subscriptions)
 
 
-def update_customer(customer, details, card_number=None, tariff=None, today=None):
+def update_customer(customer, details, card_number=None, tariff=None, today=None, duplicate_confirmed=False):
     """Correct a saved customer ("Wijzig") with the signup's rules, commit, and return the names
     of the changed fields (audited by name, not value; colleagues' overviews refresh).
 
@@ -641,11 +644,18 @@ def update_customer(customer, details, card_number=None, tariff=None, today=None
     other is a scanned card. `tariff` None or the one taken keeps the subscription; the details
     must then still suit it at the age the customer had when it was taken. Another tariff must
     suit the customer today: the current subscription ends yesterday and the new one starts
-    today, with what is left of the old one credited (change_summary).
+    today, with what is left of the old one credited (change_summary). A change of name, birth
+    date or address that makes the customer look like another of the branch is refused
+    (LooksLikeDuplicate) unless staff confirmed it.
     """
     today = today or utcnow().date()
     begin_write()
     unit, current = customer.unit, customer.subscription
+    identity = {name: details.get(name, getattr(customer, name)) for name in IDENTIFYING_FIELDS}
+    if not duplicate_confirmed and any(getattr(customer, name) != value for name, value in identity.items()):
+        others = [d for d in find_duplicates(unit.id, **identity) if d.id != customer.id]
+        if others:
+            raise LooksLikeDuplicate(others)
     new_tariff = tariff if tariff is not None and (current is None or tariff.id != current.tariff_id) else None
     if new_tariff is not None:
         if customer.ended_on is not None:

@@ -113,6 +113,24 @@ def test_a_correction_must_still_suit_the_tariff_taken(client, auth, app, branch
     assert "ebook.customer_changed" not in audit_actions(app)
 
 
+def test_a_correction_that_makes_the_customer_look_like_another_asks_first(client, auth, app, branches):
+    auth.login("balie")
+    saved(sign_up(client, app, branches))  # Tester, 04-01-1991, Kruisakkers 41
+    saved(sign_up(client, app, branches, surname="Testers"))
+    with app.app_context():
+        customer_id = db.session.scalar(select(EbookCustomer.id).where(EbookCustomer.surname == "Testers"))
+    response = client.post(f"/ebook/customers/{customer_id}/edit",
+                           data=edit_data(app, customer_id, surname="Testers", first_name="Eva"))
+    assert response.status_code == 302  # no identifying field changed: an earlier confirmed duplicate stays editable
+    data = edit_data(app, customer_id, surname="Tester", phone="0592 123456")
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="confirm_duplicate-error"' in page and 'value="0592 123456"' in page
+    assert customer_row(app, customer_id).surname == "Testers"
+    response = client.post(f"/ebook/customers/{customer_id}/edit", data={**data, "confirm_duplicate": "y"})
+    assert response.status_code == 302 and customer_row(app, customer_id).surname == "Tester"
+
+
 def subscriptions_of(app, customer_id):
     with app.app_context():
         rows = db.session.scalars(select(Subscription).where(Subscription.customer_id == customer_id)
