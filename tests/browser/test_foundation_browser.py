@@ -52,6 +52,37 @@ def test_a_published_notice_appears_in_another_browser_without_reload(make_unit,
     expect(banner).to_have_count(0, timeout=3000)
 
 
+def test_a_notice_for_the_registration_area_reaches_its_pages_live_and_not_the_ebook_counters(make_unit, make_user, new_page):
+    from blueprints.accounts.models import UnitKind
+
+    library = make_unit()
+    branch = make_unit(UnitKind.BRANCH, name="Gieten", branch_code="9428")
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    make_user("both", (Role.REGISTRAR, library), (Role.COUNTER_STAFF, branch))
+    registration, counter = new_page(), new_page()
+    log_in(registration, "both")
+    registration.goto("/registration/", wait_until="load")
+    wait_until_live(registration)
+    log_in(counter, "both")
+    counter.goto("/ebook/")
+    wait_until_live(counter)
+
+    admin = new_page()
+    log_in(admin, "sirpa")
+    admin.goto("/admin/notices")
+    admin.fill("#text", "Celianet is down for maintenance until 14:00.")
+    admin.get_by_label("Celia registration").check()
+    # The counter page hears the same event and re-reads its banner for its own area.
+    with counter.expect_response(lambda r: "/notices/banner" in r.url and "area=ebook" in r.url) as banner_read:
+        admin.click("button[type=submit].primary")
+
+    expect(registration.locator(".notice-banner")).to_contain_text("Celianet is down", timeout=3000)
+    assert banner_read.value.ok
+    expect(counter.locator(".notice-banner")).to_have_count(0)
+    counter.reload()
+    expect(counter.locator(".notice-banner")).to_have_count(0)
+
+
 def test_every_page_in_the_navigation_passes_axe(make_unit, make_user, new_page):
     library = make_unit()
     make_user("sirpa", (Role.SERVICE_ADMIN, None), (Role.MAIN_USER, library))

@@ -1,4 +1,5 @@
-"""Seed 000 in a browser: change the email first, then send; the getting-started steps after saving."""
+"""Seeds 000 and 001 in a browser: change the email first, then send; the getting-started steps after
+saving; a registrar who is stuck reaches the service."""
 from playwright.sync_api import expect
 
 from blueprints.accounts.models import Unit
@@ -43,3 +44,31 @@ def test_change_the_email_first_then_send_the_credentials_to_it(app, make_unit, 
     expect(page.locator(".flashes")).to_contain_text("aino@example.fi")
     message = live_smtp_server.wait_for(1)[0]
     assert message["To"] == "aino@example.fi"
+
+
+def test_a_registrar_stuck_on_a_customer_marked_for_deletion_reaches_the_service_chat(app, live_app, make_unit, make_user, new_page):
+    from blueprints.chat.models import ChatQueue
+    from blueprints.registration.models import CustomerStatus
+
+    library, celia = make_unit(name="Kallio Library"), make_unit(name="Celia")
+    make_user("riikka", (Role.REGISTRAR, library))
+    with app.test_request_context():
+        customer = service.register_customer(db.session.get(Unit, library), ADULT, customer_fields())
+        customer.status = CustomerStatus.MARKED_FOR_DELETION
+        queue = ChatQueue(unit_id=celia, name="Celia-asiakaspalvelu", is_open=True)
+        db.session.add(queue)
+        db.session.commit()
+        live_app.config["CELIA_SERVICE_CHAT_QUEUE"] = queue.id
+    try:
+        page = new_page()
+        log_in(page, "riikka")
+        page.goto(f"/registration/units/{library}")
+        page.fill("#hetu", ADULT)
+        result = page.locator("#check-result")
+        expect(result).to_contain_text("marked for deletion")
+        expect(result.get_by_role("link", name="palvelut@celia.fi")).to_have_attribute("href", "mailto:palvelut@celia.fi")
+        assert_accessible(page)
+        result.get_by_role("link", name="chat with the service").click()
+        expect(page.locator("select#queue option:checked")).to_have_text("Celia-asiakaspalvelu")
+    finally:
+        live_app.config["CELIA_SERVICE_CHAT_QUEUE"] = 0
