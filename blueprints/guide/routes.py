@@ -321,6 +321,7 @@ def statistics_csv():
     writer.writerow(["total", "sessions", figures["total"]])
     writer.writerow(["total", "minutes", figures["total_minutes"]])
     writer.writerow(["total", "sessions_with_limit", figures["sessions_with_limit"]])
+    writer.writerow(["total", "sessions_with_never_1_exception", figures["sessions_with_never_1_exception"]])
     for section in ("weeks", "months", "topics", "outcomes", "devices", "durations", "limits", "referrals", "limit_referrals"):
         for key, count in figures[section].items():
             writer.writerow([section, key, count])

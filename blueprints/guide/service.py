@@ -424,7 +424,8 @@ def statistics(unit_ids, start, end, zone):
         )
     )
     sessions = db.session.execute(
-        select(GuidanceSession.started_at, GuidanceSession.device, GuidanceSession.outcome, GuidanceSession.duration_minutes)
+        select(GuidanceSession.started_at, GuidanceSession.device, GuidanceSession.outcome, GuidanceSession.duration_minutes,
+               GuidanceSession.never_1_exception_at)
         .where(GuidanceSession.id.in_(counted))
     ).all()
     topic_rows = db.session.execute(select(SessionTopic.topic).where(SessionTopic.session_id.in_(counted))).scalars().all()
@@ -436,8 +437,9 @@ def statistics(unit_ids, start, end, zone):
     weeks, months = Counter(), Counter()
     topics, outcomes, devices, durations = Counter(topic_rows), Counter(), Counter(), Counter()
     limits, referrals, limit_referrals = Counter(), Counter(), Counter()
-    total_minutes = 0
-    for started_at, device, outcome, minutes in sessions:
+    total_minutes = exceptions = 0
+    for started_at, device, outcome, minutes, exception_at in sessions:
+        exceptions += exception_at is not None
         local = started_at.replace(tzinfo=utc).astimezone(zone)
         iso = local.isocalendar()
         weeks[f"{iso.year}-W{iso.week:02d}"] += 1
@@ -457,6 +459,7 @@ def statistics(unit_ids, start, end, zone):
         "total": len(sessions),
         "total_minutes": total_minutes,
         "sessions_with_limit": len({row.session_id for row in limit_rows}),
+        "sessions_with_never_1_exception": exceptions,
         "weeks": dict(sorted(weeks.items())),
         "months": dict(sorted(months.items())),
         "topics": {k: topics[k] for k in TOPICS if topics[k]},

@@ -50,6 +50,8 @@ def fixture_units(app, make_unit, make_user):
                 topics=[SessionTopic(topic=t) for t in topics],
             )
             s.limits_met = [LimitMet(item_id=never[k], referred_to=r) for k, r in limits]
+            if start == (2026, 3, 4, 12, 0):
+                s.never_1_exception_at = utc(*start)  # the customer's disability: done on their behalf
             db.session.add(s)
         # In progress: not counted.
         db.session.add(GuidanceSession(unit_id=mine, guide_id=guide, version=version, device="phone",
@@ -96,6 +98,8 @@ def test_the_page_and_csv_for_a_guide_show_only_their_unit(client, auth, fixture
     assert rows[("total", "sessions")] == 5
     assert rows[("months", "2026-03")] == 4
     assert rows[("outcomes", "referred_service_provider")] == 1
+    assert rows[("total", "sessions_with_never_1_exception")] == 1
+    assert "NEVER rule 1's exception (illness or disability) applied in 1 session." in body
     assert client.get(f"/guide/statistics?unit={other}").status_code == 404
 
 
