@@ -136,6 +136,14 @@ def test_a_stuck_registrar_is_told_the_service_chat_queue_and_email(client, auth
         app.config["CELIA_SERVICE_CHAT_QUEUE"] = 0
 
 
+def test_a_cd_borrowers_page_says_how_to_ask_the_service_for_net_use(client, auth, world, add_customer):
+    cid = add_customer(world["L"], service_form="cd")
+    auth.login("reg")
+    page = client.get(f"/registration/customers/{cid}").text
+    assert "Only the service can change a CD borrower into a net user." in page
+    assert 'href="mailto:palvelut@celia.fi"' in page.split("Only the service can change")[1]
+
+
 def test_the_service_chat_link_opens_the_join_form_on_that_queue(client, app, make_unit):
     from blueprints.chat.models import ChatQueue
 
