@@ -253,3 +253,17 @@ def test_no_welcome_mail_after_the_customership_ended_or_the_customer_was_marked
     with app.app_context():
         assert deliver_due(now=utcnow() + timedelta(days=14, minutes=1)) == 0
         assert db.session.scalar(select(OutboxMail)).status == "cancelled"
+
+
+def test_a_customer_reactivated_in_time_gets_the_welcome_mail_after_all(client, auth, world, app, add_customer, smtp_server):
+    from common.clock import utcnow
+    from common.mail import OutboxMail, deliver_due
+
+    cid = add_customer(world["L"], email="aino@example.fi")
+    auth.login("celia")
+    client.post(f"/registration/admin/customers/{cid}/mark-for-deletion")
+    assert client.post(f"/registration/admin/customers/{cid}/reactivate").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMail)).status == "pending"
+        assert deliver_due(now=utcnow() + timedelta(days=14, minutes=1)) == 1
+    assert smtp_server.wait_for(1)[0]["To"] == "aino@example.fi"
