@@ -657,15 +657,7 @@ def update_customer(customer, details, card_number=None, tariff=None, today=None
         if others:
             raise LooksLikeDuplicate(others)
     new_tariff = tariff if tariff is not None and (current is None or tariff.id != current.tariff_id) else None
-    if new_tariff is not None:
-        if customer.ended_on is not None:
-            raise Refused(_l("This customer has been ended: sign the customer up again for a new subscription."),
-                          field="tariff")
-        check_tariff_offered(new_tariff, unit.id)
-        check_tariff_rules(new_tariff, details, age_on(details["birth_date"], today))
-    elif current is not None and current.tariff is not None:
-        check_tariff_rules(current.tariff, details, age_on(details["birth_date"], current.starts_on),
-                           field="birth_date")
+    _check_subscription_rules(customer, details, current, new_tariff, today)
     previous_number = customer.card_number
     new_number = card_number if card_number and card_number != previous_number else None
     if new_number not in (None, GENERATE_PLACEHOLDER):
@@ -676,11 +668,7 @@ def update_customer(customer, details, card_number=None, tariff=None, today=None
         setattr(customer, name, details[name])
     customer.surname_key = surname_key(customer.surname, customer.prefix)
     if new_tariff is not None:
-        summary = change_summary(customer.display_name, customer.birth_date, current, new_tariff, today)
-        if current is not None:
-            current.rights_until = min(current.rights_until, today - timedelta(days=1))
-        customer.subscriptions.insert(0, subscription_from(new_tariff, summary))  # newest first, as loaded
-        customer.physical_card = not new_tariff.digital_only
+        _change_subscription(customer, current, new_tariff, today)
         changed.append("tariff")
     if new_number is not None:
         scanned = new_number != GENERATE_PLACEHOLDER
@@ -697,6 +685,30 @@ def update_customer(customer, details, card_number=None, tariff=None, today=None
         announce_customer(customer)
     db.session.commit()
     return changed
+
+
+def _check_subscription_rules(customer, details, current, new_tariff, today):
+    """A new tariff must be offered and suit the customer today (never for an ended customer); a
+    kept one must still suit the corrected details at the age the customer had when it was taken."""
+    if new_tariff is not None:
+        if customer.ended_on is not None:
+            raise Refused(_l("This customer has been ended: sign the customer up again for a new subscription."),
+                          field="tariff")
+        check_tariff_offered(new_tariff, customer.unit_id)
+        check_tariff_rules(new_tariff, details, age_on(details["birth_date"], today))
+    elif current is not None and current.tariff is not None:
+        check_tariff_rules(current.tariff, details, age_on(details["birth_date"], current.starts_on),
+                           field="birth_date")
+
+
+def _change_subscription(customer, current, tariff, today):
+    """The current subscription ends yesterday and one of `tariff` starts today, with what is left
+    of the old one credited; a card comes with every tariff but a digital-only one."""
+    summary = change_summary(customer.display_name, customer.birth_date, current, tariff, today)
+    if current is not None:
+        current.rights_until = min(current.rights_until, today - timedelta(days=1))
+    customer.subscriptions.insert(0, subscription_from(tariff, summary))  # newest first, as loaded
+    customer.physical_card = not tariff.digital_only
 
 
 def end_customer(customer, ends_on, reason, today=None):
