@@ -161,6 +161,7 @@ def test_wijzig_changes_the_tariff_from_today_crediting_what_is_left_of_the_old_
     assert "| Digital only" in overview
     history = client.get(f"/ebook/customers/{customer_id}?tab=subscription").get_data(as_text=True)
     assert "Eerdere abonnementen" in history and "0045 Basis" in history and "Korting overdracht" in history
+    assert "vervangen op de dag dat het begon" in history  # changed the day it was taken
     receipt = client.get(f"/ebook/customers/{customer_id}/receipt").get_data(as_text=True)
     assert "Er wordt geen pas gemaakt" in receipt
     with app.app_context():
