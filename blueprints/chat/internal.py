@@ -228,15 +228,29 @@ def send(conversation, user, body, key=None):
     body = clean_body(body)
 
     def add(key):
+        conversation.listed_by_first = conversation.listed_by_second = True
+        conversation.set_unread(conversation.other(user), True)
+        # One new line at a time in a chat, as in a customer chat (service._add_line): the line
+        # before it is then known for sure.
+        db.session.execute(select(InternalConversation.id).where(InternalConversation.id == conversation.id)
+                           .with_for_update())
+        previous = db.session.scalar(select(func.max(InternalMessage.id))
+                                     .where(InternalMessage.conversation_id == conversation.id))
         message = InternalMessage(conversation_id=conversation.id, author_id=user.id, author_name=user.display_name,
                                   body=body, client_key=key)
         db.session.add(message)
-        conversation.listed_by_first = conversation.listed_by_second = True
-        conversation.set_unread(conversation.other(user), True)
-        chat_live.announce_internal(conversation)
+        db.session.flush()  # its id, for the line the desks are sent
+        chat_live.announce_internal_line(conversation, message, previous)
         return message
 
     return stored_once(InternalMessage, conversation.id, key, add)
+
+
+def lines_after(conversation, after):
+    """The lines of an internal chat after the one with id `after` (0: all)."""
+    return db.session.scalars(select(InternalMessage).where(InternalMessage.conversation_id == conversation.id,
+                                                            InternalMessage.id > after)
+                              .order_by(InternalMessage.id)).all()
 
 
 def mark_read(conversation, user):

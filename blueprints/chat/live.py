@@ -21,10 +21,11 @@ CHAT_MESSAGE = "chat-message"  # a new line in a chat (conversation, queue, agen
 CUSTOMER_CHANGED = "customer-changed"  # to a customer's page: re-read your conversation
 CUSTOMER_LINE = "customer-line"  # to a customer's page: a new line, read it
 INTERNAL_CHANGED = "internal-changed"  # an internal chat between colleagues (internal)
+INTERNAL_LINE = "internal-line"  # a new line in an internal chat, rendered for its reader (internal, item)
 PRESENCE_CHANGED = "presence-changed"  # a colleague came, went or changed their service login (user)
 VIDEO_SIGNAL = "video-signal"  # a video call's signal, relayed between the two pages (static/js/chat-video.js)
 
-EVENTS = (CHAT_CHANGED, CHAT_MESSAGE, CUSTOMER_CHANGED, CUSTOMER_LINE, INTERNAL_CHANGED, PRESENCE_CHANGED, VIDEO_SIGNAL)
+EVENTS = (CHAT_CHANGED, CHAT_MESSAGE, CUSTOMER_CHANGED, CUSTOMER_LINE, INTERNAL_CHANGED, INTERNAL_LINE, PRESENCE_CHANGED, VIDEO_SIGNAL)
 
 
 def conversation_room(conversation_id):
@@ -108,6 +109,17 @@ def announce_internal(conversation, user_ids=None):
     """An internal chat changed: its two people (or only `user_ids`) re-read it and their lists."""
     for user_id in user_ids or (conversation.first_id, conversation.second_id):
         live.announce(INTERNAL_CHANGED, room=live.user_room(user_id), internal=conversation.id)
+
+
+def announce_internal_line(conversation, message, previous):
+    """A new line in an internal chat: each of the two gets it rendered as they read it (theirs or
+    their colleague's, in their language), so that a desk showing the chat adds it without asking,
+    and their active list is told of it ("New messages!")."""
+    for reader in (conversation.first, conversation.second):
+        with force_locale(reader.language):
+            html = render_template("chat/_internal_line.html", m=message, viewer_id=reader.id)
+        live.announce(INTERNAL_LINE, room=live.user_room(reader.id), internal=conversation.id,
+                      item=message.id, previous=previous, html={reader.language: html})
 
 
 def announce_presence(user):

@@ -216,7 +216,11 @@ def chat_lines(conversation_id):
 @bp.route("/partials/active")
 @roles_required(Role.CHAT_AGENT)
 def active_list():
-    return render_template("chat/_active.html", **_desk_state(), **_active_context())
+    state = _desk_state()
+    if state["internal_chat"] is not None:
+        # A line pushed to the internal chat in view was read there without a request of its own.
+        internal.mark_read(state["internal_chat"], current_user)
+    return render_template("chat/_active.html", **state, **_active_context())
 
 
 def _answer_chat(conversation, error=None, status=200, draft="", desk_focus=None):
@@ -397,6 +401,15 @@ def internal_chat(conversation_id):
     conversation = _internal_or_404(conversation_id)
     internal.mark_read(conversation, current_user)
     return render_template("chat/_internal_chat.html", internal_chat=conversation)
+
+
+@bp.route("/partials/internal/<int:conversation_id>/lines")
+@roles_required(Role.CHAT_AGENT)
+def internal_lines(conversation_id):
+    """The lines after `after` of the internal chat in view: a new line costs its own row."""
+    conversation = _internal_or_404(conversation_id)
+    internal.mark_read(conversation, current_user)
+    return render_template("chat/_internal_lines.html", lines=internal.lines_after(conversation, query_id("after", 0)))
 
 
 @bp.route("/internal/<int:conversation_id>/messages", methods=["POST"])

@@ -82,6 +82,8 @@ def test_two_colleagues_chat_live_beside_the_customers(app, make_unit, make_user
     # Erja answers on two lines (Shift+Enter); Aino sees it live and her screen reader hears it,
     # while a draft she has started stays in her box.
     aino.locator("#chat-body").fill("luonnos")
+    asked = []
+    aino.on("request", lambda r: asked.append(r.url))
     reply = erja.locator("#chat-body")
     reply.fill("Ehdin")
     reply.press("Shift+Enter")
@@ -91,6 +93,8 @@ def test_two_colleagues_chat_live_beside_the_customers(app, make_unit, make_user
     expect(aino.locator("#chat-announcer")).to_contain_text("soitetaanko?")
     expect(aino.locator("#chat-body")).to_have_value("luonnos")
     expect(erja.locator(".chat-line-mine").last).to_contain_text("Ehdin\nsoitetaanko?")
+    # The line came with its event: Aino's desk read neither the chat nor its lines for it.
+    assert not [url for url in asked if "/chat/partials/internal/" in url], asked
 
     # Erja leaves customer service: Aino sees her away, in the chat heading and the list.
     erja.get_by_role("button", name="Log out of customer service").click()

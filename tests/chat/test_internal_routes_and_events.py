@@ -106,6 +106,22 @@ def test_new_messages_badge_for_the_colleague_until_they_open_the_chat(app, agen
     assert "New messages!" not in agents["erja"].get("/chat/partials/active").get_data(as_text=True)
 
 
+def test_a_desk_reads_only_the_lines_after_its_last_and_a_line_pushed_to_the_open_chat_counts_as_read(app, agents, desk):
+    start(agents["aino"], desk["erja"])
+    chat = internal_chat(app)
+    for body in ("Yksi", "Kaksi"):
+        agents["aino"].post(f"/chat/internal/{chat.id}/messages", data={"body": body})
+    with app.app_context():
+        first = db.session.scalar(db.select(InternalMessage.id).order_by(InternalMessage.id))
+    after = agents["erja"].get(f"/chat/partials/internal/{chat.id}/lines?after={first}").get_data(as_text=True)
+    assert "Kaksi" in after and "Yksi" not in after and "chat-line-colleague" in after
+    agents["aino"].post(f"/chat/internal/{chat.id}/messages", data={"body": "Kolme"})
+    # Erja's desk shows the chat: the line came with its event, and her active list, read again
+    # for it, takes it as read.
+    agents["erja"].get(f"/chat/partials/active?colleagues=1&internal={chat.id}")
+    assert "New messages!" not in agents["erja"].get("/chat/partials/active").get_data(as_text=True)
+
+
 def test_the_internal_chat_offers_no_transfer_or_video_but_suggests_an_appointment(app, agents, desk):
     start(agents["aino"], desk["erja"])
     chat = internal_chat(app)
@@ -200,10 +216,14 @@ def test_an_internal_message_is_heard_by_the_two_participants_only(app, agents, 
         s.get_received()
     agents["aino"].post(f"/chat/internal/{chat.id}/messages", data={"body": "Salainen"})
     heard = {name: s.get_received() for name, s in sockets.items()}
-    assert "internal-changed" in [e["args"][0]["event"] for e in heard["erja"]]
-    assert "internal-changed" in [e["args"][0]["event"] for e in heard["aino"]]
-    assert "internal-changed" not in [e["args"][0]["event"] for e in heard["olli"]]
-    assert all("Salainen" not in str(e) for received in heard.values() for e in received)
+    lines = {name: [e["args"][0]["data"] for e in received if e["args"][0]["event"] == "internal-line"]
+             for name, received in heard.items()}
+    # Each of the two gets the line rendered as they read it; nobody else hears of it.
+    (mine,), (theirs,) = lines["aino"], lines["erja"]
+    assert mine["internal"] == theirs["internal"] == chat.id and mine["item"] == theirs["item"]
+    assert "chat-line-mine" in mine["html"]["en"] and "Salainen" in mine["html"]["en"]  # in the reader's language
+    assert "chat-line-colleague" in theirs["html"]["en"]
+    assert lines["olli"] == [] and all("Salainen" not in str(e) for e in heard["olli"])
     for s in sockets.values():
         s.disconnect()
 

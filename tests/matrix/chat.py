@@ -100,6 +100,7 @@ ROUTES = {
     "chat.internal_start": Access(AGENTS_OF_L, method="POST", args=lambda w: {"user_id": w.extra["colleague"]},
                                   refused={AGENT_OTHER: 403}),
     "chat.internal_chat": Access(INTERNAL_PARTICIPANT, args=lambda w: {"conversation_id": w.extra["internal"]}),
+    "chat.internal_lines": Access(INTERNAL_PARTICIPANT, args=lambda w: {"conversation_id": w.extra["internal"]}),
     "chat.internal_send": Access(INTERNAL_PARTICIPANT, method="POST", args=lambda w: {"conversation_id": w.extra["internal"]},
                                  data=lambda w: {"body": "Hei"}, status=200),
     "chat.admin_queues": Access(ADMIN_ONLY),
