@@ -700,6 +700,69 @@ def visible_floor(agents, joins, messages):
         process.kill()
 
 
+COLLEAGUE = re.compile(r'action="/chat/colleagues/(\d+)/chat"')
+# One line every 100 ms, faster than anyone writes: back to back, each line would wait for the
+# write the reader's active list makes for the line before it (it marks the open chat read).
+LINE_INTERVAL = 0.1
+
+
+def internal_run(lines, messages):
+    """Two colleagues' internal chat with `lines` lines already: one writes (every LINE_INTERVAL),
+    until the other's desk, which shows the chat, shows the line; and the requests that desk makes
+    for it."""
+    port = free_port()
+    database = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "internal.db")
+    os.environ.update(BENCH_AGENTS="2", BENCH_WAITING="0")
+    process = start(["--serve", str(port), database, "threading"], port)
+    base = f"http://127.0.0.1:{port}"
+    desk = None
+    try:
+        writer, reader = Browser(base), Browser(base)
+        writer.post("/login", username="agent0", password=PASSWORD)
+        reader.post("/login", username="agent1", password=PASSWORD)
+        writer.connection.request("GET", "/chat/partials/colleagues?colleagues=1",
+                                  headers={"Cookie": writer.cookie_header()})
+        colleague = COLLEAGUE.search(writer.connection.getresponse().read().decode()).group(1)
+        writer.post(f"/chat/colleagues/{colleague}/chat")
+        for n in range(lines):
+            writer.post("/chat/internal/1/messages", script=True, body=f"earlier line {n}")
+        desk = Desk(base, reader, "/chat/?colleagues=1&internal=1")
+        time.sleep(1)
+        shown, heard = [], []
+        requests, volume = desk.counters()
+        for n in range(messages):
+            moment = time.perf_counter()
+            text = f"internal line {n}"
+            writer.post("/chat/internal/1/messages", script=True, body=text)
+            shown.append((desk.shown_after(moment, text) - moment) * 1000)
+            heard.append((desk.socket.wait_after(moment, '"internal-') - moment) * 1000)
+            time.sleep(LINE_INTERVAL)
+        time.sleep(0.5)
+        after_requests, after_volume = desk.counters()
+        return dict(shown=shown, heard=heard, requests=(after_requests - requests) / messages,
+                    bytes=(after_volume - volume) / messages)
+    finally:
+        if desk is not None:
+            desk.socket.close()
+        process.kill()
+
+
+def measure_internal(quick):
+    """The internal chat's table: what the colleague sees as the chat grows."""
+    sizes, messages = ((0, 100), 20) if quick else ((0, 100, 1000), 200)
+    floor = visible_floor(2, 1, messages)
+    for lines in sizes:
+        run = internal_run(lines, messages)
+        prefix = f"chat.internal.{lines}_lines."
+        for p in (50, 99):
+            emit_figure(f"{prefix}line_visible_p{p}_ms", percentile(run["shown"], p),
+                        floor=percentile(floor["message_shown"], p))
+        for p in (50, 99):
+            emit_figure(f"{prefix}line_heard_p{p}_ms", percentile(run["heard"], p))
+        emit_figure(f"{prefix}requests_per_line", run["requests"], unit="requests")
+        emit_figure(f"{prefix}bytes_per_line", run["bytes"], unit="bytes")
+
+
 def measure_visible(quick):
     """The table: for each number of agents and of customers already waiting, what a person sees."""
     agent_counts, waiting_counts = ((5, 10), (0, 100)) if quick else ((20, 50), (0, 100, 500, 2000))
@@ -737,9 +800,13 @@ def main():
                         help="measure only this async mode (default: both)")
     parser.add_argument("--visible", action="store_true",
                         help="only the table of what a person sees (desks re-reading their regions)")
+    parser.add_argument("--internal", action="store_true",
+                        help="only the internal chat's table (a colleague's line as the chat grows)")
     parsed = parser.parse_args()
     if parsed.visible:
         return measure_visible(parsed.quick)
+    if parsed.internal:
+        return measure_internal(parsed.quick)
     full = dict(customers=500, agents=20, conversations=100, rounds=3, sockets=1000)
     quick = dict(customers=50, agents=5, conversations=20, rounds=3, sockets=200)
     args = argparse.Namespace(**(quick if parsed.quick else full))
@@ -763,6 +830,7 @@ def main():
         sockets = "1000" if connected == 1000 else str(connected)
         emit_figure(f"{prefix}rss_mb_{sockets}_sockets", memory, unit="MB")
     measure_visible(parsed.quick)
+    measure_internal(parsed.quick)
 
 
 if __name__ == "__main__":
