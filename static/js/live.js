@@ -46,10 +46,37 @@
     };
   }
 
+  // A region read again may answer with lists inside it as they were when the answer was
+  // rendered: a line that came with its event meanwhile (pushed, below) would go. Such a list
+  // keeps the lines it showed after the answer's last (kept here until the swap is done).
+  let keptLines = [];
+  function shownLines(region) {
+    return Array.from(region.querySelectorAll("[data-live-append][id]")).map(function (list) {
+      return { id: list.id, url: list.getAttribute("hx-get"), lines: Array.from(items(list)).map(function (item) {
+        return { id: Number(item.dataset.item), html: item.outerHTML };
+      }) };
+    });
+  }
+  function keepLines() {
+    keptLines.forEach(function (shown) {
+      const list = document.getElementById(shown.id);
+      if (!list || list.getAttribute("hx-get") !== shown.url) return;  // another chat now
+      const last = lastItem(list);
+      shown.lines.forEach(function (line) {
+        if (last !== null && line.id <= Number(last)) return;
+        list.insertAdjacentHTML("beforeend", line.html);
+        htmx.process(list.lastElementChild);
+      });
+      appended(list);
+    });
+    keptLines = [];
+  }
+
   document.body.addEventListener("htmx:beforeSwap", function (e) {
     const elt = e.detail.requestConfig && e.detail.requestConfig.elt;
     // A boosted link goes to another page of the desk: nothing of the old one is kept.
     swapping = { live: !!(elt && elt.hasAttribute("data-live-region")), boosted: !!e.detail.boosted, elt: elt };
+    keptLines = elt && !swapping.boosted && !elt.hasAttribute("data-live-append") ? shownLines(elt) : [];
   });
   // ---- lists that grow by one item ------------------------------------------------------------
   // An append region (the lines of a chat) asks for what came after its last item and adds it at
@@ -142,6 +169,7 @@
     if (target && target.isConnected && target.closest("[data-live-region]")) {
       Array.from(target.children).forEach(function (child) { htmx.process(child); });
     }
+    keepLines();
     // Content loaded into a box by the person's own request is theirs until they close it.
     const action = swapping && !swapping.live;
     if (action && target && target.hasAttribute("data-openable")) {

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from blueprints.accounts.models import Unit, User
 from blueprints.chat import internal as chat_internal
+from blueprints.chat import live as chat_live
 from blueprints.chat import service as chat_service
 from blueprints.chat.models import ChatMessage, ChatQueue, InternalMessage
 from blueprints.guide import service as guide_service
@@ -203,11 +204,9 @@ def test_internal_chat_messages_after_a_redraw_are_stored_once(app, make_unit, m
     assert "body=" not in aino.url
 
 
-def test_an_event_heard_while_the_region_is_being_read_is_read_after_it(app, make_unit, make_user, new_page):
-    aino = internal_chat(make_unit, make_user, new_page)
-    aino.evaluate("document.body.addEventListener('live:internal-changed', () => { window.heard = true; })")
-
-    # The region's read is held in flight, with the chat as it was; Erja writes meanwhile.
+def hold_the_chats_read(app, aino):
+    """Hold Aino's read of her internal chat in flight and return (the held route, the chat as it
+    was when the read began, the conversation)."""
     held = []
     aino.route("**/chat/partials/internal/*", lambda route: route.continue_() if held else held.append(route))
     redraw(aino, "#chat-view", None)
@@ -217,12 +216,43 @@ def test_an_event_heard_while_the_region_is_being_read_is_read_after_it(app, mak
     with app.test_request_context():
         erja = db.session.scalar(select(User).where(User.username == "erja"))
         conversation = chat_internal.start_chat(erja, db.session.scalar(select(User).where(User.username == "aino")))
-        chat_internal.send(conversation, erja, "Kirjoitin kesken lukemisen")
+        db.session.expunge(conversation)
+    return held[0], as_it_was, conversation
+
+
+def test_an_event_heard_while_the_region_is_being_read_is_read_after_it(app, make_unit, make_user, new_page):
+    aino = internal_chat(make_unit, make_user, new_page)
+    aino.evaluate("document.body.addEventListener('live:internal-changed', () => { window.heard = true; })")
+    held, as_it_was, conversation = hold_the_chats_read(app, aino)
+    # Erja's name changes meanwhile, and the chat is told of it.
+    with app.test_request_context():
+        db.session.scalar(select(User).where(User.username == "erja")).display_name = "Erja Uusinimi"
+        chat_live.announce_internal(db.session.merge(conversation))
+        db.session.commit()
     aino.wait_for_function("window.heard === true")
-    held[0].fulfill(body=as_it_was, content_type="text/html; charset=utf-8")
+    held.fulfill(body=as_it_was, content_type="text/html; charset=utf-8")
 
     # The event heard during the read is not lost: the region reads itself again.
-    expect(aino.locator(".chat-line-colleague")).to_contain_text("Kirjoitin kesken lukemisen")
+    expect(aino.get_by_role("heading", name="Erja Uusinimi")).to_be_visible()
+
+
+def test_a_line_pushed_while_its_chat_is_being_read_stays_when_the_older_answer_comes(app, make_unit, make_user, new_page):
+    aino = internal_chat(make_unit, make_user, new_page)
+    aino.evaluate("document.body.addEventListener('live:internal-line', () => { window.heard = true; })")
+    held, as_it_was, conversation = hold_the_chats_read(app, aino)
+    with app.test_request_context():
+        erja = db.session.scalar(select(User).where(User.username == "erja"))
+        chat_internal.send(db.session.merge(conversation), erja, "Kirjoitin kesken lukemisen")
+    aino.wait_for_function("window.heard === true")
+    line = aino.locator(".chat-line-colleague", has_text="Kirjoitin kesken lukemisen")
+    expect(line).to_have_count(1)
+    # The answer rendered before the line comes now, without it: the line stays, once.
+    aino.evaluate("""document.querySelector('#chat-view').addEventListener('htmx:afterSwap',
+                     () => { window.swapped = true; }, {once: true})""")
+    held.fulfill(body=as_it_was, content_type="text/html; charset=utf-8")
+    aino.wait_for_function("window.swapped === true")
+    expect(line).to_have_count(1)
+    expect(aino.locator("#internal-lines [data-live-empty]")).to_have_count(0)
 
 
 def test_a_tick_right_after_a_redraw_counts_once(app, make_unit, make_user, new_page):
