@@ -229,7 +229,7 @@ def test_an_event_heard_while_the_region_is_being_read_is_read_after_it(app, mak
         db.session.scalar(select(User).where(User.username == "erja")).display_name = "Erja Uusinimi"
         chat_live.announce_internal(db.session.merge(conversation))
         db.session.commit()
-    aino.wait_for_function("window.heard === true")
+    aino.wait_for_function("() => window.heard === true")
     held.fulfill(body=as_it_was, content_type="text/html; charset=utf-8")
 
     # The event heard during the read is not lost: the region reads itself again.
@@ -243,14 +243,14 @@ def test_a_line_pushed_while_its_chat_is_being_read_stays_when_the_older_answer_
     with app.test_request_context():
         erja = db.session.scalar(select(User).where(User.username == "erja"))
         chat_internal.send(db.session.merge(conversation), erja, "Kirjoitin kesken lukemisen")
-    aino.wait_for_function("window.heard === true")
+    aino.wait_for_function("() => window.heard === true")
     line = aino.locator(".chat-line-colleague", has_text="Kirjoitin kesken lukemisen")
     expect(line).to_have_count(1)
     # The answer rendered before the line comes now, without it: the line stays, once.
     aino.evaluate("""document.querySelector('#chat-view').addEventListener('htmx:afterSwap',
                      () => { window.swapped = true; }, {once: true})""")
     held.fulfill(body=as_it_was, content_type="text/html; charset=utf-8")
-    aino.wait_for_function("window.swapped === true")
+    aino.wait_for_function("() => window.swapped === true")
     expect(line).to_have_count(1)
     expect(aino.locator("#internal-lines [data-live-empty]")).to_have_count(0)
 
