@@ -289,6 +289,14 @@
       if (lines && answer.lines !== now.querySelectorAll(".chat-line").length) window.liveRefreshRegion(lines);
     });
   }
+  // A line that came with its event was shown without a request: tell the server it was read
+  // (for the serving agent), as reading the chat would have.
+  document.body.addEventListener("live:appended", function (e) {
+    const panel = e.target.closest("#chat-view [data-conversation]");
+    if (panel && window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk")) {
+      window.liveSocket.emit("chat-read", Number(panel.dataset.conversation));
+    }
+  });
   document.body.addEventListener("live:connected", function () { watchOpenChat(true); });
   document.body.addEventListener("htmx:afterSettle", function () { watchOpenChat(false); });
 

@@ -16,7 +16,7 @@ from blueprints.accounts.models import Unit, User
 from blueprints.chat import internal as chat_internal
 from blueprints.chat import live as chat_live
 from blueprints.chat import service as chat_service
-from blueprints.chat.models import ChatMessage, ChatQueue, InternalMessage
+from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, InternalMessage
 from blueprints.guide import service as guide_service
 from blueprints.guide.models import SessionTick
 from blueprints.registration import service as registration_service
@@ -122,6 +122,29 @@ def test_a_new_line_comes_with_its_event_and_the_chat_is_not_read_again(app, mak
         assert len(texts) == len(set(texts))
     assert "/chat/partials/chat" not in reads["agent"] and "/chat/customer/conversation" not in reads["customer"]
     expect(aino.locator(".chat-announcer, #chat-announcer")).to_contain_text("Vastaus")
+
+
+def unread_by_agent(app, conversation_id):
+    with app.app_context():
+        return db.session.get(Conversation, conversation_id).unread_by_agent
+
+
+def test_a_line_shown_as_it_came_is_read_and_moving_on_brings_no_new_messages_badge(app, make_unit, make_user, new_page):
+    aino, toni, _library = served_chat(app, make_unit, make_user, new_page)
+    toni.locator("#chat-body").fill("Kysymys tuli")
+    toni.locator("#chat-body").press("Enter")
+    expect(aino.locator(".chat-line", has_text="Kysymys tuli")).to_be_visible()
+    with app.app_context():
+        conversation_id = db.session.scalar(select(Conversation.id))
+    # The desk tells the server over its socket, a moment after showing the line.
+    deadline = time.monotonic() + 5
+    while unread_by_agent(app, conversation_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not unread_by_agent(app, conversation_id)
+    aino.get_by_role("link", name="Neuvonta").click()
+    active = aino.locator("#chat-active")
+    expect(active).to_contain_text("Kysymys tuli")
+    expect(active).not_to_contain_text("New messages!")
 
 
 def test_a_draft_keeps_its_text_and_focus_through_live_redraws_and_is_sent_once(app, make_unit, make_user, new_page):

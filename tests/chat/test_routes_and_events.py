@@ -237,6 +237,29 @@ def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_c
 
 
 @needs_local_socketio
+def test_a_line_shown_as_it_came_is_read_for_the_serving_agent_only(app, client, desk):
+    join(client, desk)
+    c = conversation(app)
+    aino, aino_socket = staff_socket(app, "aino")
+    log_in_to_service(aino, desk)
+    aino.post(f"/chat/conversations/{c.id}/claim")
+    _erja, erja_socket = staff_socket(app, "erja")
+    _olli, olli_socket = staff_socket(app, "olli")
+    client.post("/chat/customer/message", data={"body": "Hei"})
+
+    def unread():
+        with app.app_context():
+            return db.session.get(Conversation, c.id).unread_by_agent
+
+    assert unread()
+    assert olli_socket.emit("chat-read", c.id, callback=True) == {"ok": False}  # another unit's chat
+    assert erja_socket.emit("chat-read", c.id, callback=True) == {"ok": True} and unread()  # a reader's desk
+    assert aino_socket.emit("chat-read", c.id, callback=True) == {"ok": True} and not unread()
+    for s in (aino_socket, erja_socket, olli_socket):
+        s.disconnect()
+
+
+@needs_local_socketio
 def test_an_agent_cannot_follow_a_chat_of_another_unit(app, client, desk):
     join(client, desk)
     c = conversation(app)
