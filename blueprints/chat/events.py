@@ -5,7 +5,7 @@ only the rooms of their own conversation and its queue. Messages themselves go o
 (rate-limited, committed first); sockets only say that something changed, and carry the
 signals of a video call between the serving agent and the customer (blueprints/chat/video.py).
 An agent desk says which chat it shows ("chat-watch"), so that a new line reaches only the
-desks that show it, and that it has shown a line that came with its event ("chat-read").
+desks that show it.
 
 Staff sockets coming and going, the desk's heartbeat and logging out of the site update the
 presence colleagues see in the internal chat (blueprints/chat/internal.py); an agent left
@@ -95,19 +95,6 @@ def watch_chat(conversation_id=None, *_ignored):
         return {"ok": False}
     join_room(chat_live.watch_room(conversation.id))
     return {"ok": True, "lines": service.line_count(conversation)}
-
-
-@socketio.on("chat-read")
-def read_chat(conversation_id=None, *_ignored):
-    """The desk showed the chat's new line the moment it came, with no request of its own: for its
-    serving agent the chat is read, and "New messages!" does not come back when they move on."""
-    if not current_user.is_authenticated or not current_user.active or not live.is_id(conversation_id):
-        return {"ok": False}
-    conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None or not service.may_read(current_user, conversation):
-        return {"ok": False}
-    service.mark_read_by_agent(conversation, current_user)
-    return {"ok": True}
 
 
 @socketio.on("video")

@@ -21,6 +21,7 @@ from blueprints.chat.forms import (
     WaitingMessageForm,
 )
 from blueprints.chat.models import ChatQueue, Conversation, InternalConversation
+from common import live
 from common.access import Role, require_unit, roles_required
 from common.refusals import Refused, status_of
 from blueprints.chat.service import CUSTOMERS_PAGE_SIZE
@@ -49,6 +50,17 @@ def _internal_or_404(conversation_id):
     if not internal.may_take_part(current_user, conversation):
         abort(404)  # others' chats look like missing ones
     return conversation
+
+
+@bp.before_request
+def take_the_shown_lines_as_read():
+    """A desk's request may say which chat's lines it showed as they came (static/js/chat.js:
+    X-Chat-Shown, "chat:last line"): read for the serving agent before anything is answered."""
+    chat_id, _, line_id = request.headers.get("X-Chat-Shown", "").partition(":")
+    if not (chat_id.isdigit() and line_id.isdigit()) or not current_user.is_authenticated:
+        return
+    if live.is_id(int(chat_id)) and live.is_id(int(line_id)):
+        service.mark_shown_to_agent(int(chat_id), int(line_id), current_user)
 
 
 def _desk_state():

@@ -417,6 +417,19 @@ def mark_read_by_agent(conversation, user):
         db.session.commit()
 
 
+def mark_shown_to_agent(conversation_id, line_id, user):
+    """The serving agent's desk showed the chat's lines up to `line_id` as they came (with their
+    events, no request): the chat is read, unless a customer line has come after that one."""
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is None or not conversation.unread_by_agent or conversation.agent_id != user.id:
+        return
+    newer = db.session.scalar(select(ChatMessage.id).where(
+        ChatMessage.conversation_id == conversation.id, ChatMessage.sender == Sender.CUSTOMER, ChatMessage.id > line_id,
+    ).limit(1))
+    if newer is None:
+        mark_read_by_agent(conversation, user)
+
+
 def mark_read_by_customer(conversation):
     if conversation.unread_by_customer:
         conversation.unread_by_customer = False

@@ -289,13 +289,22 @@
       if (lines && answer.lines !== now.querySelectorAll(".chat-line").length) window.liveRefreshRegion(lines);
     });
   }
-  // A line that came with its event was shown without a request: tell the server it was read
-  // (for the serving agent), as reading the chat would have.
+  // A line that came with its event was shown without a request: the desk's next request says so
+  // (X-Chat-Shown: the chat and its last line shown), and the server takes the chat as read up to
+  // there for its serving agent before it answers, so "New messages!" does not come back. No
+  // request or write of its own for each line.
+  let shownLine = null;
   document.body.addEventListener("live:appended", function (e) {
     const panel = e.target.closest("#chat-view [data-conversation]");
-    if (panel && window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk")) {
-      window.liveSocket.emit("chat-read", Number(panel.dataset.conversation));
-    }
+    const lines = panel ? e.target.querySelectorAll(":scope > [data-item]") : [];
+    if (lines.length) shownLine = panel.dataset.conversation + ":" + lines[lines.length - 1].dataset.item;
+  });
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    if (shownLine) e.detail.headers["X-Chat-Shown"] = shownLine;
+  });
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    const sent = e.detail.requestConfig && e.detail.requestConfig.headers && e.detail.requestConfig.headers["X-Chat-Shown"];
+    if (e.detail.successful && sent && sent === shownLine) shownLine = null;
   });
   document.body.addEventListener("live:connected", function () { watchOpenChat(true); });
   document.body.addEventListener("htmx:afterSettle", function () { watchOpenChat(false); });

@@ -23,9 +23,14 @@ def events(socket_client, namespace="/"):
     return [e["args"][0]["event"] for e in socket_client.get_received(namespace) if e["name"] == "live"]
 
 
-def staff_socket(app, username):
+def logged_in(app, username):
     browser = app.test_client()
     browser.post("/login", data={"username": username, "password": "correct-horse-battery-9"})
+    return browser
+
+
+def staff_socket(app, username):
+    browser = logged_in(app, username)
     return browser, socketio.test_client(app, flask_test_client=browser)
 
 
@@ -236,27 +241,31 @@ def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_c
         s.disconnect()
 
 
-@needs_local_socketio
-def test_a_line_shown_as_it_came_is_read_for_the_serving_agent_only(app, client, desk):
+def test_a_line_shown_as_it_came_is_read_for_the_serving_agent_up_to_the_line_shown(app, client, desk):
     join(client, desk)
     c = conversation(app)
-    aino, aino_socket = staff_socket(app, "aino")
+    aino, erja = logged_in(app, "aino"), logged_in(app, "erja")
     log_in_to_service(aino, desk)
     aino.post(f"/chat/conversations/{c.id}/claim")
-    _erja, erja_socket = staff_socket(app, "erja")
-    _olli, olli_socket = staff_socket(app, "olli")
-    client.post("/chat/customer/message", data={"body": "Hei"})
+    client.post("/chat/customer/message", data={"body": "Yksi"})
+    client.post("/chat/customer/message", data={"body": "Kaksi"})
+    with app.app_context():
+        first, last = db.session.scalars(db.select(ChatMessage.id).where(ChatMessage.conversation_id == c.id,
+                                                                         ChatMessage.body.in_(("Yksi", "Kaksi")))
+                                         .order_by(ChatMessage.id)).all()
 
     def unread():
         with app.app_context():
             return db.session.get(Conversation, c.id).unread_by_agent
 
-    assert unread()
-    assert olli_socket.emit("chat-read", c.id, callback=True) == {"ok": False}  # another unit's chat
-    assert erja_socket.emit("chat-read", c.id, callback=True) == {"ok": True} and unread()  # a reader's desk
-    assert aino_socket.emit("chat-read", c.id, callback=True) == {"ok": True} and not unread()
-    for s in (aino_socket, erja_socket, olli_socket):
-        s.disconnect()
+    def shown(browser, header):
+        return browser.get("/chat/partials/active", headers={"X-Chat-Shown": header}).status_code
+
+    assert shown(aino, f"{c.id}:{first}") == 200 and unread()  # "Kaksi" came after the line shown
+    assert shown(erja, f"{c.id}:{last}") == 200 and unread()  # a reading colleague's desk
+    for garbage in ("x", f"{c.id}:", f"{10**30}:{last}", f"-1:{last}"):
+        assert shown(aino, garbage) == 200 and unread()
+    assert shown(aino, f"{c.id}:{last}") == 200 and not unread()
 
 
 @needs_local_socketio
