@@ -96,11 +96,11 @@ def kept_tariff(customer):
     return sub.tariff if sub else None
 
 
-def summary_for(unit, form, customer=None):
-    """The cost summary of what the form says so far: of a signup, or of a correction's change of
-    tariff. None while no allowed tariff is chosen, or while a correction keeps the tariff taken."""
+def summary_for(form, tariffs, age, customer=None):
+    """The cost summary of what the form says so far, among the `tariffs` prepare_signup_form
+    offers: of a signup, or of a correction's change of tariff. None while no allowed tariff is
+    chosen, or while a correction keeps the tariff taken."""
     kept = kept_tariff(customer) if customer else None
-    tariffs, age = prepare_signup_form(unit, form, kept)
     chosen = next((t for t in tariffs if str(t.id) == form.tariff.data), None)
     if chosen is None or age is None or (kept is not None and chosen.id == kept.id):
         return None
@@ -158,29 +158,27 @@ def new_customer(unit_id):
     service.ensure_tariffs(unit)
     form = SignupForm()
     form.unit = unit
-    tariffs, _age = prepare_signup_form(unit, form)
+    tariffs, age = prepare_signup_form(unit, form)
     duplicates = []
     if form.validate_on_submit() and settle_address(form):
         tariff = db.session.get(Tariff, int(form.tariff.data))
         try:
             customer, password = service.sign_up(unit, form.customer_details(), tariff, form.scanned_card_number(),
                                        staff=current_user, duplicate_confirmed=form.confirm_duplicate.data)
-        except service.LooksLikeDuplicate as refusal:
-            duplicates = refusal.duplicates
-            refuse_at_field(form, refusal)
         except Refused as refusal:
+            duplicates = getattr(refusal, "duplicates", [])  # a look-alike names whom it looks like
             refuse_at_field(form, refusal)
         except OperationalError as error:
             if not is_busy(error):
                 raise
             return render_busy_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs,
-                                    duplicates=duplicates, summary=summary_for(unit, form),
+                                    duplicates=duplicates, summary=summary_for(form, tariffs, age),
                                     bank_account=bank_account_for(form),
                                     expected_format=service.expected_card_format(unit))
         else:
             # The receipt with the password is this answer: no later request can show it again.
             return receipt_page(customer, password, signed_up=True)
-    summary = summary_for(unit, form) if form.is_submitted() else None
+    summary = summary_for(form, tariffs, age) if form.is_submitted() else None
     return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=duplicates,
                        expected_format=service.expected_card_format(unit),
                        summary=summary, bank_account=bank_account_for(form) if form.is_submitted() else None)
@@ -200,7 +198,8 @@ def tariff_choices(unit_id):
 def cost_summary(unit_id):
     unit = branch_or_404(unit_id)
     form = SignupForm()
-    return render_template("ebook/_cost_summary.html", form=form, unit=unit, summary=summary_for(unit, form),
+    tariffs, age = prepare_signup_form(unit, form)
+    return render_template("ebook/_cost_summary.html", form=form, unit=unit, summary=summary_for(form, tariffs, age),
                            bank_account=bank_account_for(form))
 
 
@@ -309,17 +308,14 @@ def edit_customer(customer_id):
         try:
             changed = service.update_customer(customer, form.customer_details(), form.new_card_number(), tariff,
                                               duplicate_confirmed=form.confirm_duplicate.data)
-        except service.LooksLikeDuplicate as refusal:
-            duplicates = refusal.duplicates
-            refuse_at_field(form, refusal)
-            refused = True
         except Refused as refusal:
+            duplicates = getattr(refusal, "duplicates", [])  # a look-alike names whom it looks like
             refuse_at_field(form, refusal)
             refused = True
         except OperationalError as error:
             if not is_busy(error):
                 raise
-            return render_busy_form("ebook/edit_customer.html", form, summary=summary_for(customer.unit, form, customer),
+            return render_busy_form("ebook/edit_customer.html", form, summary=summary_for(form, tariffs, age, customer),
                                     bank_account=bank_account_for(form), duplicates=duplicates, **context)
         else:
             flash(_("The customer's details are saved."), "success")
@@ -329,7 +325,7 @@ def edit_customer(customer_id):
             return redirect(url_for("ebook.customer", customer_id=customer.id))
     submitted = form.is_submitted()
     return render_form("ebook/edit_customer.html", form, refused=refused, duplicates=duplicates,
-                       summary=summary_for(customer.unit, form, customer) if submitted else None,
+                       summary=summary_for(form, tariffs, age, customer) if submitted else None,
                        bank_account=bank_account_for(form) if submitted else None, **context)
 
 
@@ -348,8 +344,10 @@ def correction_tariffs(customer_id):
 def correction_summary(customer_id):
     customer = customer_or_404(customer_id)
     form = correction_form(customer)
+    kept = kept_tariff(customer)
+    tariffs, age = prepare_signup_form(customer.unit, form, kept)
     return render_template("ebook/_cost_summary.html", form=form, unit=customer.unit, customer=customer,
-                           kept=kept_tariff(customer), summary=summary_for(customer.unit, form, customer),
+                           kept=kept, summary=summary_for(form, tariffs, age, customer),
                            bank_account=bank_account_for(form))
 
 
