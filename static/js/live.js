@@ -30,13 +30,23 @@
   if (typeof Idiomorph !== "undefined") {
     Idiomorph.defaults.ignoreActiveValue = true;
     Idiomorph.defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
-      if (oldNode.nodeType !== 1 || (swapping && swapping.boosted)) return true;
-      // What the page's own script keeps there (messages on their way) is the script's.
-      if (oldNode.hasAttribute("data-live-keep")) return false;
-      // A box the person opened (a transfer form, the queue settings) stays until they close it.
-      if (oldNode.hasAttribute("data-opened") && !sentByThisAction(oldNode)) return false;
-      // Text typed and not sent is the person's, unless this answer is to the form that sent it.
-      if (edited(oldNode) && !sentByThisAction(oldNode)) return false;
+      if (oldNode.nodeType !== 1) return true;
+      if (!(swapping && swapping.boosted)) {
+        // What the page's own script keeps there (messages on their way) is the script's.
+        if (oldNode.hasAttribute("data-live-keep")) return false;
+        // A box the person opened (a transfer form, the queue settings) stays until they close it.
+        if (oldNode.hasAttribute("data-opened") && !sentByThisAction(oldNode)) return false;
+        // Text typed and not sent is the person's, unless this answer is to the form that sent it.
+        if (edited(oldNode) && !sentByThisAction(oldNode)) return false;
+      }
+      // Idiomorph leaves what is inside the focused element as it was (ignoreActiveValue, for the
+      // field being typed in) but gives it its new attributes: a button just pressed would keep
+      // its old words over its new action (Start text chat that starts a video chat), a focused
+      // heading the name of the chat before. Anything but a field takes its new content.
+      if (oldNode === document.activeElement && !oldNode.matches("input, textarea, select")
+          && oldNode.innerHTML !== newNode.innerHTML) {
+        oldNode.innerHTML = newNode.innerHTML;
+      }
       return true;
     };
     Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name, node) {
@@ -72,10 +82,25 @@
     keptLines = [];
   }
 
+  // The swap the answer gets: its own (HX-Reswap), or the one its element has or inherits (a
+  // boosted link inside a live region morphs the page as the region does).
+  function morphs(e, elt) {
+    const source = elt && elt.closest("[hx-swap]");
+    const style = e.detail.swapOverride || (source ? source.getAttribute("hx-swap") : htmx.config.defaultSwapStyle);
+    return style.indexOf("morph") === 0;
+  }
+
   document.body.addEventListener("htmx:beforeSwap", function (e) {
     const elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    // A region's answer for what it no longer shows (it was asked for before a boosted link or
+    // the person's action turned the region to another chat) would bring the old one back.
+    if (elt && elt.hasAttribute("data-live-region") && e.detail.requestConfig.path !== elt.getAttribute("hx-get")) {
+      e.detail.shouldSwap = false;
+      return;
+    }
     // A boosted link goes to another page of the desk: nothing of the old one is kept.
-    swapping = { live: !!(elt && elt.hasAttribute("data-live-region")), boosted: !!e.detail.boosted, elt: elt };
+    swapping = { live: !!(elt && elt.hasAttribute("data-live-region")), boosted: !!e.detail.boosted, elt: elt,
+                 morph: morphs(e, elt) };
     keptLines = elt && !swapping.boosted && !elt.hasAttribute("data-live-append") ? shownLines(elt) : [];
   });
   // ---- lists that grow by one item ------------------------------------------------------------
@@ -160,13 +185,14 @@
       swapping = null;
       return;
     }
-    // htmx would bind a morphed region's content only when it settles, a moment later: a click
-    // in that moment on a button the morph has just turned into another (Start video chat of one
-    // chat into Start text chat of the next) would still do the old button's action. Bind it now.
+    // htmx would bind morphed content only when it settles, a moment later: a click in that
+    // moment on a button the morph has just turned into another (Start video chat of one chat
+    // into Start text chat of the next, by a region's refresh or by a boosted link to the next
+    // chat) would still do the old button's action. Bind it now, as settling would.
     // Only what was swapped in: processing the region itself would reset its request state
     // (htmx re-initialises an element whose attributes, the request's own class among them,
     // changed) and drop the refresh queued behind the one in flight.
-    if (target && target.isConnected && target.closest("[data-live-region]")) {
+    if (target && target.isConnected && swapping && swapping.morph) {
       Array.from(target.children).forEach(function (child) { htmx.process(child); });
     }
     keepLines();

@@ -276,6 +276,62 @@ def test_a_line_pushed_while_its_chat_is_being_read_stays_when_the_older_answer_
     expect(aino.locator("#internal-lines [data-live-empty]")).to_have_count(0)
 
 
+def sara_waits_too(new_page, aino):
+    """Sara joins Aino's queue while Aino serves Toni; her page, once live."""
+    sara = new_page()
+    sara.goto("/chat/customer/")
+    sara.get_by_label("Your name").fill("Sara")
+    sara.get_by_role("button", name="Join the queue").click()
+    wait_until_live(sara)
+    expect(aino.locator(".chat-customer").get_by_role("link", name="Sara")).to_be_visible()
+    return sara
+
+
+def test_a_focused_button_says_what_it_does_once_the_chat_has_changed(app, make_unit, make_user, new_page):
+    aino, _toni, _ = served_chat(app, make_unit, make_user, new_page)
+    aino.get_by_role("button", name="Release to queue").focus()
+    # Toni goes back to the queue from elsewhere (a colleague's transfer, another tab of Aino's).
+    with app.test_request_context():
+        conversation = db.session.scalar(select(Conversation).where(Conversation.customer_name == "Toni"))
+        chat_service.release(conversation, db.session.scalar(select(User).where(User.username == "aino")))
+    buttons = aino.locator("#chat-view .chat-controls button")
+    expect(buttons).to_have_text(["Start text chat", "Start video chat", "Remove from queue"])
+    assert "/video" in buttons.nth(1).get_attribute("hx-post")  # the one that had the focus
+
+
+def test_a_button_clicked_the_moment_a_boosted_link_morphed_it_does_its_new_action(app, make_unit, make_user, new_page):
+    aino, toni, _ = served_chat(app, make_unit, make_user, new_page)
+    sara = sara_waits_too(new_page, aino)
+    posted = []
+    aino.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    # The moment between the swap and its settling, made long: Toni's Start video chat has
+    # become Sara's Start text chat by then.
+    aino.evaluate("() => { htmx.config.defaultSettleDelay = 3000; }")
+    aino.locator(".chat-customer").get_by_role("link", name="Sara").click()
+    aino.get_by_role("button", name="Start text chat").click()
+    expect(sara.get_by_text("You are chatting with Aino.")).to_be_visible()
+    assert not [url for url in posted if "/video" in url], posted
+    expect(toni.locator(".chat-video")).to_be_hidden()
+
+
+def test_a_chats_answer_asked_for_before_the_desk_moved_on_does_not_bring_it_back(app, make_unit, make_user, new_page):
+    aino, _toni, _ = served_chat(app, make_unit, make_user, new_page)
+    sara_waits_too(new_page, aino)
+    held = []
+    aino.route("**/chat/partials/chat?*", lambda route: route.continue_() if held else held.append(route))
+    redraw(aino, "#chat-view", None)  # Toni's chat is being read...
+    while not held:
+        aino.wait_for_timeout(20)
+    aino.locator(".chat-customer").get_by_role("link", name="Sara").click()  # ...when Aino moves on
+    expect(aino.locator("#chat-heading")).to_have_text("Sara")
+    aino.evaluate("""() => { document.body.addEventListener('htmx:afterOnLoad',
+                     () => { window.answered = true; }, {once: true}); }""")
+    held[0].continue_()
+    aino.wait_for_function("() => window.answered === true")
+    expect(aino.locator("#chat-heading")).to_have_text("Sara")
+    expect(aino.get_by_role("button", name="Start text chat")).to_be_visible()
+
+
 def test_a_tick_right_after_a_redraw_counts_once(app, make_unit, make_user, new_page):
     library = make_unit()
     make_user("opastaja", (Role.GUIDE, library))
