@@ -92,15 +92,15 @@
 
   document.body.addEventListener("htmx:beforeSwap", function (e) {
     const elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    const live = !!(elt && elt.hasAttribute("data-live-region"));
     // A region's answer for what it no longer shows (it was asked for before a boosted link or
     // the person's action turned the region to another chat) would bring the old one back.
-    if (elt && elt.hasAttribute("data-live-region") && e.detail.requestConfig.path !== elt.getAttribute("hx-get")) {
+    if (live && e.detail.requestConfig.path !== elt.getAttribute("hx-get")) {
       e.detail.shouldSwap = false;
       return;
     }
     // A boosted link goes to another page of the desk: nothing of the old one is kept.
-    swapping = { live: !!(elt && elt.hasAttribute("data-live-region")), boosted: !!e.detail.boosted, elt: elt,
-                 morph: morphs(e, elt) };
+    swapping = { live: live, boosted: !!e.detail.boosted, elt: elt, morph: morphs(e, elt) };
     keptLines = elt && !swapping.boosted && !elt.hasAttribute("data-live-append") ? shownLines(elt) : [];
   });
   // ---- lists that grow by one item ------------------------------------------------------------

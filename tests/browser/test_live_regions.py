@@ -25,6 +25,7 @@ from common.access import Role
 from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 from tests.browser.test_chat_desk import agent_page
+from tests.browser.test_chat_reliability import join
 
 # Redraw a live region as an event would, and resolve `delay` ms after its swap (or at once,
 # with the refresh still in flight, for a delay of None).
@@ -279,10 +280,7 @@ def test_a_line_pushed_while_its_chat_is_being_read_stays_when_the_older_answer_
 def sara_waits_too(new_page, aino):
     """Sara joins Aino's queue while Aino serves Toni; her page, once live."""
     sara = new_page()
-    sara.goto("/chat/customer/")
-    sara.get_by_label("Your name").fill("Sara")
-    sara.get_by_role("button", name="Join the queue").click()
-    wait_until_live(sara)
+    join(sara, "Sara")
     expect(aino.locator(".chat-customer").get_by_role("link", name="Sara")).to_be_visible()
     return sara
 
