@@ -7,6 +7,8 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,6 +16,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import delete
 
 from app import create_app
+from config import DefaultConfig
 from blueprints.accounts import service
 from blueprints.accounts.models import Unit, UnitKind
 from common.access import Role
@@ -34,6 +37,28 @@ os.environ.setdefault("SOCKETIO_CHANNEL", f"library-desk-tests-{os.getpid()}")
 
 # Fixed keys for the tests: create_app(test_config) reads no instance/secrets.json.
 TEST_IDENTITY_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+def library_today():
+    """The date at a Finnish library: the site's today, which the server's calendar (UTC) is
+    not between 22 and 24 o'clock UTC."""
+    return datetime.now(ZoneInfo(DefaultConfig.BABEL_DEFAULT_TIMEZONE)).date()
+
+
+def branch_today():
+    """The date at a Dutch e-book branch."""
+    return datetime.now(ZoneInfo(DefaultConfig.EBOOK_TIMEZONE)).date()
+
+
+@pytest.fixture
+def a_zone_on_another_day(app, monkeypatch):
+    """The libraries and the branches moved to a zone whose date is not the server's (UTC) right
+    now: UTC+14 from ten o'clock UTC, UTC-12 before. Returns the date there, so that a test sees
+    the site keep the library's calendar at any hour, not only around midnight."""
+    name = "Etc/GMT-14" if datetime.now(timezone.utc).hour >= 10 else "Etc/GMT+12"
+    monkeypatch.setattr(app.extensions["babel"], "default_timezone", name)
+    monkeypatch.setitem(app.config, "EBOOK_TIMEZONE", name)
+    return datetime.now(ZoneInfo(name)).date()
 
 
 def make_config(tmp_path, **extra):

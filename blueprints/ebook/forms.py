@@ -28,7 +28,6 @@ from blueprints.ebook.models import (
     PersonKind,
     TariffKind,
 )
-from common.clock import utcnow
 from common.refusals import Refused
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
@@ -116,7 +115,7 @@ class CustomerForm(FlaskForm):
         born = parse_birth_date(field.data)
         if born is None:
             raise ValidationError(_l("Enter the birth date as dd-mm-yyyy, e.g. 04-01-1991."))
-        if born > utcnow().date():
+        if born > service.branch_today():
             raise ValidationError(_l("The birth date cannot be in the future."))
         if born < date(1900, 1, 1):
             raise ValidationError(_l("Check the year of birth."))

@@ -1,6 +1,4 @@
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,7 +20,6 @@ from blueprints.ebook.forms import (
 )
 from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
 from common.access import Role, require_unit, roles_required
-from common.clock import utcnow
 from common.refusals import Refused
 from common.transactions import is_busy
 from common.views import (
@@ -83,7 +80,7 @@ def prepare_signup_form(unit, form, kept=None):
     """Offer the tariffs the customer's age allows (all of the branch's until a birth date is known);
     a correction offers the tariff `kept` too, so that it can stay."""
     born = form.birth_date_value()
-    age = service.age_on(born, utcnow().date()) if born else None
+    age = service.age_on(born, service.branch_today()) if born else None
     tariffs = service.tariffs_for_age(unit.id, age) if born else service.branch_tariffs(unit.id)
     if kept is not None and kept not in tariffs:
         tariffs = [kept, *tariffs]
@@ -106,8 +103,8 @@ def summary_for(form, tariffs, age, customer=None):
         return None
     name = " ".join(p for p in (form.initials.data, form.prefix.data, form.surname.data) if p)
     if customer is None:
-        return service.cost_summary(name, age, chosen, utcnow().date())
-    return service.change_summary(name, form.birth_date_value(), customer.subscription, chosen, utcnow().date())
+        return service.cost_summary(name, age, chosen, service.branch_today())
+    return service.change_summary(name, form.birth_date_value(), customer.subscription, chosen, service.branch_today())
 
 
 def refuse_at_field(form, refusal):
@@ -252,7 +249,7 @@ def new_password(customer_id):
 
 
 def overview_context(customer, tab):
-    today = utcnow().date()
+    today = service.branch_today()
     return dict(
         customer=customer, tab=tab, tabs=TABS, today=today,
         age=service.age_on(customer.birth_date, today), money=format_money,
@@ -358,7 +355,7 @@ def end_customer(customer_id):
     customer = customer_or_404(customer_id)
     form = EndCustomerForm()
     if request.method == "GET":
-        form.ends_on.data = utcnow().date().strftime("%d-%m-%Y")
+        form.ends_on.data = service.branch_today().strftime("%d-%m-%Y")
     refused = False
     if form.validate_on_submit():
         try:
@@ -405,7 +402,7 @@ def customers():
             .limit(50)
         ).all()
     return render_template("ebook/customers.html", unit=unit, branches=branches, query=query, found=found,
-                           today=utcnow().date())
+                           today=service.branch_today())
 
 
 @bp.route("/branches/<int:unit_id>/tariffs")
@@ -460,4 +457,4 @@ def branch_datetime_filter(moment):
     """A stored naive UTC time shown in the branches' zone (Dutch time), whatever zone the staff user has."""
     if moment is None:
         return ""
-    return format_local_datetime(moment, zone=ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam")))
+    return format_local_datetime(moment, zone=service.branch_zone())

@@ -6,7 +6,7 @@ import json
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from urllib.request import urlopen
 from zoneinfo import ZoneInfo
@@ -548,7 +548,7 @@ def sign_up(unit, details, tariff, card_number=None, staff=None, today=None, dup
     )
     if duplicates and not duplicate_confirmed:
         raise LooksLikeDuplicate(duplicates)
-    today = today or utcnow().date()
+    today = today or branch_today()
     age = age_on(details["birth_date"], today)
     check_tariff_offered(tariff, unit.id)
     check_tariff_rules(tariff, details, age)
@@ -648,7 +648,7 @@ def update_customer(customer, details, card_number=None, tariff=None, today=None
     date or address that makes the customer look like another of the branch is refused
     (LooksLikeDuplicate) unless staff confirmed it.
     """
-    today = today or utcnow().date()
+    today = today or branch_today()
     begin_write()
     unit, current = customer.unit, customer.subscription
     identity = {name: details.get(name, getattr(customer, name)) for name in IDENTIFYING_FIELDS}
@@ -714,7 +714,7 @@ def _change_subscription(customer, current, tariff, today):
 def end_customer(customer, ends_on, reason, today=None):
     """End the subscription ("Klant afsluiten") on a day with a reason, committed; the customer
     stays findable."""
-    today = today or utcnow().date()
+    today = today or branch_today()
     reason = " ".join((reason or "").split())
     if not reason:
         raise Refused(_l("Give the reason for ending the subscription."), field="reason")
@@ -746,9 +746,18 @@ def announce_customer(customer):
     ebook_live.announce_customer_changed(customer.unit_id, customer.id)
 
 
+def branch_zone():
+    return ZoneInfo(current_app.config["EBOOK_TIMEZONE"])
+
+
+def branch_today():
+    """The date at the branches: a subscription taken at half past midnight starts that day."""
+    return datetime.now(branch_zone()).date()
+
+
 def branch_midnight_utc(now=None):
     """Today's midnight at the branches (EBOOK_TIMEZONE, Europe/Amsterdam), as naive UTC."""
-    zone = ZoneInfo(current_app.config.get("EBOOK_TIMEZONE", "Europe/Amsterdam"))
+    zone = branch_zone()
     local = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)

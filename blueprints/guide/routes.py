@@ -1,7 +1,7 @@
 """Guide checklist pages: thin routes over blueprints/guide/service.py."""
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale, get_timezone
@@ -13,6 +13,7 @@ from blueprints.guide import bp, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
 from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
+from common.clock import local_today
 from common.refusals import Refused, status_of
 from common.views import format_local_date, query_id, render_form
 from extensions import db
@@ -251,7 +252,7 @@ def _statistics_request():
         unit_ids = [unit_id]
     else:
         unit_ids = sorted(allowed)
-    today = datetime.now(get_timezone()).date()  # the library's date, not the server's
+    today = local_today()
     errors = {}
     try:
         start = date.fromisoformat(request.args["from"]) if request.args.get("from") else service.month_start(today).replace(month=1)

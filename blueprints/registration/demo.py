@@ -17,6 +17,7 @@ from blueprints.registration.models import (
     RegisteredBy,
     ServiceForm,
 )
+from common.clock import local_today
 from extensions import db
 
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
@@ -46,11 +47,11 @@ def seed(units):
     library, school = units["HKI-LIB"], units["KALLIO-SCH"]
     _customer(library, "131052-308T", "Aino", "Äijälä", email="aino.aijala@example.fi")
     _customer(library, make_hetu(date(1990, 1, 1), 123, "Y"), "Matti", "Virtanen", service_form=ServiceForm.CD,
-              review_date=date.today() - timedelta(days=10), email="matti@example.fi")
+              review_date=local_today() - timedelta(days=10), email="matti@example.fi")
     _customer(library, make_hetu(date(2015, 5, 5), 42), "Eero", "Öhman", registered_by=RegisteredBy.GUARDIAN,
               guardian_name="Liisa Öhman", guardian_email="liisa@example.fi", consent_given_by="Liisa Öhman",
-              consent_date=date.today(), consent_method="signed form")
+              consent_date=local_today(), consent_method="signed form")
     _customer(school, make_hetu(date(2012, 3, 14), 77, "B"), "Sofia", "Lindqvist", basis=Basis.SPECIAL_SUPPORT,
               registered_by=RegisteredBy.GUARDIAN, guardian_name="Anna Lindqvist", guardian_email="anna@example.fi",
-              consent_given_by="Anna Lindqvist", consent_date=date.today(), consent_method="signed form")
+              consent_given_by="Anna Lindqvist", consent_date=local_today(), consent_method="signed form")
     _customer(library, make_hetu(date(1975, 8, 20), 201), "Pekka", "Poistettava", status=CustomerStatus.MARKED_FOR_DELETION)

@@ -21,7 +21,7 @@ from blueprints.registration.models import (
     RegisteredBy,
 )
 from blueprints.registration.service import ASK_WHO_REGISTERS, FIELDS, GUARDIAN_REQUIRED
-from common.clock import utcnow
+from common.clock import local_today
 from extensions import LANGUAGES
 
 REQUIRED = _l("This field is required.")
@@ -67,17 +67,17 @@ class CustomerForm(FlaskForm):
 
     def validate_review_date(self, field):
         # A reminder within ten years; an old one may stay on a customer whose review has passed.
-        if field.data and not (date(2000, 1, 1) <= field.data <= utcnow().date() + timedelta(days=3653)):
+        if field.data and not (date(2000, 1, 1) <= field.data <= local_today() + timedelta(days=3653)):
             raise ValidationError(_l("Choose a review date within ten years from today."))
 
     def validate_consent_date(self, field):
         if field.data is None:
             return
-        if field.data > utcnow().date():
+        if field.data > local_today():
             raise ValidationError(_l("The consent cannot be given in the future."))
         if self.born is not None and field.data < self.born:
             raise ValidationError(_l("The consent cannot be given before the customer was born."))
-        if field.data < utcnow().date() - timedelta(days=25 * 366):
+        if field.data < local_today() - timedelta(days=25 * 366):
             raise ValidationError(_l("Check the year of the consent."))
 
     def set_bases(self, bases):
@@ -130,7 +130,7 @@ class WithoutHetuForm(CustomerForm):
     def validate_birth_date(self, field):
         if field.data is None:  # missing or not a date: said by the field's own validators
             return
-        if field.data > utcnow().date():
+        if field.data > local_today():
             raise ValidationError(_l("The date of birth is in the future."))
         if field.data < date(1900, 1, 1):
             raise ValidationError(_l("Check the year of birth."))
@@ -138,7 +138,7 @@ class WithoutHetuForm(CustomerForm):
     def validate(self, extra_validators=None):
         # The guardian rule follows from the birth date: without a sane one, no consent is asked.
         born = self.birth_date.data
-        if born is None or not (date(1900, 1, 1) <= born <= utcnow().date()):
+        if born is None or not (date(1900, 1, 1) <= born <= local_today()):
             self.guardian_rule = None
         else:
             self.born = born

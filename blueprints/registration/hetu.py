@@ -17,6 +17,7 @@ from stdnum.exceptions import (
 )
 from stdnum.fi import hetu as stdnum_hetu
 
+from common.clock import local_today
 from common.refusals import Refused
 
 CENTURIES = {"+": 1800, "-": 1900, "Y": 1900, "X": 1900, "W": 1900, "V": 1900, "U": 1900,
@@ -47,7 +48,7 @@ def parse(code, today=None):
             raise Refused(_("Individual numbers 900-999 are temporary or test codes and cannot be registered."), field="hetu")
         raise Refused(_("The birth date in the code does not exist."), field="hetu")
     born = date(CENTURIES[code[6]] + int(code[4:6]), int(code[2:4]), int(code[0:2]))
-    if born > (today or date.today()):
+    if born > (today or local_today()):
         raise Refused(_("The birth date in the code is in the future."), field="hetu")
     return code, born
 

@@ -1,5 +1,4 @@
 """Celia registration: the registrar's flow and the service admin's work list."""
-from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from blueprints.registration import bp, hetu, service
 from blueprints.registration.forms import FIELD_LABELS, CustomerForm, NewCustomerForm, WithoutHetuForm
 from blueprints.registration.models import ACTION_LABELS, Customer, CustomerStatus
 from common.access import Role, roles_required
+from common.clock import local_today
 from common.refusals import Refused, status_of
 from common.transactions import is_busy
 from common.views import error_page, page_of, render_busy_form, render_form
@@ -277,7 +277,7 @@ def search():
 def reviews():
     units = service.working_units()
     page = page_of(service.passed_reviews_query([u.id for u in units]))
-    return render_template("registration/reviews.html", page=page, today=date.today())
+    return render_template("registration/reviews.html", page=page, today=local_today())
 
 
 # --- the customer's own link ------------------------------------------------------------

@@ -28,7 +28,7 @@ from blueprints.registration.models import (
 )
 from common import audit, mail
 from common.access import Role
-from common.clock import utcnow
+from common.clock import local_today, utcnow
 from common.refusals import Conflict, Refused
 from common.security import hash_password
 from common.transactions import begin_write, commit_record
@@ -73,7 +73,7 @@ GUARDIAN_REQUIRED, ASK_WHO_REGISTERS, NO_GUARDIAN = "guardian_required", "ask_wh
 def guardian_rule(born, today=None):
     """Under 15 a guardian's consent is required; 15 to 17 the young person may register
     alone or a guardian may do it (the form asks which); from 18 there is no guardian part."""
-    age = age_on(born, today or date.today())
+    age = age_on(born, today or local_today())
     if age < 15:
         return GUARDIAN_REQUIRED
     if age < 18:
@@ -467,7 +467,7 @@ def passed_reviews_query(unit_ids, today=None):
     return (
         select(Customer)
         .where(Customer.unit_id.in_(unit_ids), Customer.status == CustomerStatus.ACTIVE,
-               Customer.review_date.is_not(None), Customer.review_date < (today or date.today()))
+               Customer.review_date.is_not(None), Customer.review_date < (today or local_today()))
         .order_by(Customer.review_date)
     )
 

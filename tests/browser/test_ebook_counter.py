@@ -10,9 +10,9 @@ from stdnum import luhn
 from blueprints.accounts.models import Unit, UnitKind
 from blueprints.ebook import service
 from common.access import Role
-from common.clock import utcnow
 from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+from tests.conftest import branch_today
 
 
 def pdf_text(data):
@@ -76,7 +76,7 @@ def test_counter_signup_with_v_enter_cost_summary_and_printed_receipt(app, make_
     summary = page.locator("#cost-summary")
     expect(summary).to_contain_text("0141 Digital only")
     expect(summary).to_contain_text(re.compile(r"€\s42,00"))
-    age = service.age_on(date(1991, 1, 4), utcnow().date())
+    age = service.age_on(date(1991, 1, 4), branch_today())
     expect(summary.locator("dt:has-text('Leeftijd') + dd")).to_have_text(str(age))
     assert_accessible(page)
     page.locator("#email").focus()

@@ -12,10 +12,11 @@ from common.access import Role
 from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
 from tests.registration.conftest import customer_fields
+from tests.conftest import library_today
 
 
 def fourteen_year_old():
-    today = date.today()
+    today = library_today()
     born = today.replace(year=today.year - 15) + timedelta(days=1)  # 15 tomorrow
     return make_hetu(born, 321, "A")
 
@@ -52,7 +53,7 @@ def test_register_a_14_year_old_send_credentials_and_colleague_sees_it_live(make
     page.fill("#guardian_name", "Liisa Öhman")
     page.fill("#guardian_email", "liisa@example.fi")
     page.fill("#consent_given_by", "Liisa Öhman")
-    page.fill("#consent_date", date.today().isoformat())
+    page.fill("#consent_date", library_today().isoformat())
     page.fill("#consent_method", "signed form")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Eero Öhman")
@@ -102,7 +103,7 @@ def test_every_check_outcome_and_page_passes_axe(make_unit, make_user, new_page,
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     mine, elsewhere, marked = (make_hetu(date(1980, 1, 1) + timedelta(days=n), 100 + n) for n in range(3))
     with app.test_request_context():
-        service.register_customer(db.session.get(Unit, library), mine, customer_fields(review_date=date.today() - timedelta(days=3)))
+        service.register_customer(db.session.get(Unit, library), mine, customer_fields(review_date=library_today() - timedelta(days=3)))
         service.register_customer(db.session.get(Unit, other), elsewhere, customer_fields(last_name="Toinen"))
         c = service.register_customer(db.session.get(Unit, other), marked, customer_fields(last_name="Poistettava"))
         db.session.get(Customer, c.id).status = CustomerStatus.MARKED_FOR_DELETION

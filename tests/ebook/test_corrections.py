@@ -17,10 +17,10 @@ from blueprints.ebook import service
 from blueprints.ebook.models import BranchSettings, EbookCustomer, Subscription, Tariff
 from common import live
 from common.audit import AuditEvent
-from common.clock import utcnow
 from extensions import db
 from tests.ebook.conftest import signup_data, tariff_id
 from tests.ebook.test_counter import only_customer, password_on, saved, sign_up
+from tests.conftest import branch_today
 
 RECORDED = Path(__file__).parent / "locatieserver"
 
@@ -151,7 +151,7 @@ def test_wijzig_changes_the_tariff_from_today_crediting_what_is_left_of_the_old_
     assert '<dt>Tegoed</dt><dd class="balance">€ 12,00</dd>' in summary
     response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, tariff=digital))
     assert response.status_code == 302
-    today = utcnow().date()
+    today = branch_today()
     old, new = subscriptions_of(app, customer_id)
     assert (old.tariff_code, old.rights_until, old.balance_cents) == ("0045", today - timedelta(days=1), 5400)
     assert (new.tariff_code, new.starts_on, new.price_cents, new.registration_fee_cents) == ("0141", today, 4200, 0)
@@ -168,6 +168,15 @@ def test_wijzig_changes_the_tariff_from_today_crediting_what_is_left_of_the_old_
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ebook.customer_changed"))
         assert event.detail["fields"] == ["tariff"]
         assert (event.detail["tariff"], event.detail["previous_tariff"]) == ("0141", "0045")
+
+
+def test_a_subscription_starts_on_the_branchs_date_not_the_servers(app, branches, a_zone_on_another_day):
+    today = a_zone_on_another_day
+    with app.app_context():
+        unit = db.session.get(Unit, branches["gieten"])
+        basis = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0045"))
+        customer, _password = service.sign_up(unit, _details("Middernacht"), basis)
+        assert customer.subscription.starts_on == today
 
 
 def test_a_tariff_change_credits_the_unused_days_only(app, branches):
@@ -208,7 +217,7 @@ def test_an_ended_customer_keeps_the_tariff_and_is_told_to_sign_up_again(client,
     auth.login("balie")
     saved(sign_up(client, app, branches))
     customer_id = only_customer(app)
-    client.post(f"/ebook/customers/{customer_id}/end", data={"ends_on": utcnow().date().strftime("%d-%m-%Y"),
+    client.post(f"/ebook/customers/{customer_id}/end", data={"ends_on": branch_today().strftime("%d-%m-%Y"),
                                                                 "reason": "Verhuisd"})
     data = edit_data(app, customer_id, tariff=str(tariff_id(app, branches["gieten"], "0045")))
     response = client.post(f"/ebook/customers/{customer_id}/edit", data=data)
@@ -295,7 +304,7 @@ def test_klant_afsluiten_ends_on_a_day_with_a_reason_and_the_customer_stays_find
     auth.login("balie")
     saved(sign_up(client, app, branches, code="0045"))  # Basis: with a card
     customer_id = only_customer(app)
-    day = utcnow().date() + timedelta(days=10)
+    day = branch_today() + timedelta(days=10)
     response = client.post(f"/ebook/customers/{customer_id}/end", data={"ends_on": day.strftime("%d-%m-%Y"), "reason": "Verhuisd"})
     assert response.status_code == 302
     customer = customer_row(app, customer_id)
@@ -307,7 +316,7 @@ def test_klant_afsluiten_ends_on_a_day_with_a_reason_and_the_customer_stays_find
     overview = client.get(f"/ebook/customers/{customer_id}").get_data(as_text=True)
     assert f"Eindigt per {day.strftime('%d-%m-%Y')}: Verhuisd" in overview and "Actieve passen: 1" in overview
     with app.app_context():
-        db.session.get(EbookCustomer, customer_id).ended_on = utcnow().date()
+        db.session.get(EbookCustomer, customer_id).ended_on = branch_today()
         db.session.commit()
     found = client.post(f"/ebook/customers?branch={branches['gieten']}", data={"q": "tester"}).get_data(as_text=True)
     assert "beëindigd" in found

@@ -1,5 +1,5 @@
 """The demo data: checklist version 1 and finished sessions that show in the statistics."""
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from blueprints.accounts.models import Unit
@@ -7,6 +7,7 @@ from blueprints.guide import service
 from blueprints.guide.models import GuidanceSession
 from cli import seed_demo_data
 from extensions import db
+from tests.conftest import library_today
 
 
 def test_demo_data_has_version_1_and_finished_sessions(app_context):
@@ -16,7 +17,7 @@ def test_demo_data_has_version_1_and_finished_sessions(app_context):
     sessions = db.session.query(GuidanceSession).all()
     assert len(sessions) == 3 and all(not s.in_progress for s in sessions)
     library = db.session.scalar(db.select(Unit).where(Unit.code == "HKI-LIB"))
-    today = date.today()
+    today = library_today()
     figures = service.statistics([library.id], today - timedelta(days=10), today + timedelta(days=2), ZoneInfo("Europe/Helsinki"))
     assert figures["total"] == 3
     assert figures["limits"] == {"never-2": 1}

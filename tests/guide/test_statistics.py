@@ -17,6 +17,7 @@ from blueprints.guide.models import (
 )
 from common.access import Role
 from extensions import db
+from tests.conftest import library_today
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -131,8 +132,21 @@ def test_bad_dates_are_refused(client, auth, fixture_units):
 def test_an_ended_session_is_counted_this_month(client, start):
     sid = start(topics=("banking",))
     client.post(f"/guide/sessions/{sid}/end", data={"outcome": "referred_service_provider", "duration_minutes": "9"})
-    today = date.today()
+    today = library_today()
     response = client.get(f"/guide/statistics.csv?from={today.replace(day=1).isoformat()}&to={today.isoformat()}")
     rows = {(r["section"], r["key"]): int(r["count"]) for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
     assert rows[("total", "sessions")] == 1
     assert rows[("outcomes", "referred_service_provider")] == 1
+
+
+def test_this_month_and_today_are_the_librarys_even_when_the_servers_calendar_says_otherwise(client, start, a_zone_on_another_day):
+    today = a_zone_on_another_day
+    sid = start(topics=("banking",))
+    client.post(f"/guide/sessions/{sid}/end", data={"outcome": "solved", "duration_minutes": "9"})
+    csv_today = client.get(f"/guide/statistics.csv?from={today.isoformat()}&to={today.isoformat()}").get_data(as_text=True)
+    rows = {(r["section"], r["key"]): int(r["count"]) for r in csv.DictReader(io.StringIO(csv_today))}
+    assert rows[("total", "sessions")] == 1
+    # Without dates the statistics run to the library's today, which holds the session.
+    default = client.get("/guide/statistics.csv").get_data(as_text=True)
+    rows = {(r["section"], r["key"]): int(r["count"]) for r in csv.DictReader(io.StringIO(default))}
+    assert rows[("total", "sessions")] == 1

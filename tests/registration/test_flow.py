@@ -10,6 +10,7 @@ from common.access import Role
 from common.audit import AuditEvent
 from extensions import db
 from tests.registration.conftest import ADULT, customer_fields
+from tests.conftest import library_today
 
 
 def count_customers(app):
@@ -23,7 +24,7 @@ def audit_actions(app, action):
 
 
 def child_code(years=14):
-    today = date.today()
+    today = library_today()
     return make_hetu(today.replace(year=today.year - years) - timedelta(days=30), 250, "A" if today.year - years >= 2000 else "-")
 
 
@@ -176,7 +177,7 @@ def test_malformed_email_and_too_long_name_are_refused(client, auth, world, app)
 
 def test_a_future_birth_date_never_reaches_the_form(client, auth, world, app):
     auth.login("reg")
-    future = make_hetu(date.today() + timedelta(days=3), 123, "A")
+    future = make_hetu(library_today() + timedelta(days=3), 123, "A")
     response = client.post(new_url(world), data=customer_fields(hetu=future), follow_redirects=True)
     assert "in the future" in response.text and count_customers(app) == 0
 
@@ -325,8 +326,8 @@ def test_end_customership(client, auth, world, add_customer, app):
 
 
 def test_passed_review_dates_are_listed(client, auth, world, add_customer):
-    add_customer(world["L"], review_date=date.today() - timedelta(days=1))
-    add_customer(world["L"], code=make_hetu(date(1970, 1, 1), 111), last_name="Later", review_date=date.today() + timedelta(days=5))
+    add_customer(world["L"], review_date=library_today() - timedelta(days=1))
+    add_customer(world["L"], code=make_hetu(date(1970, 1, 1), 111), last_name="Later", review_date=library_today() + timedelta(days=5))
     auth.login("reg")
     page = client.get("/registration/reviews").text
     assert "Äijälä" in page and "Later" not in page
@@ -455,7 +456,7 @@ def test_admin_registers_a_person_without_identity_code(client, auth, world, app
 
 def test_without_identity_code_future_birth_date_is_refused(client, auth, world, app):
     auth.login("celia")
-    data = customer_fields(unit=world["L"], birth_date=(date.today() + timedelta(days=2)).isoformat())
+    data = customer_fields(unit=world["L"], birth_date=(library_today() + timedelta(days=2)).isoformat())
     assert client.post("/registration/admin/without-hetu", data=data).status_code == 422
     assert count_customers(app) == 0
 

@@ -1,6 +1,6 @@
 """Bad input answered at its field; the credentials section after an email change; what to do
 without an identity code; how to reach the service; getting started and the welcome mail."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +9,7 @@ from blueprints.registration.models import Customer
 from extensions import db
 from tests.registration.conftest import ADULT, customer_fields
 from tests.registration.test_flow import child_code, new_url
+from tests.conftest import library_today
 
 
 def count_customers(app):
@@ -28,7 +29,7 @@ def test_a_name_of_spaces_only_is_refused_at_the_name_field_not_as_already_regis
 
 def test_a_future_birth_date_without_identity_code_is_reported_at_the_birth_date_only(client, auth, world, app):
     auth.login("celia")
-    future = (date.today() + timedelta(days=2)).isoformat()
+    future = (library_today() + timedelta(days=2)).isoformat()
     response = client.post("/registration/admin/without-hetu", data=customer_fields(unit=world["L"], birth_date=future))
     assert response.status_code == 422
     assert 'id="birth_date-error"' in response.text and "The date of birth is in the future." in response.text
@@ -40,7 +41,7 @@ def test_a_future_birth_date_without_identity_code_is_reported_at_the_birth_date
 
 def test_without_identity_code_a_consent_before_the_typed_birth_date_is_refused_at_it(client, auth, world, app):
     auth.login("celia")
-    born = date.today() - timedelta(days=8 * 366)
+    born = library_today() - timedelta(days=8 * 366)
     data = {**guardian_fields(unit=world["L"], birth_date=born.isoformat()), "consent_date": (born - timedelta(days=1)).isoformat()}
     response = client.post("/registration/admin/without-hetu", data=data)
     assert response.status_code == 422 and 'id="consent_date-error"' in response.text
@@ -50,14 +51,14 @@ def test_without_identity_code_a_consent_before_the_typed_birth_date_is_refused_
 
 def guardian_fields(**extra):
     return customer_fields(guardian_name="Äiti Äijälä", guardian_email="aiti@example.fi", consent_given_by="Äiti Äijälä",
-                           consent_date=date.today().isoformat(), consent_method="paperilla", **extra)
+                           consent_date=library_today().isoformat(), consent_method="paperilla", **extra)
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"consent_date": (date.today() + timedelta(days=1)).isoformat()}, "consent_date"),
+    ({"consent_date": (library_today() + timedelta(days=1)).isoformat()}, "consent_date"),
     ({"consent_date": "1950-01-01"}, "consent_date"),
-    ({"consent_date": (date.today() - timedelta(days=13 * 366)).isoformat()}, "consent_date"),  # before the birth
-    ({"review_date": (date.today() + timedelta(days=4000)).isoformat()}, "review_date"),
+    ({"consent_date": (library_today() - timedelta(days=13 * 366)).isoformat()}, "consent_date"),  # before the birth
+    ({"review_date": (library_today() + timedelta(days=4000)).isoformat()}, "review_date"),
     ({"review_date": "1999-12-31"}, "review_date"),
 ])
 def test_consent_and_review_dates_have_sane_bounds(client, auth, world, app, change, field):
@@ -68,8 +69,21 @@ def test_consent_and_review_dates_have_sane_bounds(client, auth, world, app, cha
     assert response.status_code == 422 and f'id="{field}-error"' in response.text
     assert 'value="Äiti Äijälä"' in response.text
     assert count_customers(app) == 0
-    data.update(consent_date=date.today().isoformat(), review_date=(date.today() + timedelta(days=200)).isoformat())
+    data.update(consent_date=library_today().isoformat(), review_date=(library_today() + timedelta(days=200)).isoformat())
     assert client.post(new_url(world), data={**data, 'hetu': child_code(12)}).status_code == 302
+
+
+def test_a_consent_given_today_is_dated_by_the_librarys_calendar_not_the_servers(client, auth, world, app, a_zone_on_another_day):
+    today = a_zone_on_another_day
+    auth.login("reg")
+    tomorrow = {**guardian_fields(), "consent_date": (today + timedelta(days=1)).isoformat(), "hetu": child_code(12)}
+    refused = client.post(new_url(world), data=tomorrow)
+    assert refused.status_code == 422 and 'id="consent_date-error"' in refused.text
+    assert count_customers(app) == 0
+    given_today = {**tomorrow, "consent_date": today.isoformat()}
+    assert client.post(new_url(world), data=given_today).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Customer.consent_date)) == today
 
 
 def test_the_credentials_section_follows_an_email_change(client, auth, world, app, add_customer):
