@@ -219,3 +219,22 @@ def test_a_name_search_and_its_pages_keep_the_name_out_of_the_address(make_unit,
     page.get_by_role("button", name="Previous").click()
     expect(page.locator("#search-results")).to_contain_text("Virtanen00")
     assert not [url for url in addresses if "virta" in url.lower()]
+
+
+def test_a_required_choice_is_marked_on_its_legends_line_and_an_optional_one_is_not(make_unit, make_user, new_page):
+    library = make_unit(name="Kallio Library")
+    make_user("riikka", (Role.REGISTRAR, library))
+    page = new_page()
+    log_in(page, "riikka")
+    page.goto("/registration/")
+    page.fill("#hetu", fourteen_year_old())
+    page.press("#hetu", "Enter")
+    page.get_by_role("button", name="Add new customer").click()
+    for name in ("Service form", "Registered"):
+        group = page.get_by_role("group", name=name, exact=True)  # the mark is not part of the group's name
+        legend, mark = group.locator("legend"), group.locator("legend .required")
+        expect(mark).to_have_count(1)
+        legend_box, mark_box = legend.bounding_box(), mark.bounding_box()
+        assert abs(mark_box["y"] - legend_box["y"]) < 4 and mark_box["height"] <= legend_box["height"], name
+    expect(page.get_by_role("group", name="Who registers", exact=True).locator(".required")).to_have_count(0)
+    assert_accessible(page)
