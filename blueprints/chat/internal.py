@@ -253,6 +253,20 @@ def lines_after(conversation, after):
                               .order_by(InternalMessage.id)).all()
 
 
+def mark_shown(conversation_id, line_id, user):
+    """My desk showed the internal chat's lines up to `line_id` as they came (with their events, no
+    request): it is read, unless my colleague has written after that line."""
+    conversation = db.session.get(InternalConversation, conversation_id)
+    if conversation is None or not conversation.has(user) or not conversation.unread_for(user):
+        return
+    newer = db.session.scalar(select(InternalMessage.id).where(
+        InternalMessage.conversation_id == conversation.id, InternalMessage.author_id != user.id,
+        InternalMessage.id > line_id,
+    ).limit(1))
+    if newer is None:
+        mark_read(conversation, user)
+
+
 def mark_read(conversation, user):
     """Opening the chat clears "New messages!" for me (not for my colleague)."""
     if conversation.unread_for(user):

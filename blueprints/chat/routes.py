@@ -55,12 +55,16 @@ def _internal_or_404(conversation_id):
 @bp.before_request
 def take_the_shown_lines_as_read():
     """A desk's request may say which chat's lines it showed as they came (static/js/chat.js:
-    X-Chat-Shown, "chat:last line"): read for the serving agent before anything is answered."""
+    X-Chat-Shown, "chat:last line", "i" before an internal chat): read for the serving agent, or
+    the colleague, before anything is answered."""
     chat_id, _, line_id = request.headers.get("X-Chat-Shown", "").partition(":")
+    is_internal = chat_id.startswith("i")
+    chat_id = chat_id.removeprefix("i")
     if not (chat_id.isdigit() and line_id.isdigit()) or not current_user.is_authenticated:
         return
     if live.is_id(int(chat_id)) and live.is_id(int(line_id)):
-        service.mark_shown_to_agent(int(chat_id), int(line_id), current_user)
+        mark_shown = internal.mark_shown if is_internal else service.mark_shown_to_agent
+        mark_shown(int(chat_id), int(line_id), current_user)
 
 
 def _desk_state():
@@ -228,11 +232,7 @@ def chat_lines(conversation_id):
 @bp.route("/partials/active")
 @roles_required(Role.CHAT_AGENT)
 def active_list():
-    state = _desk_state()
-    if state["internal_chat"] is not None:
-        # A line pushed to the internal chat in view was read there without a request of its own.
-        internal.mark_read(state["internal_chat"], current_user)
-    return render_template("chat/_active.html", **state, **_active_context())
+    return render_template("chat/_active.html", **_desk_state(), **_active_context())
 
 
 def _answer_chat(conversation, error=None, status=200, draft="", desk_focus=None):

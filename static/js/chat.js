@@ -290,14 +290,15 @@
     });
   }
   // A line that came with its event was shown without a request: the desk's next request says so
-  // (X-Chat-Shown: the chat and its last line shown), and the server takes the chat as read up to
-  // there for its serving agent before it answers, so "New messages!" does not come back. No
-  // request or write of its own for each line.
+  // (X-Chat-Shown: the chat and its last line shown, "i" before an internal chat's number), and
+  // the server takes the chat as read up to there before it answers, so "New messages!" does not
+  // come back. No request or write of its own for each line.
   let shownLine = null;
   document.body.addEventListener("live:appended", function (e) {
-    const panel = e.target.closest("#chat-view [data-conversation]");
+    const panel = e.target.closest("#chat-view [data-conversation], #chat-view [data-internal]");
     const lines = panel ? e.target.querySelectorAll(":scope > [data-item]") : [];
-    if (lines.length) shownLine = panel.dataset.conversation + ":" + lines[lines.length - 1].dataset.item;
+    const chat = panel && (panel.dataset.conversation || "i" + panel.dataset.internal);
+    if (lines.length) shownLine = chat + ":" + lines[lines.length - 1].dataset.item;
   });
   document.body.addEventListener("htmx:configRequest", function (e) {
     if (shownLine) e.detail.headers["X-Chat-Shown"] = shownLine;

@@ -93,14 +93,27 @@ def test_two_colleagues_chat_live_beside_the_customers(app, make_unit, make_user
     expect(aino.locator("#chat-announcer")).to_contain_text("soitetaanko?")
     expect(aino.locator("#chat-body")).to_have_value("luonnos")
     expect(erja.locator(".chat-line-mine").last).to_contain_text("Ehdin\nsoitetaanko?")
-    # The line came with its event: Aino's desk read neither the chat nor its lines for it.
-    assert not [url for url in asked if "/chat/partials/internal/" in url], asked
+    # The line came with its event: Aino's desk read neither the chat, nor its lines, nor her list
+    # of active chats (the chat in view has no "New messages!") for it.
+    assert not [url for url in asked if "/chat/partials/internal/" in url or "/chat/partials/active" in url], asked
 
     # Erja leaves customer service: Aino sees her away, in the chat heading and the list.
     erja.get_by_role("button", name="Log out of customer service").click()
     expect(aino.locator("#internal-live .chat-head")).to_contain_text("away")
     expect(erja_row).to_contain_text("away")
     assert_accessible(aino)
+
+    # A line Aino saw come into the open chat is read: back in the colleague list, no
+    # "New messages!" by Erja's name, although no request of hers read the chat for it.
+    aino_item.get_by_role("link", name="Aino").click()  # Erja's desk went back to its start
+    reply = erja.locator("#chat-body")
+    reply.fill("Soitan sinulle")
+    reply.press("Enter")
+    expect(aino.locator(".chat-line-colleague").last).to_contain_text("Soitan sinulle")
+    aino.get_by_role("link", name="Internal chat", exact=True).click()
+    expect(aino.get_by_role("heading", name="Internal chat", exact=True)).to_be_visible()
+    expect(aino.locator(".chat-active-internal", has_text="Erja")).to_be_visible()
+    expect(aino.locator(".chat-active-internal", has_text="Erja")).not_to_contain_text("New messages!")
 
 
 @needs_redis

@@ -116,10 +116,25 @@ def test_a_desk_reads_only_the_lines_after_its_last_and_a_line_pushed_to_the_ope
     after = agents["erja"].get(f"/chat/partials/internal/{chat.id}/lines?after={first}").get_data(as_text=True)
     assert "Kaksi" in after and "Yksi" not in after and "chat-line-colleague" in after
     agents["aino"].post(f"/chat/internal/{chat.id}/messages", data={"body": "Kolme"})
-    # Erja's desk shows the chat: the line came with its event, and her active list, read again
-    # for it, takes it as read.
-    agents["erja"].get(f"/chat/partials/active?colleagues=1&internal={chat.id}")
-    assert "New messages!" not in agents["erja"].get("/chat/partials/active").get_data(as_text=True)
+    with app.app_context():
+        second, third = db.session.scalars(db.select(InternalMessage.id).where(InternalMessage.id > first)
+                                           .order_by(InternalMessage.id)).all()
+
+    def badge_after(browser, header):
+        """Whether the desk's next request, telling the lines it showed as they came, still finds
+        the chat unread."""
+        browser.get("/chat/partials/colleagues?colleagues=1", headers={"X-Chat-Shown": header})
+        return "New messages!" in browser.get("/chat/partials/active").get_data(as_text=True)
+
+    # Erja's desk shows the chat, and the lines came with their events: no request of hers read it.
+    assert badge_after(agents["erja"], f"i{chat.id}:{second}")  # "Kolme" came after the line shown
+    olli = agents["olli"].get("/chat/partials/colleagues?colleagues=1", headers={"X-Chat-Shown": f"i{chat.id}:{third}"})
+    assert olli.status_code == 200 and badge_after(agents["erja"], "")  # not his chat: Erja's stays unread
+    assert badge_after(agents["erja"], f"i{chat.id}:{third}") is False
+    agents["aino"].post(f"/chat/internal/{chat.id}/messages", data={"body": "Neljä"})
+    assert badge_after(agents["erja"], f"{chat.id}:{third + 10}")  # a customer chat's number, not this one
+    for garbage in ("i", f"i{chat.id}:", f"i{10**30}:{third}", f"ii{chat.id}:{third + 1}"):
+        assert badge_after(agents["erja"], garbage)
 
 
 def test_the_internal_chat_offers_no_transfer_or_video_but_suggests_an_appointment(app, agents, desk):
