@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 
 from common import transactions
 from common.access import ROLE_LABELS, Role
+from common.clock import library_zone
 from common.refusals import NotAllowed
 from extensions import LANGUAGES, db
 
@@ -128,12 +129,11 @@ def safe_next(target):
 
 def local_to_utc(moment):
     """A naive time typed in the user's zone, as naive UTC for storage."""
-    zone = get_timezone()
-    return moment.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return moment.replace(tzinfo=library_zone()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 def utc_to_local(moment):
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(get_timezone())
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(library_zone())
 
 
 def format_money(cents, currency="EUR"):

@@ -29,9 +29,9 @@ from blueprints.chat.models import (
     QueueTransfer,
 )
 from common.access import Role
+from common.clock import library_zone, local_today
 from extensions import db
 
-ZONE = ZoneInfo("Europe/Helsinki")
 UTC = ZoneInfo("UTC")
 MAX_DAYS = 366  # a year at most: the chart has one bar per day
 
@@ -142,8 +142,10 @@ def _seconds(later, earlier):
     return int((later - earlier).total_seconds())
 
 
-def figures(queues, start, end, zone=ZONE):
-    """The figures of `queues` for the local dates start..end (both included)."""
+def figures(queues, start, end, zone=None):
+    """The figures of `queues` for the local dates start..end (both included), in the library's
+    zone unless `zone` is given."""
+    zone = zone or library_zone()
     by_id = {q.id: q for q in queues}
     ids = list(by_id)
     lo, hi = _utc_bounds(start, end, zone)
@@ -206,9 +208,9 @@ def figures(queues, start, end, zone=ZONE):
     return Figures(start, end, ordered, days)
 
 
-def default_period(zone=ZONE, today=None):
+def default_period(today=None):
     """The last 30 days up to today, in the library's time."""
-    today = today or datetime.now(zone).date()
+    today = today or local_today()
     return today - timedelta(days=29), today
 
 

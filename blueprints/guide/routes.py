@@ -4,7 +4,7 @@ import io
 from datetime import date, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -13,7 +13,7 @@ from blueprints.guide import bp, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
 from blueprints.guide.models import ChecklistVersion, ItemGroup
 from common.access import Role, roles_required
-from common.clock import local_today
+from common.clock import library_zone, local_today
 from common.refusals import Refused, status_of
 from common.views import format_local_date, query_id, render_form
 from extensions import db
@@ -36,7 +36,7 @@ def _start_form():
 def _today_context():
     units = _guide_units()
     return {
-        "mine": service.my_sessions_today(current_user, get_timezone()),
+        "mine": service.my_sessions_today(current_user, library_zone()),
         "colleagues": service.colleagues_in_progress(current_user, [u.id for u in units]),
     }
 
@@ -280,7 +280,7 @@ def _statistics_request():
 @roles_required(Role.GUIDE)
 def statistics():
     units, unit_id, unit_ids, start, end, errors = _statistics_request()
-    figures = service.statistics(unit_ids, start, end + timedelta(days=1), get_timezone())
+    figures = service.statistics(unit_ids, start, end + timedelta(days=1), library_zone())
     months = list(figures["months"].items())
     peak = max([n for _, n in months] or [1])
     return render_template(
@@ -315,7 +315,7 @@ def statistics_csv():
     units, unit_id, unit_ids, start, end, errors = _statistics_request()
     if errors:
         return " ".join(errors.values()), 422
-    figures = service.statistics(unit_ids, start, end + timedelta(days=1), get_timezone())
+    figures = service.statistics(unit_ids, start, end + timedelta(days=1), library_zone())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "key", "count"])

@@ -1,4 +1,9 @@
-from blueprints.accounts.models import RoleAssignment, Unit, User
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.accounts.models import Notice, RoleAssignment, Unit, User
 from common.access import Role
 from common.mail import OutboxMail
 from extensions import db
@@ -128,6 +133,18 @@ def test_notice_with_past_end_time_is_refused(client, auth, make_user):
     assert response.status_code == 422
     assert "The end time must be in the future." in response.get_data(as_text=True)
     assert "Huoltokatko" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("2030-01-15T12:00", datetime(2030, 1, 15, 10, 0)),  # winter: UTC+2
+    ("2030-07-15T12:00", datetime(2030, 7, 15, 9, 0)),  # summer: UTC+3
+])
+def test_a_notices_end_typed_in_helsinki_time_is_stored_as_that_moment(client, auth, make_user, app, typed, stored):
+    make_user("sirpa", (Role.SERVICE_ADMIN, None))
+    auth.login("sirpa")
+    assert client.post("/admin/notices", data={"text": "Huoltokatko", "ends_at": typed}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Notice.ends_at)) == stored
 
 
 def test_a_notice_in_force_is_on_full_pages_and_in_its_banner_partial(client, auth, make_user, make_unit):

@@ -201,11 +201,12 @@ def test_bad_input_is_refused_at_the_field_and_kept(client, fixture, query, mess
     assert client.get(f"/chat/statistics.csv?{query}").status_code == 422
 
 
-def test_without_a_period_the_last_30_days_are_shown(client, fixture):
+def test_without_a_period_the_last_30_days_are_shown(client, fixture, app):
     login(client, "paula")
     html = client.get("/chat/statistics").get_data(as_text=True)
     assert html.count('class="bar"') == 30
-    start, end = statistics.default_period()
+    with app.app_context():
+        start, end = statistics.default_period()
     assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
 
 

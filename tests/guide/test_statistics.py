@@ -86,6 +86,21 @@ def test_the_period_is_in_local_dates(app, fixture_units):
     assert march["total"] == 4
 
 
+def test_a_day_of_the_statistics_begins_at_the_librarys_midnight(client, auth, fixture_units):
+    # The session begun at 0.30 on 1 April in Helsinki (21.30 UTC on 31 March) is 1 April's, the
+    # one at 23.30 on 31 March is 31 March's. Flask-Babel's pytz zone, attached by
+    # datetime.combine(), put that midnight at 22.20 UTC and both sessions in March.
+    auth.login("opas")
+
+    def sessions_on(day):
+        response = client.get(f"/guide/statistics.csv?from={day}&to={day}")
+        rows = {(r["section"], r["key"]): int(r["count"]) for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
+        return rows[("total", "sessions")]
+
+    assert sessions_on("2026-04-01") == 1
+    assert sessions_on("2026-03-31") == 1
+
+
 def test_the_page_and_csv_for_a_guide_show_only_their_unit(client, auth, fixture_units):
     mine, other = fixture_units
     auth.login("opas")
