@@ -10,7 +10,7 @@ SOCKETIO_VERSION := 4.8.4
 AXE_VERSION := 4.11.0
 IDIOMORPH_VERSION := 0.8.0
 
-.PHONY: run test bench vendor translations catalogs setup browser nginx lock clean
+.PHONY: run test lint bench vendor translations catalogs setup browser nginx lock clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ $(VENV)/.dev-installed: requirements-dev.lock $(VENV)/.installed
 
 PIP_COMPILE := $(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 lock: | $(BIN)/activate
-	$(BIN)/pip install -q pip-tools==7.5.1
+	$(BIN)/pip install -q pip-tools==7.6.2
 	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
 	$(PIP_COMPILE) --all-extras --output-file requirements-dev.lock pyproject.toml
 
@@ -77,8 +77,13 @@ nginx:
 			echo "The deployment test needs nginx from Debian's packages: run 'sudo apt-get install nginx' and then 'make test' again."; exit 1; \
 		fi; }
 
-test: setup $(VENV)/.dev-installed browser nginx
+test: setup $(VENV)/.dev-installed browser nginx lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The code's shape: ruff (lint and import order) and mypy (the annotated seams), before the suite.
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: setup $(VENV)/.dev-installed
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

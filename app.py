@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common import transactions
+from common.live_queue import LiveMessageQueue
 from common.views import IdConverter
 from config import DefaultConfig, environment_settings, load_secrets, sqlalchemy_url
 from extensions import (
@@ -44,9 +45,9 @@ def create_app(test_config=None):
     app.config.from_object(DefaultConfig)
     os.makedirs(app.instance_path, exist_ok=True)
     if test_config is None:
-        app.config.update(load_secrets(app))
         app.config.from_pyfile("config.py", silent=True)
         app.config.update(environment_settings())
+        app.config.update(load_secrets(app, app.config))  # only those not given
     else:
         # A test's configuration is the whole story: no developer's instance/config.py or
         # environment leaks in, and nothing is written to instance/.
@@ -58,11 +59,6 @@ def create_app(test_config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if isinstance(app.config["TRUSTED_HOSTS"], str):  # from the environment: "a.example,b.example"
         app.config["TRUSTED_HOSTS"] = [host.strip() for host in app.config["TRUSTED_HOSTS"].split(",") if host.strip()]
-    if app.config["TRUSTED_PROXIES"]:
-        # Behind nginx the client's address (rate limits, the audit log) and the https scheme come
-        # from the proxies' X-Forwarded-For/-Proto; the Host header is checked by TRUSTED_HOSTS.
-        proxies = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     root = Path(app.root_path)
     app.config.setdefault(
@@ -77,21 +73,20 @@ def create_app(test_config=None):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-    socketio.init_app(
-        app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
-        channel=app.config["SOCKETIO_CHANNEL"],
-        manage_session=False,
-    )
+    queue = {"client_manager": LiveMessageQueue(app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"])} \
+        if app.config["REDIS_URL"] else {}
+    socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"], manage_session=False, **queue)
 
     import cli
-    from common import live, mail, security, views
+    from common import errors, live, logs, mail, security, views
 
+    logs.init_app(app)
     live.init_app(app)
     mail.init_app(app)
     security.init_app(app)
+    app.session_interface = security.SessionInterface()
     views.init_app(app)
+    errors.init_app(app)
 
     from blueprints import accounts, chat, ebook, guide, registration
 
@@ -102,5 +97,16 @@ def create_app(test_config=None):
     app.register_blueprint(chat.customer.bp, url_prefix="/chat/customer")
     app.register_blueprint(guide.bp, url_prefix="/guide")
     cli.init_app(app)
+
+    # The outermost layers, wrapped last: they change the environ gunicorn's access log reads
+    # (Flask-SocketIO's layer passes a copy on).
+    if app.config["TRUSTED_HOSTS"]:
+        app.wsgi_app = security.LoopbackHealthCheck(app.wsgi_app, app.config["TRUSTED_HOSTS"])
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx the client's address (rate limits, the audit log, the access log) and the
+        # https scheme come from the proxies' X-Forwarded-For/-Proto, for pages and Socket.IO
+        # alike; the Host header is checked by TRUSTED_HOSTS.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     return app

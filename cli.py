@@ -7,6 +7,7 @@ import importlib
 import signal
 import sqlite3
 import threading
+from pathlib import Path
 
 import click
 from cryptography.fernet import Fernet
@@ -19,22 +20,39 @@ import jobs
 from blueprints.accounts import demo as accounts_demo
 from blueprints.accounts.models import User
 from common import crypto, mail
+from common.transactions import write_transaction
 from extensions import AREAS, db
 
 
 def seed_demo_data():
-    """Create the demo units and staff, then each area's demo records. Returns the passwords."""
-    units, passwords = accounts_demo.seed_staff()
-    for area in AREAS:
-        if area == "accounts":
-            continue
-        try:
-            demo = importlib.import_module(f"blueprints.{area}.demo")
-        except ModuleNotFoundError:
-            continue
-        demo.seed(units)
-    db.session.commit()
-    return passwords
+    """Create the demo units and staff, then each area's demo records, in one transaction: a
+    seed that fails half-way leaves nothing, so `--if-empty` seeds again. Returns the passwords
+    and the settings that name demo records (an area's seed() may return some, e.g. the Celia
+    service's chat queue). (It runs before the site starts, so the password hashing may hold the lock.)"""
+    settings = {}
+    with write_transaction():
+        units, passwords = accounts_demo.seed_staff()
+        for area in AREAS:
+            if area == "accounts":
+                continue
+            try:
+                demo = importlib.import_module(f"blueprints.{area}.demo")
+            except ModuleNotFoundError:
+                continue
+            settings.update(demo.seed(units) or {})
+    return passwords, settings
+
+
+def write_instance_settings(settings, path):
+    """Set `settings` in the instance's configuration file (instance/config.py, which the site
+    reads when it starts; an environment variable still wins): a line of the same setting is
+    replaced, the rest of the file kept."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    kept = [line for line in lines if line.split("=")[0].strip() not in settings]
+    if not any(line.startswith("# Written by `flask seed-demo`") for line in kept):
+        kept.append("# Written by `flask seed-demo`: settings that name the demo's records.")
+    kept += [f"{name} = {value!r}" for name, value in settings.items()]
+    path.write_text("\n".join(kept) + "\n")
 
 
 @click.command("seed-demo")
@@ -47,11 +65,16 @@ def seed_demo_command(if_empty):
             click.echo("Demo data: the database has accounts already; nothing added.")
             return
         raise click.UsageError("the database has accounts already")
-    passwords = seed_demo_data()
+    passwords, settings = seed_demo_data()
     click.echo("Demo accounts (the passwords are shown only now):")
     for username, _display_name, _language, roles in accounts_demo.DEMO_STAFF:
         role_names = ", ".join(f"{r.value}@{c}" if c else r.value for r, c in roles)
         click.echo(f"  {username:<14} {passwords[username]:<22} {role_names}")
+    # For the server that `make run` starts next; a test's app writes nothing to instance/ (see create_app).
+    if settings and not current_app.testing:
+        path = Path(current_app.instance_path) / "config.py"
+        write_instance_settings(settings, path)
+        click.echo(f"Demo settings written to {path}: " + ", ".join(f"{k} = {v!r}" for k, v in settings.items()))
 
 
 @click.command("serve")
@@ -90,7 +113,9 @@ def backup_command(path):
     copies one consistent state, whatever is written meanwhile. (PostgreSQL: pg_dump, see the README.)"""
     url = db.engine.url
     if url.get_backend_name() != "sqlite":
-        raise click.UsageError("the database is not the embedded SQLite one: back PostgreSQL up with pg_dump (see the README)")
+        raise click.UsageError(
+            "the database is not the embedded SQLite one: back PostgreSQL up with pg_dump (see the README)"
+        )
     source, target = sqlite3.connect(url.database), sqlite3.connect(path)
     try:
         with target:

@@ -25,12 +25,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from blueprints.chat import retention, staffing
 from common import mail
 from common.clock import utcnow
-from extensions import db
+from common.transactions import write_transaction
+from extensions import Model, db
 
 TICK_SECONDS = 1.0  # how often a worker looks for due jobs
 
 
-class ScheduledJob(db.Model):
+class ScheduledJob(Model):
     __tablename__ = "scheduled_job"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -72,14 +73,15 @@ JOBS = [
 ]
 
 
+@write_transaction()
 def _register(now):
     """Every job has its row (two workers starting at once add it once)."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     rows = [{"name": job.name, "next_run_at": now if job.first_now else job.next_after(now)} for job in JOBS]
     db.session.execute(insert(ScheduledJob).values(rows).on_conflict_do_nothing(index_elements=["name"]))
-    db.session.commit()
 
 
+@write_transaction()
 def claim(job, now):
     """Take this round of the job if it is still due: True for exactly one worker."""
     taken = db.session.execute(
@@ -88,12 +90,12 @@ def claim(job, now):
         .values(next_run_at=job.next_after(now), last_run_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return taken == 1
 
 
 class _AdvisoryLock:
-    """PostgreSQL: a session advisory lock held on a connection of its own for the round."""
+    """PostgreSQL: a session advisory lock held on a connection of its own for the round, not
+    the ORM session's: the round's write transactions commit, and would end a lock of theirs."""
 
     def __init__(self, name):
         self.key = zlib.crc32(f"library-desk job {name}".encode())
@@ -104,6 +106,8 @@ class _AdvisoryLock:
             return True
         self.connection = db.engine.connect()
         got = self.connection.scalar(select(func.pg_try_advisory_lock(self.key)))
+        # A raw commit on this connection of its own (no write_transaction: nothing of the
+        # session's): the lock outlives it, and the connection does not idle in a transaction.
         self.connection.commit()
         return got
 
@@ -118,7 +122,6 @@ def run_due(now=None):
     """Run every job whose time has come and that this worker claims. Returns their names."""
     now = now or utcnow()
     due = set(db.session.scalars(select(ScheduledJob.name).where(ScheduledJob.next_run_at <= now)))
-    db.session.commit()
     done = []
     for job in JOBS:
         if job.name not in due:

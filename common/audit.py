@@ -1,16 +1,20 @@
 """The audit log: an append-only record of who did what to which object, when, from where."""
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Connection, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from common.clock import utcnow
-from extensions import db
+from extensions import Model, db
+
+if TYPE_CHECKING:
+    from blueprints.accounts.models import Unit, User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,12 +35,21 @@ class AuditEvent(db.Model):
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
-def _refuse_change(mapper, connection, target):
+def _refuse_change(mapper: Mapper[AuditEvent], connection: Connection, target: AuditEvent) -> NoReturn:
     raise PermissionError("the audit log is append-only")
 
 
-def record(action, obj=None, unit=None, actor=None, object_type=None, object_id=None, **detail):
-    """Add an audit event to the current transaction (it lands only if the change lands)."""
+def record(
+    action: str,
+    obj: object | None = None,
+    unit: "Unit | int | None" = None,
+    actor: "User | int | None" = None,
+    object_type: str | None = None,
+    object_id: object | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (it lands only if the change lands).
+    `obj`: the model the event is about (its class names the type, its id the object)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     if obj is not None:

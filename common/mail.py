@@ -8,18 +8,21 @@ import threading
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any, cast
 
-from flask import current_app, url_for
-from sqlalchemy import String, Text, event, select, update
+from flask import Config, Flask, current_app, url_for
+from sqlalchemy import CursorResult, String, Text, Update, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.clock import utcnow
-from extensions import db
+from common.crypto import EncryptedText
+from common.transactions import write_transaction
+from extensions import Model, db
 
 MAX_ATTEMPTS = 10
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     __tablename__ = "outbox_mail"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,23 +38,27 @@ class OutboxMail(db.Model):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(200))
     # A one-time token the mail carries (a link to set a password): the body keeps it masked,
-    # and the token itself is kept only until the mail has been sent or given up on.
-    secret: Mapped[str | None] = mapped_column(Text)
+    # and the token itself is kept, encrypted, only until the mail has been sent or given up on.
+    secret: Mapped[str | None] = mapped_column(EncryptedText)
 
 
-def mask_secret(secret):
+def mask_secret(secret: str) -> str:
     return secret[:4] + "…"
 
 
-def send_mail(recipient, subject, body, due_at=None, secret=None):
+def send_mail(
+    recipient: str, subject: str, body: str, due_at: datetime | None = None, secret: str | None = None
+) -> OutboxMail:
     """Store a mail for delivery; it is sent after the current transaction commits, or, with
     `due_at` (naive UTC), by the delivery loop once that time has come. A `secret` in the body
     is stored masked, so that reading the outbox gives no usable link."""
     held = not current_app.config["SMTP_HOST"]
     if secret:
         body = body.replace(secret, mask_secret(secret))
-    mail = OutboxMail(recipient=recipient, subject=subject, body=body, secret=secret, status="held" if held else "pending",
-                      next_attempt_at=due_at or utcnow())
+    mail = OutboxMail(
+        recipient=recipient, subject=subject, body=body, secret=secret,
+        status="held" if held else "pending", next_attempt_at=due_at or utcnow(),
+    )
     db.session.add(mail)
     if not held and due_at is None:
         db.session.info.setdefault("new_mail", True)
@@ -61,31 +68,37 @@ def send_mail(recipient, subject, body, due_at=None, secret=None):
 UNSENT = ("held", "pending", "cancelled")
 
 
-def rewrite_unsent(mail_id, recipient, subject, body):
+def rewrite_unsent(mail_id: int, recipient: str, subject: str, body: str) -> bool:
     """Rewrite a mail that has not gone out (nor is going out now), and let it go when due: a
     scheduled mail follows what it is about. The conditional update never touches a mail the
     delivery loop has claimed. Returns whether it was rewritten."""
     status = "pending" if current_app.config["SMTP_HOST"] else "held"
     rewrite = (update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status.in_(UNSENT))
                .values(recipient=recipient, subject=subject, body=body, status=status))
-    return bool(db.session.execute(rewrite).rowcount)
+    return bool(_rows_changed(rewrite))
 
 
-def cancel_unsent(mail_id):
+def cancel_unsent(mail_id: int) -> bool:
     """Keep a scheduled mail from going out (it stays in the outbox, marked cancelled)."""
     cancel = (update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status.in_(("held", "pending")))
               .values(status="cancelled"))
-    return bool(db.session.execute(cancel).rowcount)
+    return bool(_rows_changed(cancel))
 
 
-def external_link(endpoint, **values):
+def _rows_changed(statement: Update) -> int:
+    """How many rows an UPDATE changed (an UPDATE's result is a CursorResult, which
+    Session.execute is not typed to say)."""
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
+
+
+def external_link(endpoint: str, **values: Any) -> str:
     """A link for a mail, on the site's configured address (EXTERNAL_URL), never on the request's
     Host header: whoever sends a request chooses that header, and a reset link with a valid
     token must not point to their server."""
     return current_app.config["EXTERNAL_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
-def _build_message(mail, config):
+def _build_message(mail: OutboxMail, config: Config) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = mail.recipient
@@ -95,7 +108,7 @@ def _build_message(mail, config):
     return message
 
 
-def _smtp_send(message, config):
+def _smtp_send(message: EmailMessage, config: Config) -> None:
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=20) as smtp:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()
@@ -104,9 +117,10 @@ def _smtp_send(message, config):
         smtp.send_message(message)
 
 
-def deliver_due(now=None):
+def deliver_due(now: datetime | None = None) -> int:
     """Try every mail that is due. A mail is claimed with a conditional update, so two
-    processes never send the same mail. Returns the number sent."""
+    processes never send the same mail; the claim and the result are each a write transaction
+    of their own, and the SMTP conversation between them holds no lock. Returns the number sent."""
     config = current_app.config
     if not config["SMTP_HOST"]:
         return 0
@@ -116,42 +130,45 @@ def deliver_due(now=None):
     ).all()
     sent = 0
     for mail_id in due:
-        claimed = db.session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id == mail_id, OutboxMail.status == "pending")
-            .values(status="sending", attempts=OutboxMail.attempts + 1)
-        ).rowcount
-        db.session.commit()
+        with write_transaction():
+            claimed = _rows_changed(
+                update(OutboxMail)
+                .where(OutboxMail.id == mail_id, OutboxMail.status == "pending")
+                .values(status="sending", attempts=OutboxMail.attempts + 1)
+            )
         if not claimed:
             continue
-        mail = db.session.get(OutboxMail, mail_id)
-        message = _build_message(mail, config)
-        mail.message_id = message["Message-ID"]
+        message = _build_message(db.session.get_one(OutboxMail, mail_id), config)
+        failure: str | None
         try:
             _smtp_send(message, config)
         except (OSError, smtplib.SMTPException) as error:
-            mail.last_error = str(error)[:1000]
-            if mail.attempts >= MAX_ATTEMPTS:
-                mail.status, mail.secret = "failed", None
+            failure = str(error)[:1000]
+        else:
+            failure = None
+        with write_transaction():
+            mail = db.session.get_one(OutboxMail, mail_id)
+            mail.message_id = message["Message-ID"]
+            if failure is None:
+                mail.status, mail.sent_at, mail.last_error, mail.secret = "sent", utcnow(), None, None
+            elif mail.attempts >= MAX_ATTEMPTS:
+                mail.status, mail.last_error, mail.secret = "failed", failure, None
             else:
-                mail.status = "pending"
                 # Back off: 1, 2, 4 ... minutes, at most an hour.
                 delay = min(config["MAIL_RETRY_SECONDS"] * 2 ** (mail.attempts - 1), 3600)
+                mail.status, mail.last_error = "pending", failure
                 mail.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        else:
-            mail.status, mail.sent_at, mail.last_error, mail.secret = "sent", utcnow(), None, None
-            sent += 1
-        db.session.commit()
+        sent += failure is None
     return sent
 
 
-def _deliver_after_commit(session):
+def _deliver_after_commit(session: Session) -> None:
     """Start a delivery right after a transaction that stored a mail."""
     if not session.info.pop("new_mail", False):
         return
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
 
-    def run():
+    def run() -> None:
         with app.app_context():
             try:
                 deliver_due()
@@ -161,6 +178,6 @@ def _deliver_after_commit(session):
     threading.Thread(target=run, name="outbox", daemon=True).start()
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     if not event.contains(Session, "after_commit", _deliver_after_commit):
         event.listen(Session, "after_commit", _deliver_after_commit)

@@ -1,28 +1,31 @@
 """What every page shares: navigation, form rendering, paging, formatting, error pages."""
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import redis
-from babel import dates
-from flask import abort, flash, render_template, request
-from flask_babel import format_currency, format_datetime, get_locale, get_timezone
+from babel import Locale, dates
+from flask import Flask, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import LazyString, format_currency, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import SecurityError
+from flask_login import AnonymousUserMixin, current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, select, text
 from werkzeug.local import LocalProxy
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
-from common import transactions
 from common.access import ROLE_LABELS, Role
 from common.clock import library_zone
-from common.refusals import NotAllowed
+from common.refusals import Busy, Message, Refused, status_of
 from extensions import LANGUAGES, db
+
+if TYPE_CHECKING:
+    from blueprints.accounts.models import User
 
 PAGE_SIZE = 50
 MAIL_STATES = {
@@ -53,7 +56,7 @@ ADMIN_NAVIGATION = [
 ]
 
 
-def navigation_for(user):
+def navigation_for(user: "User | AnonymousUserMixin") -> list[tuple[str, LazyString]]:
     if not user.is_authenticated:
         return []
     items = [(endpoint, label) for endpoint, label, roles in NAVIGATION if user.has_any_role(*roles)]
@@ -62,27 +65,34 @@ def navigation_for(user):
     return items
 
 
-def render_form(template, form, refused=False, **context):
+def render_form(template: str, form: FlaskForm, refused: bool = False, **context: Any) -> tuple[str, int]:
     """Render a form page; a submitted form with errors (or one a rule `refused`) answers
     422 with the user's values."""
     status = 422 if refused or (form.is_submitted() and form.errors) else 200
     return render_template(template, form=form, **context), status
 
 
-BUSY_MESSAGE = _l("The database was too busy to save this just now, and nothing was saved. Your entries are kept: save again.")
-BUSY_PAGE_MESSAGE = _l("The database was too busy to save this just now, and nothing was saved. Go back and try again.")
-
-
-def render_busy_form(template, form, **context):
-    """A write that did not get its turn in time (see common/transactions.py): the same form
-    with the user's values and a clear "save again", 503; nothing was stored."""
-    db.session.rollback()
-    flash(BUSY_MESSAGE, "error")
-    return render_template(template, form=form, **context), 503
+def render_refusal(
+    template: str, refusal: Refused, form: FlaskForm | None = None, field: str | None = None, **context: Any
+) -> tuple[str, int, dict[str, str]]:
+    """The one way a route answers a refusal (common/refusals.py): the page or partial that was
+    sent, again, with the person's values; the message at the field of `form` that the refusal
+    names (or at `field`, when the route's form calls it otherwise), else as `error` above the
+    part that was sent; the status from status_of() (422, 409, or 503 "save again")."""
+    name = field or refusal.field
+    target = getattr(form, name, None) if form is not None and name else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, refusal.message]  # a tuple until the form is validated
+    else:
+        context["error"] = refusal.message
+    if form is not None:
+        context["form"] = form
+    headers = {"Retry-After": "1"} if isinstance(refusal, Busy) else {}
+    return render_template(template, **context), status_of(refusal), headers
 
 
 class Page:
-    def __init__(self, items, number, total, size=PAGE_SIZE):
+    def __init__(self, items: Sequence[Any], number: int, total: int, size: int = PAGE_SIZE) -> None:
         self.items, self.number, self.total = items, number, total
         self.pages = max(1, -(-total // size))
         self.has_previous = number > 1
@@ -97,12 +107,20 @@ class IdConverter(IntegerConverter):
     """`<int:...>` in every route: a positive number a database id can be, else 404 (an id
     too large for the column used to reach the database and answer 500)."""
 
-    def __init__(self, url_map, *args, **kwargs):
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
-def query_id(name, default=None, values=None):
+@overload
+def query_id(name: str, default: int, values: Mapping[str, str] | None = None) -> int: ...
+
+
+@overload
+def query_id(name: str, default: None = None, values: Mapping[str, str] | None = None) -> int | None: ...
+
+
+def query_id(name: str, default: int | None = None, values: Mapping[str, str] | None = None) -> int | None:
     """An id from the query string (or `values`): the default when absent, 404 when not a possible id."""
     text = (request.args if values is None else values).get(name)
     if text is None or text == "":
@@ -112,36 +130,40 @@ def query_id(name, default=None, values=None):
     return int(text)
 
 
-def page_of(query, size=PAGE_SIZE):
+def page_of(query: Select[Any], size: int = PAGE_SIZE) -> Page:
     # A search sends its page number in the form's body with what was typed (see the pager macro).
     number = query_id("page", default=1, values=request.values)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     items = db.session.scalars(query.limit(size).offset((number - 1) * size)).all()
     return Page(items, number, total, size)
 
 
-def safe_next(target):
+def safe_next(target: str | None) -> str | None:
     """Only a path on this site may be a redirect target."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return None
 
 
-def local_to_utc(moment):
+def local_to_utc(moment: datetime) -> datetime:
     """A naive time typed in the user's zone, as naive UTC for storage."""
     return moment.replace(tzinfo=library_zone()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def utc_to_local(moment):
+def utc_to_local(moment: datetime) -> datetime:
     return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(library_zone())
 
 
-def format_money(cents, currency="EUR"):
+def format_money(cents: int, currency: str = "EUR") -> str:
     """Money is kept in integer cents; shown as the user's locale writes it (€ 42,00 in Dutch)."""
     return format_currency(Decimal(cents) / 100, currency)
 
 
-def _database_state():
+def error_page(status: int, title: Message, message: Message) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _database_state() -> str:
     try:
         db.session.execute(text("SELECT 1"))
         return "ok"
@@ -150,7 +172,7 @@ def _database_state():
         return "unreachable"
 
 
-def _redis_state(app):
+def _redis_state(app: Flask) -> str:
     """Redis carries the live events between processes (and the rate-limit counters)."""
     if not app.config["REDIS_URL"]:
         return "not configured"
@@ -165,10 +187,6 @@ def _redis_state(app):
         return "unreachable"
 
 
-def error_page(status, title, message):
-    return render_template("errors/error.html", status=status, title=title, message=message), status
-
-
 # Each language's own way of writing a day and a time: Finnish 1.6.2015 klo 22.33, Dutch
 # 01-06-2015 22:33 (the dd-mm-jjjj of the counter system's screens in seed 002), English
 # 1 Jun 2015, 22:33. Babel's "short" forms are US month/day with a two-digit year in
@@ -180,22 +198,22 @@ DATE_TIME_JOINS = {"en": ", "}
 DAY_AND_MONTH_PATTERNS = {"fi": "d.M.", "sv": "d MMM", "en": "d MMM", "nl": "dd-MM"}
 
 
-def _language(locale):
+def _language(locale: Locale | str | None) -> str:
     language = getattr(locale, "language", None) or str(locale or "en").split("_")[0]
     return language if language in DATE_PATTERNS else "en"
 
 
-def date_pattern(locale):
+def date_pattern(locale: Locale | str | None) -> str:
     return DATE_PATTERNS[_language(locale)]
 
 
-def datetime_pattern(locale, seconds=False):
+def datetime_pattern(locale: Locale | str | None, seconds: bool = False) -> str:
     language = _language(locale)
     time = TIME_PATTERNS[language] + (SECONDS[language] if seconds else "")
     return DATE_PATTERNS[language] + DATE_TIME_JOINS.get(language, " ") + time
 
 
-def format_local_date(day, locale=None):
+def format_local_date(day: date | None, locale: Locale | str | None = None) -> str:
     """A day as the user's language writes it (1.6.2015, 01-06-2015, 1 Jun 2015)."""
     if day is None:
         return ""
@@ -205,13 +223,13 @@ def format_local_date(day, locale=None):
     return dates.format_date(day, date_pattern(locale), locale=locale)
 
 
-def format_day_and_month(day, locale=None):
+def format_day_and_month(day: date, locale: Locale | str | None = None) -> str:
     """A day without its year (under a chart bar): 1.6., 1 Jun, 01-06."""
     locale = locale or get_locale()
     return dates.format_date(day, DAY_AND_MONTH_PATTERNS[_language(locale)], locale=locale)
 
 
-def format_local_datetime(moment, zone=None, seconds=False):
+def format_local_datetime(moment: datetime | None, zone: tzinfo | None = None, seconds: bool = False) -> str:
     """A stored naive UTC time in `zone` (the user's by default), as the user's language writes it."""
     if moment is None:
         return ""
@@ -225,15 +243,15 @@ def format_local_datetime(moment, zone=None, seconds=False):
 
 
 @lru_cache(maxsize=4096)
-def _short_datetime(minute, locale, zone):
+def _short_datetime(minute: datetime, locale: Locale | None, zone: tzinfo) -> str:
     """The form without seconds: one formatting per minute, language and zone serves every
     line of a chat, which is re-rendered on every live event."""
     return dates.format_datetime(minute.astimezone(zone), datetime_pattern(locale), locale=locale)
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     @app.context_processor
-    def page_context():
+    def page_context() -> dict[str, Any]:
         return {
             # Worked out only when a page shows it: a partial rendered after a commit would
             # otherwise load the user and their roles again for nothing.
@@ -246,7 +264,7 @@ def init_app(app):
         }
 
     @app.template_filter("datetime")
-    def datetime_filter(value, style="short"):
+    def datetime_filter(value: datetime | date | None, style: str = "short") -> str:
         # Stored naive UTC; shown in the user's zone, as the user's language writes it
         # ("medium" adds the seconds, for the audit log).
         if value is None:
@@ -260,63 +278,13 @@ def init_app(app):
     app.add_template_filter(format_money, "money")
 
     @app.route("/favicon.ico")
-    def favicon():
+    def favicon() -> Response:
         # Browsers ask for it at the root whatever the page says.
         return app.send_static_file("favicon.ico")
 
     @app.route("/healthz")
-    def healthz():
+    def healthz() -> ResponseReturnValue:
         """For nginx, systemd and monitoring: does this process reach the database and Redis?"""
         checks = {"database": _database_state(), "redis": _redis_state(app)}
         healthy = "unreachable" not in checks.values()
         return {"status": "ok" if healthy else "error", **checks}, 200 if healthy else 503
-
-    @app.errorhandler(400)
-    def bad_request(error):
-        if isinstance(error, SecurityError):
-            # A host not in TRUSTED_HOSTS: no page of ours, whose links would be built for that host.
-            return "Unknown host", 400, {"Content-Type": "text/plain; charset=utf-8"}
-        return error_page(400, _l("Bad request"), _l("The request could not be understood."))
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(error):
-        return error_page(
-            400,
-            _l("The form has expired"),
-            _l("The page was open too long or the form came from elsewhere. Go back, reload the page and try again."),
-        )
-
-    @app.errorhandler(403)
-    def forbidden(error):
-        return error_page(403, _l("Not allowed"), _l("Your roles do not give access to this page."))
-
-    @app.errorhandler(NotAllowed)
-    def not_allowed(error):
-        return forbidden(error)
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return error_page(404, _l("Page not found"), _l("There is no page at this address."))
-
-    @app.errorhandler(410)
-    def gone(error):
-        return error_page(410, _l("Link no longer valid"), _l("This link has been used or has expired."))
-
-    @app.errorhandler(429)
-    def too_many(error):
-        return error_page(429, _l("Too many attempts"), _l("Too many attempts in a short time. Wait a minute and try again."))
-
-    @app.errorhandler(OperationalError)
-    def database_busy(error):
-        # A form that keeps its values catches this itself (render_busy_form); anywhere else the
-        # user is told to try again, which is true, instead of a 500 page.
-        if not transactions.is_busy(error):
-            raise error
-        db.session.rollback()
-        page, status = error_page(503, _l("Too busy just now"), BUSY_PAGE_MESSAGE)
-        return page, status, {"Retry-After": "1"}
-
-    @app.errorhandler(500)
-    def server_error(error):
-        db.session.rollback()
-        return error_page(500, _l("Something went wrong"), _l("The error has been logged. Try again in a moment."))

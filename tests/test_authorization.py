@@ -51,7 +51,8 @@ class World:
 def build_world():
     units = {code: service.create_unit(code, name, kind, branch) for code, (name, kind, branch) in UNITS.items()}
     users = {
-        name: service.create_user(name, name.title(), f"{name}@example.org", "en", None, [(r, units.get(c)) for r, c in roles])
+        name: service.create_user(name, name.title(), f"{name}@example.org", "en", None,
+                                  [(r, units.get(c)) for r, c in roles])
         for name, roles in USERS.items()
     }
     world = World(units, users)
@@ -146,7 +147,8 @@ def test_route_answers_each_user_as_the_matrix_says(app, endpoint):
     if access.allowed == PUBLIC:
         assert anonymous.status_code not in (401, 403), f"anonymous was refused {endpoint}"
     else:
-        assert anonymous.status_code in access.anonymous_status, f"anonymous got {anonymous.status_code} from {endpoint}"
+        assert anonymous.status_code in access.anonymous_status, \
+            f"anonymous got {anonymous.status_code} from {endpoint}"
         if anonymous.status_code == 302:
             assert "/login" in anonymous.headers["Location"]
 
@@ -171,6 +173,7 @@ def test_another_units_object_answers_exactly_like_a_missing_one(app, endpoint, 
     # The same page, but for the address itself (the language switch names the page it is on).
     # The pages' CSRF tokens are signed with the time, so they may differ by a second.
     def page(answer, path):
-        return re.sub(r"(X-CSRFToken\": \"|name=\"csrf_token\" value=\")[^\"]+", r"\1TOKEN", answer.text.replace(path, "PATH"))
+        return re.sub(r"(X-CSRFToken\": \"|name=\"csrf_token\" value=\")[^\"]+", r"\1TOKEN",
+                      answer.text.replace(path, "PATH"))
 
     assert page(answers[0], theirs) == page(answers[1], missing)

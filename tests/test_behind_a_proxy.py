@@ -28,7 +28,8 @@ def configured(app):
 def test_a_forged_host_header_does_not_reach_the_reset_link(client, make_user, smtp_server, configured):
     configured(EXTERNAL_URL="https://intranet.example.org")
     make_user("riikka", email="riikka@example.org")
-    response = client.post("/password/forgot", data={"email": "riikka@example.org"}, headers={"Host": "attacker.example"})
+    response = client.post("/password/forgot", data={"email": "riikka@example.org"},
+                           headers={"Host": "attacker.example"})
     assert response.status_code == 302
     body = smtp_server.wait_for(1)[0].get_content()
     assert "attacker.example" not in body

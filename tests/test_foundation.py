@@ -42,7 +42,8 @@ def test_security_headers(client):
 
 
 def test_connections_only_to_the_site_itself_and_hsts_over_https(client):
-    csp = dict(part.strip().split(" ", 1) for part in client.get("/login").headers["Content-Security-Policy"].split(";"))
+    csp = dict(part.strip().split(" ", 1)
+               for part in client.get("/login").headers["Content-Security-Policy"].split(";"))
     assert csp["connect-src"] == "'self'"  # ws: or wss: alone would allow a socket to any host
     assert "Strict-Transport-Security" not in client.get("/login").headers
     secure = client.get("/login", base_url="https://intranet.example.org")

@@ -8,9 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
 
 from blueprints.accounts.models import Unit
-from blueprints.ebook import service as ebook
+from blueprints.ebook import pricing
 from blueprints.ebook.models import Tariff
 from extensions import db
+from tests.conftest import english_client
 from tests.matrix import all_routes
 from tests.test_authorization import build_world, login_as
 
@@ -52,7 +53,7 @@ def requests_for(rule, world, fields):
         for method in methods:
             if rule.arguments:
                 path = rule.rule
-                for name in ordered_arguments(rule):
+                for _argument in ordered_arguments(rule):  # each placeholder, in order
                     start, end = path.index("<"), path.index(">")
                     path = path[:start] + quote(value, safe="") + path[end + 1:]
                 yield method, path, {}, data
@@ -74,8 +75,7 @@ def test_no_route_answers_5xx_to_hostile_input(app, identity):
     failures = []
     started = time.monotonic()
     for rule in rules:
-        client = app.test_client()
-        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client = english_client(app)
         if identity:
             with app.app_context():
                 login_as(client, world.users[identity])
@@ -83,11 +83,13 @@ def test_no_route_answers_5xx_to_hostile_input(app, identity):
             try:  # the test app lets exceptions through (TESTING): each one would be a 500
                 response = client.open(path, method=method, query_string=query, data=data if method == "POST" else None)
             except Exception as error:  # noqa: BLE001 - any of them is the finding
-                failures.append(f"{method} {path} {sorted(query.items())[:1]}…: {type(error).__name__}: {str(error)[:120]}")
+                failures.append(f"{method} {path} {sorted(query.items())[:1]}…: "
+                                f"{type(error).__name__}: {str(error)[:120]}")
                 continue
             if response.status_code >= 500:
                 failures.append(f"{method} {path} {sorted(query.items())[:1]}…: {response.status_code}")
-    assert not failures, f"{len(failures)} answers of 5xx in {time.monotonic() - started:.0f} s:\n" + "\n".join(failures[:60])
+    assert not failures, \
+        f"{len(failures)} answers of 5xx in {time.monotonic() - started:.0f} s:\n" + "\n".join(failures[:60])
 
 
 def test_statistics_dates_out_of_bounds_are_refused_at_the_form(client, auth, make_user, make_unit):
@@ -103,10 +105,11 @@ def test_a_tariff_without_a_known_kind_is_refused_at_the_field(app, client, auth
     branch = make_unit(kind="branch", branch_code="9428")
     make_user("celia", ("service_admin", None))
     with app.app_context():
-        ebook.seed_tariffs(db.session.get(Unit, branch))
+        pricing.seed_tariffs(db.session.get(Unit, branch))
         db.session.commit()
         tariff = db.session.scalars(db.select(Tariff)).first()
-        fields = {"name": tariff.name, "price_cents": tariff.price_cents, "period_months": tariff.period_months, "kind": kind}
+        fields = {"name": tariff.name, "price_cents": tariff.price_cents, "period_months": tariff.period_months,
+                  "kind": kind}
         url = f"/ebook/tariffs/{tariff.id}/edit"
     auth.login("celia")
     response = client.post(url, data=fields)

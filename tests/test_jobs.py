@@ -13,7 +13,7 @@ from sqlalchemy import select
 import jobs
 from common.mail import OutboxMail
 from extensions import db
-from tests.conftest import TEST_IDENTITY_ENCRYPTION_KEY, eventually, free_port
+from tests.conftest import TEST_IDENTITY_ENCRYPTION_KEY, eventually, free_port, in_threads
 
 
 def counting_jobs(monkeypatch, done):
@@ -39,11 +39,7 @@ def test_two_workers_looking_at_the_same_moment_do_each_round_once(app, monkeypa
                 jobs.run_due(now + timedelta(seconds=3600 * n))
                 db.session.remove()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    in_threads(worker, [()] * 2)
     # Mail and the chat sweeps are due every hour; the purge once, at night.
     assert done.count("mail") == rounds
     assert done.count("chat-sweeps") == rounds
@@ -83,13 +79,15 @@ def process_env(app, smtp_server):
 
 def queue_a_due_mail(app, subject):
     with app.app_context():
-        db.session.add(OutboxMail(recipient="aino@example.org", subject=subject, body="Sent in the background", status="pending"))
+        db.session.add(OutboxMail(recipient="aino@example.org", subject=subject, body="Sent in the background",
+                                  status="pending"))
         db.session.commit()
 
 
 def test_the_worker_process_delivers_due_mail_and_stops_on_sigterm(app, smtp_server):
     queue_a_due_mail(app, "Retry")
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], env=process_env(app, smtp_server),
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
+                              env=process_env(app, smtp_server),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         mails = smtp_server.wait_for(1, timeout=30)

@@ -7,6 +7,7 @@ import importlib
 import re
 from pathlib import Path
 
+from common import live, live_queue
 from extensions import AREAS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,8 @@ SCRIPT_EVENTS = {"connected", "disconnected", "reconnect", "appended"}
 
 
 def declared_events():
-    events = {}
+    events = {name: "the live message queue" for name in live_queue.EVENTS}
+    events[live.LEAVING] = "a stopping server process"
     for area in AREAS:
         module = importlib.import_module(f"blueprints.{area}.live")
         for name in module.EVENTS:

@@ -2,14 +2,18 @@
 embedded database taken while the site writes."""
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from common import audit
 from common.audit import AuditEvent
 from extensions import db
-from tests.conftest import free_port
+from tests.conftest import free_port, make_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -82,4 +86,54 @@ def test_backup_is_a_consistent_copy_taken_while_the_site_writes(app, runner, tm
     finally:
         copy.close()
     with app.app_context():
-        assert during <= db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "backup.during"))
+        assert during <= db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                           .where(AuditEvent.action == "backup.during"))
+
+
+def env_example():
+    """deploy/env.example's settings (the commented ones too, with their example values)."""
+    settings = {}
+    for line in (ROOT / "deploy" / "env.example").read_text().splitlines():
+        line = line.strip().removeprefix("#").strip()
+        name, sep, value = line.partition("=")
+        if sep and name.isupper() and " " not in name:
+            settings[name] = value
+    return settings
+
+
+@pytest.fixture
+def as_installed(app, tmp_path):
+    """The site as deploy/env.example sets it up: one host name, behind one proxy (nginx)."""
+    example = env_example()
+    return create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                  TRUSTED_HOSTS=example["TRUSTED_HOSTS"],
+                                  TRUSTED_PROXIES=int(example["TRUSTED_PROXIES"])))
+
+
+def test_healthz_answers_monitoring_on_the_machine_itself_and_only_that(as_installed):
+    """The README's `curl http://127.0.0.1:8001/healthz`, with deploy/env.example's TRUSTED_HOSTS."""
+    client = as_installed.test_client()
+    for host, peer in [("127.0.0.1:8001", "127.0.0.1"), ("localhost:8001", "127.0.0.1"), ("[::1]:8001", "::1"),
+                       ("127.0.0.1", "127.0.0.1")]:
+        answer = client.get("/healthz", headers={"Host": host}, environ_base={"REMOTE_ADDR": peer})
+        assert answer.status_code == 200 and answer.json["database"] == "ok", host
+    # Only /healthz, only for a loopback host name, only to a loopback peer.
+    assert client.get("/login", headers={"Host": "127.0.0.1:8001"}).status_code == 400
+    assert client.get("/healthz/", headers={"Host": "127.0.0.1:8001"}).status_code == 400
+    assert client.get("/healthz", headers={"Host": "attacker.example"}).status_code == 400
+    # From elsewhere, directly or named by nginx as the client, a loopback host name is refused.
+    assert client.get("/healthz", headers={"Host": "127.0.0.1:8001"},
+                      environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 400
+    assert client.get("/healthz", headers={"Host": "127.0.0.1", "X-Forwarded-For": "203.0.113.7"}).status_code == 400
+    assert client.get("/healthz", headers={"Host": env_example()["TRUSTED_HOSTS"]}).status_code == 200
+
+
+def test_deploy_env_example_names_every_environment_setting():
+    """An administrator finds every setting the site reads in deploy/env.example, set or
+    commented out with its default: config.py's ENV_SETTINGS (gunicorn.conf.py's among them)."""
+    from config import ENV_SETTINGS
+
+    development_only = {"DEVELOPMENT"}  # plain-http cookies: never in production's file
+    missing = set(ENV_SETTINGS) - development_only - set(env_example())
+    assert not missing, f"deploy/env.example lacks {sorted(missing)}"
+    assert env_example()["SOCKETIO_CHANNEL"]

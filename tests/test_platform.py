@@ -45,8 +45,10 @@ def test_migrations_build_the_schema_of_the_models(tmp_path, empty_database_url)
 
 
 def test_a_form_without_csrf_token_gets_a_clear_400(tmp_path, app):
-    strict = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True))
-    response = strict.test_client().post("/login", data={"username": "x", "password": "y"}, headers={"Accept-Language": "en"})
+    strict = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                                    WTF_CSRF_ENABLED=True))
+    response = strict.test_client().post("/login", data={"username": "x", "password": "y"},
+                                         headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "The form has expired" in response.get_data(as_text=True)
 
@@ -87,6 +89,25 @@ def test_rolled_back_changes_announce_nothing(app, auth, client, make_user):
         db.session.rollback()
         db.session.commit()
     assert socket.get_received() == []
+
+
+@needs_local_socketio
+def test_a_stopping_process_tells_its_pages_to_move_and_each_that_connects_still(app, auth, client, make_user,
+                                                                                monkeypatch):
+    make_user("riikka")
+    auth.login("riikka")
+    staff = socketio.test_client(app, flask_test_client=client)
+    assert staff.is_connected()
+    staff.get_received()
+    monkeypatch.setattr(live, "_leaving", False)
+
+    live.tell_pages_to_move()
+
+    assert [m["args"][0]["event"] for m in staff.get_received()] == [live.LEAVING]
+    # A socket that was on its way when the pages were told hears it as it connects.
+    late = socketio.test_client(app, flask_test_client=client)
+    assert late.is_connected()
+    assert live.LEAVING in [m["args"][0]["event"] for m in late.get_received()]
 
 
 def test_sqlalchemy_url_accepts_postgres_forms():

@@ -4,9 +4,26 @@
 // live region (templates/_macros.html: live_region) says which events it listens to and which
 // of their data concern it; this script re-fetches exactly those regions. A region is swapped
 // by morphing (idiomorph), under rules that keep what the person is doing: the field with the
-// focus, text typed and not yet sent, a box the person opened, an open <details>.
+// focus, text typed and not yet sent, a box the person opened, an open <details>. Lists that
+// grow by one item (a chat's lines, a queue's customers) are static/js/live-items.js's.
+//
+// The page scripts' API, one object:
+//   Live.socket                  the page's Socket.IO connection (undefined without one)
+//   Live.refresh(event, data)    re-read the regions `event` concerns (null: every region)
+//   Live.refreshRegion(region)   one region reads itself again
+// Events on <body> (CustomEvent) that page scripts may listen to:
+//   live:<event>        every event the server sends, its data as `detail` (sound, video)
+//   live:connected      the socket is up (again: every region has read itself again)
+//   live:disconnected   the socket dropped (the page says "Reconnecting…")
+//   live:appended       (bubbles from a list) items were added to the list
+// and the one a page script sends:
+//   live:reconnect      take a new socket, admitted to the rooms the person has now
+// The server's own events, handled here: roles-changed (reconnect), server-leaving (its process
+// stops: reconnect to another), live-interrupted and live-restored (the message queue between
+// the server processes is away, or back).
 (function () {
   "use strict";
+  const Live = window.Live = { socket: undefined, refresh: refresh, refreshRegion: refreshRegion };
   if (typeof htmx === "undefined") return;
 
   // ---- morphing that keeps what the person holds ----------------------------------------------
@@ -21,6 +38,19 @@
     if (node.matches("input[type=checkbox], input[type=radio]")) return node.checked !== node.defaultChecked;
     if (node.matches("select")) return Array.from(node.options).some(function (o) { return o.selected !== o.defaultSelected; });
     return false;
+  }
+
+  // The person's requests on their way (a live region's own re-reads are not theirs).
+  const requests = new Set();
+  function requester(e) { return (e.detail.requestConfig && e.detail.requestConfig.elt) || e.detail.elt; }
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (!requester(e).hasAttribute("data-live-region")) requests.add(requester(e));
+  });
+  document.body.addEventListener("htmx:afterRequest", function (e) { requests.delete(requester(e)); });
+
+  function holdsRequest(node) {
+    if (node.nodeType !== 1) return false;
+    return Array.from(requests).some(function (elt) { return node.contains(elt); });
   }
 
   function sentByThisAction(node) {
@@ -49,37 +79,17 @@
       }
       return true;
     };
+    // The element of a request still on its way (the transfer form just sent, while the
+    // transfer's own event redraws the chat) stays until its answer comes: without it the
+    // answer would have no place to land (HX-Retarget is found from it) and be lost.
+    Idiomorph.defaults.callbacks.beforeNodeRemoved = function (node) {
+      return !(swapping && swapping.live && holdsRequest(node));
+    };
     Idiomorph.defaults.callbacks.beforeAttributeUpdated = function (name, node) {
       // Open or closed is the person's choice, except in the answer to their own action.
       if (name === "open" && swapping && swapping.live) return false;
       return true;
     };
-  }
-
-  // A region read again may answer with lists inside it as they were when the answer was
-  // rendered: a line that came with its event meanwhile (pushed, below) would go. Such a list
-  // keeps the lines it showed after the answer's last (kept here until the swap is done).
-  let keptLines = [];
-  function shownLines(region) {
-    return Array.from(region.querySelectorAll("[data-live-append][id]")).map(function (list) {
-      return { id: list.id, url: list.getAttribute("hx-get"), lines: Array.from(items(list)).map(function (item) {
-        return { id: Number(item.dataset.item), html: item.outerHTML };
-      }) };
-    });
-  }
-  function keepLines() {
-    keptLines.forEach(function (shown) {
-      const list = document.getElementById(shown.id);
-      if (!list || list.getAttribute("hx-get") !== shown.url) return;  // another chat now
-      const last = lastItem(list);
-      shown.lines.forEach(function (line) {
-        if (last !== null && line.id <= Number(last)) return;
-        list.insertAdjacentHTML("beforeend", line.html);
-        htmx.process(list.lastElementChild);
-      });
-      appended(list);
-    });
-    keptLines = [];
   }
 
   // The swap the answer gets: its own (HX-Reswap), or the one its element has or inherits (a
@@ -101,87 +111,12 @@
     }
     // A boosted link goes to another page of the desk: nothing of the old one is kept.
     swapping = { live: live, boosted: !!e.detail.boosted, elt: elt, morph: morphs(e, elt) };
-    keptLines = elt && !swapping.boosted && !elt.hasAttribute("data-live-append") ? shownLines(elt) : [];
+    if (elt && !swapping.boosted && !elt.hasAttribute("data-live-append")) LiveItems.keepShownLines(elt);
   });
-  // ---- lists that grow by one item ------------------------------------------------------------
-  // An append region (the lines of a chat) asks for what came after its last item and adds it at
-  // the end. A whole redraw of the region around it may have brought the same items meanwhile:
-  // kept once. Items carry data-item (their id).
-  function items(list) {
-    return list.querySelectorAll(":scope > [data-item]");
-  }
-  function lastItem(region) {
-    const all = items(region);
-    return all.length ? all[all.length - 1].dataset.item : null;
-  }
-  document.body.addEventListener("htmx:configRequest", function (e) {
-    const region = e.detail.elt;
-    if (!region.hasAttribute("data-live-append")) return;
-    const after = lastItem(region);
-    if (after !== null) e.detail.parameters.after = after;
-  });
-  function appended(list) {
-    const seen = new Set();
-    items(list).forEach(function (item) {
-      if (seen.has(item.dataset.item)) item.remove();
-      else seen.add(item.dataset.item);
-    });
-    if (seen.size) list.querySelectorAll(":scope > [data-live-empty]").forEach(function (n) { n.remove(); });
-  }
-
-  // An event may bring its new item rendered once for everyone (in each language) with the item
-  // it follows (`previous`, null for the first). The list that shows that one (or its first page,
-  // data-live-first-page, for the first) takes it as it is: no request. A full page of a paged
-  // list (data-live-capacity) passes its last item on to the next page (a new page changes only
-  // the pager, a live region of its own); any other list reads itself again.
-  function pushed(region, data) {
-    const list = region.hasAttribute("data-live-append") ? region : region.querySelector("[data-live-list]");
-    if (!list || !data.html || data.item === undefined) return false;
-    if (list.querySelector(':scope > [data-item="' + data.item + '"]')) return true;
-    const html = data.html[document.documentElement.lang];
-    const shown = items(list);
-    const capacity = Number(list.dataset.liveCapacity || Infinity);
-    const full = shown.length >= capacity;
-    if (!html) return false;
-    let previous = null;
-    if (data.previous === null) {  // the first: at the start of the list's first page
-      if (shown.length && !list.hasAttribute("data-live-first-page")) return false;
-    } else {
-      previous = list.querySelector(':scope > [data-item="' + data.previous + '"]');
-      if (!previous) return false;
-    }
-    if (full && previous === shown[shown.length - 1]) return true;  // it goes on the next page
-    let added;
-    if (previous === null) {
-      list.insertAdjacentHTML("afterbegin", html);
-      added = list.firstElementChild;
-    } else {
-      previous.insertAdjacentHTML("afterend", html);
-      added = previous.nextElementSibling;
-    }
-    if (full) shown[shown.length - 1].remove();
-    htmx.process(added);  // its links go through htmx like the rest of the page's (hx-boost)
-    appended(list);
-    list.dispatchEvent(new CustomEvent("live:appended", { bubbles: true }));
-    return true;
-  }
-
-  // A join tells the queue's list's page count: a pager (data-live-pager) writes it into its
-  // text (data-pager-text) and shows itself and its Next once there is a page after its own.
-  function pagerPushed(region, data) {
-    const pager = region.querySelector("[data-live-pager]");
-    if (!pager || data.pages === undefined) return false;
-    const text = pager.querySelector("[data-pager-text]");
-    text.textContent = text.dataset.pagerText.replace("{pages}", data.pages);
-    pager.hidden = data.pages <= 1;
-    pager.querySelector("[data-pager-next]").hidden = Number(pager.dataset.pagerNumber) >= data.pages;
-    return true;
-  }
-
   document.body.addEventListener("htmx:afterSwap", function (e) {
     const target = e.detail.target;
     if (target && target.hasAttribute("data-live-append")) {
-      appended(target);
+      LiveItems.appended(target);
       swapping = null;
       return;
     }
@@ -195,7 +130,7 @@
     if (target && target.isConnected && swapping && swapping.morph) {
       Array.from(target.children).forEach(function (child) { htmx.process(child); });
     }
-    keepLines();
+    LiveItems.keepLines();
     // Content loaded into a box by the person's own request is theirs until they close it.
     const action = swapping && !swapping.live;
     if (action && target && target.hasAttribute("data-openable")) {
@@ -253,17 +188,15 @@
   function refreshRegion(region) {
     region.dispatchEvent(new CustomEvent("live-refresh", { bubbles: false }));
   }
-  window.liveRefreshRegion = refreshRegion;
 
   function refresh(name, data) {
     document.querySelectorAll("[data-live-region]").forEach(function (region) {
       const events = region.dataset.liveEvents.split(" ");
       if (name === null || (events.indexOf(name) !== -1 && concerns(region, name, data))) {
-        if (name === null || !(pushed(region, data) || pagerPushed(region, data))) refreshRegion(region);
+        if (name === null || !(LiveItems.pushed(region, data) || LiveItems.pagerPushed(region, data))) refreshRegion(region);
       }
     });
   }
-  window.liveRefresh = refresh;
 
   // ---- the socket -----------------------------------------------------------------------------
   if (typeof io === "undefined" || !document.body.dataset.liveNamespace) return;
@@ -271,7 +204,11 @@
   // WebSocket only: a page left mid-long-poll is not noticed by the server until its ping
   // timeout, which would keep a colleague "online"; and with several server processes,
   // polling would need sticky sessions. The TLS proxy forwards WebSocket upgrades (README).
-  const socket = io(document.body.dataset.liveNamespace, { withCredentials: true, transports: ["websocket"] });
+  // Reconnecting: the first try after half a second (±50 %), doubling up to 5 s. Socket.IO's
+  // default, a second, is what a desk waited after each restart of a server process.
+  const socket = io(document.body.dataset.liveNamespace, {
+    withCredentials: true, transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 5000,
+  });
   let connectedBefore = false;
 
   function shown(connected) {
@@ -291,8 +228,24 @@
     document.body.dispatchEvent(new CustomEvent("live:disconnected"));
   });
   socket.on("connect_error", function () { shown(false); });
+  // The server's message queue is away (Redis): this page hears only what its own server
+  // process does, so it says so; when the queue is back, it reads every region again.
+  const interrupted = document.getElementById("live-interrupted");
   socket.on("live", function (message) {
     const data = message.data || {};
+    if (message.event === "live-interrupted" || message.event === "live-restored") {
+      if (interrupted) interrupted.hidden = message.event === "live-restored";
+      document.body.dataset.liveQueue = message.event === "live-restored" ? "restored" : "interrupted";
+      if (message.event === "live-restored") refresh(null, {});
+      return;
+    }
+    // The server process is stopping (a restart): a new socket now, through nginx to another
+    // process, not after the back-off; spread over half a second, not all of its pages at once.
+    if (message.event === "server-leaving") {
+      socket.disconnect();
+      setTimeout(function () { socket.connect(); }, Math.random() * 500);
+      return;
+    }
     // My roles changed: a new socket joins the rooms they now give (and reads every region again).
     if (message.event === "roles-changed") { socket.disconnect(); socket.connect(); return; }
     refresh(message.event, data);
@@ -301,5 +254,5 @@
   });
   // A page asks for a new socket when the server must admit it to other rooms (a transfer).
   document.body.addEventListener("live:reconnect", function () { socket.disconnect(); socket.connect(); });
-  window.liveSocket = socket;
+  Live.socket = socket;
 })();

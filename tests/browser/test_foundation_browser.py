@@ -44,15 +44,16 @@ def test_a_published_notice_appears_in_another_browser_without_reload(make_unit,
     admin.click("button[type=submit].primary")
 
     banner = reader.locator(".notice-banner")
-    expect(banner).to_contain_text("Celianet is down for maintenance until 14:00.", timeout=3000)
+    expect(banner).to_contain_text("Celianet is down for maintenance until 14:00.")
     assert reader.evaluate("window.loadedOnce") is True
 
     admin.goto("/admin/notices")
     admin.get_by_role("button", name="End now").click()
-    expect(banner).to_have_count(0, timeout=3000)
+    expect(banner).to_have_count(0)
 
 
-def test_a_notice_for_the_registration_area_reaches_its_pages_live_and_not_the_ebook_counters(make_unit, make_user, new_page):
+def test_a_notice_for_the_registration_area_reaches_its_pages_live_and_not_the_ebook_counters(make_unit, make_user,
+                                                                                              new_page):
     from blueprints.accounts.models import UnitKind
 
     library = make_unit()
@@ -76,7 +77,7 @@ def test_a_notice_for_the_registration_area_reaches_its_pages_live_and_not_the_e
     with counter.expect_response(lambda r: "/notices/banner" in r.url and "area=ebook" in r.url) as banner_read:
         admin.click("button[type=submit].primary")
 
-    expect(registration.locator(".notice-banner")).to_contain_text("Celianet is down", timeout=3000)
+    expect(registration.locator(".notice-banner")).to_contain_text("Celianet is down")
     assert banner_read.value.ok
     expect(counter.locator(".notice-banner")).to_have_count(0)
     counter.reload()

@@ -1,51 +1,9 @@
 """Production runs several server processes joined by Redis: an event raised in one
 process reaches browsers connected to another."""
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-
-import pytest
 from playwright.sync_api import expect
 
 from common.access import Role
-from tests.browser.conftest import log_in, wait_until_live
-from tests.conftest import free_port
-
-needs_redis = pytest.mark.skipif(
-    not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),
-    reason="several processes share state only through PostgreSQL and Redis (CI's second run)",
-)
-
-
-def start_server(port):
-    env = dict(os.environ, DEVELOPMENT="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the server process did not start")
-
-
-@pytest.fixture
-def two_servers():
-    ports = free_port(), free_port()
-    processes = [start_server(port) for port in ports]
-    yield [f"http://127.0.0.1:{port}" for port in ports]
-    for process in processes:
-        process.terminate()
-        process.wait(10)
+from tests.browser.conftest import log_in, needs_redis, wait_until_live
 
 
 @needs_redis
@@ -62,7 +20,7 @@ def test_a_notice_published_on_one_process_reaches_a_browser_on_another(browser,
         admin.goto("/admin/notices")
         admin.fill("#text", "Published on the other process")
         admin.click("button[type=submit].primary")
-        expect(reader.locator(".notice-banner")).to_contain_text("Published on the other process", timeout=5000)
+        expect(reader.locator(".notice-banner")).to_contain_text("Published on the other process")
     finally:
         reader.context.close()
         admin.context.close()

@@ -6,8 +6,8 @@ every route in the app's url_map is listed, and asks each route as every kind of
 """
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # The people of the test world (see tests/test_authorization.py), by what they are.
 ADMIN = "admin"
@@ -21,7 +21,8 @@ AGENT_OTHER = "agent_other"  # chat agent of library L2
 GUIDE = "guide"  # guide of library L
 GUIDE_OTHER = "guide_other"  # guide of library L2
 NOBODY = "nobody"  # logged in, no roles
-STAFF = frozenset({ADMIN, MAIN_USER, REGISTRAR, REGISTRAR_OTHER, COUNTER, COUNTER_OTHER, AGENT, AGENT_OTHER, GUIDE, GUIDE_OTHER, NOBODY})
+STAFF = frozenset({ADMIN, MAIN_USER, REGISTRAR, REGISTRAR_OTHER, COUNTER, COUNTER_OTHER, AGENT, AGENT_OTHER, GUIDE,
+                   GUIDE_OTHER, NOBODY})
 PUBLIC = "public"  # anyone, logged in or not
 
 

@@ -22,6 +22,7 @@ ROUTES = {
     "accounts.login": Access(PUBLIC, status=302, notes="a logged-in user goes on to the front page"),
     "accounts.forgot_password": Access(PUBLIC),
     "accounts.reset_password": Access(PUBLIC, args=lambda w: {"token": "no-such-token"}, status=410),
+    "accounts.reset_password_form": Access(PUBLIC, status=410, notes="no link opened in this browser"),
     "accounts.set_language": Access(PUBLIC, method="POST", data=lambda w: {"language": "en"}),
     "accounts.index": Access(STAFF),
     "accounts.logout": Access(STAFF, method="POST"),

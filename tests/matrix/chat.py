@@ -44,6 +44,28 @@ def prepare(world):
     db.session.flush()
     world.extra["colleague"] = colleague.id
     world.extra["internal"] = chat.id
+    # Canned replies: one of the queue (kept by the agents of L and the admin), one of the agent of
+    # L alone.
+    from blueprints.chat.models import CannedReply
+
+    queue_reply = CannedReply(queue_id=queue.id, name="Aukioloajat", text_fi="Hei {customer}")
+    own_reply = CannedReply(owner_id=world.users["agent"].id, name="Oma", text_fi="Kiitos")
+    db.session.add_all([queue_reply, own_reply])
+    db.session.flush()
+    world.extra["queue_reply"] = queue_reply.id
+    world.extra["own_reply"] = own_reply.id
+    # A queue of L that keeps transcripts, with a chat that ended: found and opened by the agents
+    # of L and service admins only (blueprints/chat/transcripts.py).
+    from common.clock import utcnow
+
+    archive = ChatQueue(unit_id=world.units["L"].id, name="Arkisto", is_open=False, keep_days=30)
+    db.session.add(archive)
+    db.session.flush()
+    kept = Conversation(queue_id=archive.id, token="matrix-kept", customer_name="Tiina", state="ended",
+                        agent_id=world.users["agent"].id, agent_name="Agent", served_at=utcnow(), ended_at=utcnow())
+    db.session.add(kept)
+    db.session.flush()
+    world.extra["kept"] = kept.id
 
 
 def _conversation(w):
@@ -57,10 +79,15 @@ ROUTES = {
     "chat_customer.message": Access(PUBLIC, method="POST", data=lambda w: {"body": "Hei"}, status=200),
     "chat_customer.leave": Access(PUBLIC, method="POST"),
     # Reaches only the browser's own conversation; without one it answers "no chat open".
-    "chat_customer.question": Access(PUBLIC, method="POST", data=lambda w: {"email": "toni@example.org", "question": "Hei"}, status=200),
+    "chat_customer.question": Access(PUBLIC, method="POST",
+                                     data=lambda w: {"email": "toni@example.org", "question": "Hei"}, status=200),
+    # The chat button on the library's website: what any visitor of that site may know.
+    "chat.widget_script": Access(PUBLIC, args=lambda w: {"queue_id": w.extra["queue"]}),
+    "chat.widget_status": Access(PUBLIC, args=lambda w: {"queue_id": w.extra["queue"]}),
     "chat.index": Access(AGENTS),
     # The agent of L2 cannot choose L's queue: the choice is refused at the field.
-    "chat.service_login": Access(AGENTS, method="POST", data=lambda w: {"queues": w.extra["queue"], "display_name": "Toni"},
+    "chat.service_login": Access(AGENTS, method="POST",
+                                 data=lambda w: {"queues": w.extra["queue"], "display_name": "Toni"},
                                  answers={ADMIN: 422, AGENT_OTHER: 422}),
     "chat.service_logout": Access(AGENTS, method="POST"),
     "chat.queue_list": Access(AGENTS),
@@ -77,14 +104,16 @@ ROUTES = {
     # colleague of a served chat: 403).
     "chat.video": Access(ADMIN_ONLY, method="POST", args=_conversation, status=200, refused={AGENT: 403}),
     "chat.release": Access(AGENTS_OF_L, method="POST", args=_conversation, status=200, answers={AGENT: 403}),
-    "chat.remove": Access(AGENTS_OF_L, method="POST", args=_conversation, status=200, answers={AGENT: 403}),
+    # Nobody removes a served customer: the serving admin is answered 409 ("release them or end the chat").
+    "chat.remove": Access(AGENTS_OF_L, method="POST", args=_conversation, status=409, answers={AGENT: 403}),
     "chat.end": Access(AGENTS_OF_L, method="POST", args=_conversation, status=200, answers={AGENT: 403}),
     # Only the serving agent writes; the agent of L reads this chat and is refused like the agent of L2.
     "chat.send": Access(ADMIN_ONLY, method="POST", args=_conversation, data=lambda w: {"body": "Hei"}, status=200,
                         refused={AGENT: 403}),
     # Only the agent who serves (or served) the customer; the reading agent of L is refused.
     "chat.email_transcript": Access(ADMIN_ONLY, method="POST", args=_conversation,
-                                    data=lambda w: {"transcript-email": "toni@example.org", "transcript-language": "en"},
+                                    data=lambda w: {"transcript-email": "toni@example.org",
+                                                    "transcript-language": "en"},
                                     status=200, refused={AGENT: 403}),
     "chat.transfer_form": Access(ADMIN_ONLY, args=_conversation, refused={AGENT: 403}),
     "chat.transfer": Access(AGENTS_OF_L, method="POST", args=_conversation,
@@ -101,8 +130,36 @@ ROUTES = {
                                   refused={AGENT_OTHER: 403}),
     "chat.internal_chat": Access(INTERNAL_PARTICIPANT, args=lambda w: {"conversation_id": w.extra["internal"]}),
     "chat.internal_lines": Access(INTERNAL_PARTICIPANT, args=lambda w: {"conversation_id": w.extra["internal"]}),
-    "chat.internal_send": Access(INTERNAL_PARTICIPANT, method="POST", args=lambda w: {"conversation_id": w.extra["internal"]},
+    "chat.internal_send": Access(INTERNAL_PARTICIPANT, method="POST",
+                                 args=lambda w: {"conversation_id": w.extra["internal"]},
                                  data=lambda w: {"body": "Hei"}, status=200),
+    # Canned replies: the page lists what each agent keeps; a queue's reply is its agents' and the
+    # admins', a personal one its owner's alone (another's looks missing: 404).
+    # Desktop notification choices: an agent's own, read and changed by that agent alone.
+    "chat.notify_choices": Access(INTERNAL_PARTICIPANT, args=lambda w: {"user_id": w.users["agent"].id},
+                                  refused={ADMIN: 403, AGENT_OTHER: 403}),
+    "chat.canned_replies": Access(AGENTS),
+    "chat.canned_reply": Access(AGENTS_OF_L, args=lambda w: {"reply_id": w.extra["queue_reply"]}),
+    "chat.canned_reply_delete": Access(INTERNAL_PARTICIPANT, method="POST",
+                                       args=lambda w: {"reply_id": w.extra["own_reply"]}),
+    # Only into a chat the asker writes in: the admin serves the chat; the agent of L reads it (403).
+    "chat.canned_search": Access(ADMIN_ONLY, args=lambda w: {"conversation": w.extra["conversation"]},
+                                 refused={AGENT: 403}),
+    "chat.canned_used": Access(ADMIN_ONLY, method="POST",
+                               args=lambda w: {"reply_id": w.extra["queue_reply"],
+                                               "conversation": w.extra["conversation"]},
+                               status=204, refused={AGENT: 403}),
+    # Any agent who may read the chat adds an internal note.
+    "chat.add_note": Access(AGENTS_OF_L, method="POST", args=_conversation, data=lambda w: {"note": "Muistiin"},
+                            status=200),
+    # Finding an earlier conversation: service admins and the chat agents of the queue's unit.
+    "chat.transcripts_search": Access(AGENTS),
+    "chat.transcript": Access(AGENTS_OF_L, args=lambda w: {"conversation_id": w.extra["kept"]}),
+    "chat.transcript_email": Access(AGENTS_OF_L, method="POST", args=lambda w: {"conversation_id": w.extra["kept"]},
+                                    data=lambda w: {"transcript-email": "tiina@example.org",
+                                                    "transcript-language": "en"}, status=200),
+    # Only a browser whose chat ended (in a queue that asks) answers; this one has none.
+    "chat_customer.rating": Access(PUBLIC, method="POST", data=lambda w: {"answer": "yes"}, status=409),
     "chat.admin_queues": Access(ADMIN_ONLY),
     "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),
 }

@@ -11,18 +11,18 @@ def prepare(world):
 
     from sqlalchemy import select
 
-    from blueprints.ebook import service
-    from blueprints.ebook.models import Tariff
+    from blueprints.ebook import pricing, signups
+    from blueprints.ebook.models import CustomerDetails, Tariff
     from extensions import db
 
     branch = world.units["B"]
-    service.seed_tariffs(branch)
+    pricing.seed_tariffs(branch)
     db.session.flush()
     tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == branch.id, Tariff.code == "0141"))
-    customer, _password = service.sign_up(
+    customer, _password = signups.sign_up(
         branch,
-        {"surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG", "house_number": 41,
-         "street": "Kruisakkers", "city": "ANNEN"},
+        CustomerDetails(surname="Tester", birth_date=date(1991, 1, 4), postcode="9468 BG", house_number=41,
+                        street="Kruisakkers", city="ANNEN"),
         tariff,
     )
     world.extra["ebook_customer"] = customer.id

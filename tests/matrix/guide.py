@@ -33,7 +33,8 @@ ROUTES = {
         data=lambda w: {"ticked": "1"},
         status=200,
     ),
-    "guide.record_exception": Access(GUIDE_OF_L, method="POST", args=_session, data=lambda w: {"applied": "1"}, status=200),
+    "guide.record_exception": Access(GUIDE_OF_L, method="POST", args=_session, data=lambda w: {"applied": "1"},
+                                     status=200),
     "guide.record_limit": Access(
         GUIDE_OF_L,
         method="POST",
@@ -46,9 +47,11 @@ ROUTES = {
     "guide.admin_checklist": Access(ADMIN_ONLY),
     "guide.admin_item": Access(ADMIN_ONLY, args=lambda w: {"item_id": w.extra["guide_always_item"]}),
     "guide.admin_move_item": Access(
-        ADMIN_ONLY, method="POST", args=lambda w: {"item_id": w.extra["guide_always_item"]}, data=lambda w: {"direction": "down"}, status=303
+        ADMIN_ONLY, method="POST", args=lambda w: {"item_id": w.extra["guide_always_item"]},
+        data=lambda w: {"direction": "down"}, status=303
     ),
-    "guide.admin_retire_item": Access(ADMIN_ONLY, method="POST", args=lambda w: {"item_id": w.extra["guide_always_item"]}, status=303),
+    "guide.admin_retire_item": Access(ADMIN_ONLY, method="POST",
+                                      args=lambda w: {"item_id": w.extra["guide_always_item"]}, status=303),
     "guide.statistics": Access(GUIDES),
     "guide.statistics_csv": Access(GUIDES),
 }
