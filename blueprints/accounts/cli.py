@@ -2,13 +2,12 @@
 import sys
 
 import click
-from sqlalchemy import select
 
 from blueprints.accounts import bp, service
-from blueprints.accounts.models import Unit, UnitKind
+from blueprints.accounts.models import UnitKind
 from common.access import Role
 from common.refusals import Refused
-from extensions import LANGUAGES, db
+from extensions import LANGUAGES
 
 
 def _read_password(username):
@@ -60,13 +59,13 @@ def create_user_command(username, display_name, email, roles, unit_codes, langua
         raise click.UsageError("give one --unit for all roles or one per --role")
     units = []
     for code in unit_codes:
-        unit = db.session.scalar(select(Unit).where(Unit.code == code))
+        unit = service.unit_with_code(code)
         if unit is None:
             raise click.UsageError(f"no unit with code {code}")
         units.append(unit)
     if len(units) == 1:
         units = units * len(roles)
-    pairs = list(zip([Role(r) for r in roles], units or [None] * len(roles)))
+    pairs = list(zip([Role(r) for r in roles], units or [None] * len(roles), strict=True))
     for role, unit in pairs:
         if role != Role.SERVICE_ADMIN and unit is None:
             raise click.UsageError(f"the role {role.value} needs --unit")
@@ -74,7 +73,10 @@ def create_user_command(username, display_name, email, roles, unit_codes, langua
     problems = service.password_problems(password, username)
     if problems:
         raise click.UsageError(" ".join(str(p) for p in problems))
-    user = service.create_user(
-        username, display_name or username, email or f"{username}@library.invalid", language, password, pairs
-    )
+    try:
+        user = service.create_user(
+            username, display_name or username, email or f"{username}@library.invalid", language, password, pairs
+        )
+    except Refused as refusal:  # the name taken meanwhile, or the database too busy: nothing was stored
+        raise click.ClickException(str(refusal)) from None
     click.echo(f"Created user {user.username} with roles {', '.join(roles)}.")

@@ -5,6 +5,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     PasswordField,
+    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -44,11 +45,13 @@ class NewPasswordMixin:
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
     new_password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=200)])
     confirm = PasswordField(
         _l("New password again"),
-        validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
+        validators=[
+            InputRequired(), Length(max=200), EqualTo("new_password", message=_l("The passwords do not match.")),
+        ],
     )
 
 
@@ -56,7 +59,9 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     new_password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=200)])
     confirm = PasswordField(
         _l("New password again"),
-        validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
+        validators=[
+            InputRequired(), Length(max=200), EqualTo("new_password", message=_l("The passwords do not match.")),
+        ],
     )
 
 
@@ -88,7 +93,7 @@ class UnitForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in UNIT_KIND_LABELS.items()])
     branch_code = StringField(
         _l("Branch code"),
-        validators=[Optional(), Regexp(r"^\d{4}$", message=_l("A branch code has four digits."))],
+        validators=[Optional(), Length(max=4), Regexp(r"^\d{4}$", message=_l("A branch code has four digits."))],
     )
     active = BooleanField(_l("Active"), default=True)
 
@@ -100,7 +105,11 @@ class UnitForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField(
         _l("Username"),
-        validators=[InputRequired(), Length(min=3, max=60), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Use letters, digits, dots, hyphens and underscores."))],
+        validators=[
+            InputRequired(),
+            Length(min=3, max=60),
+            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Use letters, digits, dots, hyphens and underscores.")),
+        ],
     )
     display_name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
@@ -121,3 +130,21 @@ class RegistrarForm(FlaskForm):
     email = UserForm.email
     language = UserForm.language
     unit = SelectField(_l("Unit"), coerce=int, choices=[])
+
+
+# What a search may be: longer text names nothing (the columns searched hold at most 120
+# characters) and would reach the database as a pattern it refuses (SQLite's LIKE: 50 KB).
+SEARCH_MAX_LENGTH = 100
+
+
+class UserSearchForm(FlaskForm):
+    q = SearchField(_l("Search by name or username"), id="user-search",
+                    validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters; each as long as the column it is compared with."""
+
+    action = StringField(_l("Action starts with"), id="f-action", validators=[Optional(), Length(max=60)])
+    actor = StringField(_l("Username"), id="f-actor", validators=[Optional(), Length(max=60)])
+    object = StringField(_l("Object (type:id)"), id="f-object", validators=[Optional(), Length(max=81)])  # 40:40

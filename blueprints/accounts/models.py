@@ -3,12 +3,12 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.access import Role
 from common.clock import utcnow
-from extensions import db
+from extensions import Model, db
 
 
 class UnitKind(enum.StrEnum):
@@ -29,7 +29,7 @@ UNIT_KIND_LABELS = {
 CELIA_UNIT_KINDS = (UnitKind.LIBRARY, UnitKind.SCHOOL, UnitKind.HIGHER_EDUCATION)
 
 
-class Unit(db.Model):
+class Unit(Model):
     __tablename__ = "unit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +47,7 @@ class Unit(db.Model):
         return self.name
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     """A role a user holds in one unit (service admin: in no unit, over all of them)."""
 
     __tablename__ = "role_assignment"
@@ -62,7 +62,7 @@ class RoleAssignment(db.Model):
     unit = relationship(Unit)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,7 +125,7 @@ class User(UserMixin, db.Model):
         return self.display_name
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     """A single-use link to set a password; only a hash of the token is stored."""
 
     __tablename__ = "password_reset_token"
@@ -140,7 +140,7 @@ class PasswordResetToken(db.Model):
     user = relationship(User)
 
 
-class Notice(db.Model):
+class Notice(Model):
     """A service notice shown in the pink banner on every staff page while it is in force."""
 
     __tablename__ = "notice"
@@ -173,7 +173,7 @@ class Notice(db.Model):
         return not self.units or unit_ids is None or bool(unit_ids & {u.id for u in self.units})
 
 
-notice_unit = db.Table(
+notice_unit: Table = db.Table(
     "notice_unit",
     db.Column("notice_id", ForeignKey("notice.id", ondelete="CASCADE"), primary_key=True),
     db.Column("unit_id", ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True),

@@ -10,15 +10,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-from werkzeug.security import check_password_hash
 
 from blueprints.accounts import bp, service
 from blueprints.accounts.forms import (
     NOTICE_AREAS as NOTICE_AREA_CHOICES,
 )
 from blueprints.accounts.forms import (
+    AuditFilterForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
@@ -28,6 +26,7 @@ from blueprints.accounts.forms import (
     RoleForm,
     UnitForm,
     UserForm,
+    UserSearchForm,
 )
 from blueprints.accounts.models import (
     CELIA_UNIT_KINDS,
@@ -37,11 +36,10 @@ from blueprints.accounts.models import (
     User,
 )
 from common.access import Role, roles_required
-from common.audit import AuditEvent
 from common.clock import utcnow
-from common.mail import OutboxMail
 from common.refusals import Refused
-from common.views import local_to_utc, page_of, query_id, render_form, safe_next
+from common.security import exchange_one_time_link, no_referrer
+from common.views import local_to_utc, page_of, query_id, render_form, render_refusal, safe_next
 from extensions import LANGUAGES, db, limiter, login_manager
 
 login_manager.login_view = "accounts.login"
@@ -73,9 +71,7 @@ def notice_context():
 
 @login_manager.user_loader
 def load_user(user_id):
-    # One query for the user, their roles and the roles' units, which every request asks about.
-    user = db.session.scalars(select(User).where(User.id == int(user_id)).options(
-        joinedload(User.role_assignments).joinedload(RoleAssignment.unit))).unique().first()
+    user = service.user_with_roles(int(user_id))
     # A locked or deactivated account loses its open sessions too, as does an ended session.
     if user is None or not user.active or user.is_locked or not service.session_in_force(user):
         return None
@@ -118,20 +114,18 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.index"))
     form = LoginForm()
-    error = None
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.username.data, form.password.data)
         except Refused as refusal:
-            error = str(refusal)
-        else:
-            session.clear()
-            login_user(user)
-            service.start_session(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("accounts.index"))
-    # A locked registrar is told how to reach the service, which alone unlocks the account.
-    return render_form("accounts/login.html", form, refused=error is not None, error=error,
-                       locked=error == service.locked_message())
+            # A locked registrar is told how to reach the service, which alone unlocks the account.
+            locked = refusal.message == service.locked_message()
+            return render_refusal("accounts/login.html", refusal, form, locked=locked)
+        session.clear()
+        login_user(user)
+        service.start_session(user)
+        return redirect(safe_next(request.args.get("next")) or url_for("accounts.index"))
+    return render_form("accounts/login.html", form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -162,16 +156,13 @@ def change_password():
     form = ChangePasswordForm()
     form.username_for_rules = current_user.username
     if form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash or "", form.current_password.data):
-            form.current_password.errors.append(_("The current password is wrong."))
-        else:
-            try:
-                service.change_password(current_user, form.new_password.data)
-            except Refused as refusal:
-                form.new_password.errors.append(str(refusal))
-            else:
-                flash(_("Your password has been changed."), "success")
-                return redirect(url_for("accounts.index"))
+        try:
+            service.change_password(current_user, form.current_password.data, form.new_password.data)
+        except Refused as refusal:
+            return render_refusal("accounts/change_password.html", refusal, form,
+                                  expired=service.password_expired(current_user))
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("accounts.index"))
     return render_form(
         "accounts/change_password.html", form, expired=service.password_expired(current_user)
     )
@@ -189,10 +180,22 @@ def forgot_password():
     return render_form("accounts/forgot_password.html", form)
 
 
-@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+RESET_TOKEN = "password_reset_token"  # the session's key for the link being used
+
+
+@bp.route("/password/reset/<token>")
 def reset_password(token):
-    record = service.valid_reset_token(token)
+    """The mailed link, exchanged at once for the token-free form."""
+    return exchange_one_time_link(token, service.valid_reset_token, RESET_TOKEN, "accounts.reset_password_form")
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password_form():
+    """Set the password: the POST uses the link that was opened in this browser."""
+    token = session.get(RESET_TOKEN)
+    record = service.valid_reset_token(token) if token else None
     if record is None:
+        session.pop(RESET_TOKEN, None)
         abort(410)
     form = ResetPasswordForm()
     form.username_for_rules = record.user.username
@@ -200,11 +203,11 @@ def reset_password(token):
         try:
             service.reset_password(record, form.new_password.data)
         except Refused as refusal:
-            form.new_password.errors.append(str(refusal))
-        else:
-            flash(_("Your password is set. You can log in now."), "success")
-            return redirect(url_for("accounts.login"))
-    return render_form("accounts/reset_password.html", form, token=token)
+            return no_referrer(render_refusal("accounts/reset_password.html", refusal, form))
+        session.pop(RESET_TOKEN, None)
+        flash(_("Your password is set. You can log in now."), "success")
+        return redirect(url_for("accounts.login"))
+    return no_referrer(render_form("accounts/reset_password.html", form))
 
 
 # --- notices ---------------------------------------------------------------------------
@@ -214,25 +217,26 @@ def reset_password(token):
 @login_required
 def notice_banner():
     area = request.args.get("area", "accounts")
-    return render_template("_notice_banner.html", notices=notices_for(area if area in NOTICE_AREAS.values() else "accounts"))
+    if area not in NOTICE_AREAS.values():
+        area = "accounts"
+    return render_template("_notice_banner.html", notices=notices_for(area))
 
 
 @bp.route("/admin/notices", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def notices():
     form = NoticeForm()
-    form.units.choices = [(str(u.id), u.name) for u in db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))]
+    form.units.choices = [(str(u.id), u.name) for u in service.active_units()]
     if form.validate_on_submit():
         ends_at = local_to_utc(form.ends_at.data) if form.ends_at.data else None
-        if ends_at and ends_at <= utcnow():
-            form.ends_at.errors.append(_("The end time must be in the future."))
-        else:
-            units = db.session.scalars(select(Unit).where(Unit.id.in_([int(u) for u in form.units.data]))).all()
-            service.publish_notice(form.text.data, ends_at, current_user, areas=form.areas.data, units=units)
-            flash(_("The notice is published."), "success")
-            return redirect(url_for("accounts.notices"))
-    recent = db.session.scalars(select(Notice).order_by(Notice.created_at.desc()).limit(50)).all()
-    return render_form("accounts/notices.html", form, recent=recent, now=utcnow())
+        try:
+            service.publish_notice(form.text.data, ends_at, current_user, areas=form.areas.data,
+                                   unit_ids=[int(u) for u in form.units.data])
+        except Refused as refusal:
+            return render_refusal("accounts/notices.html", refusal, form, recent=service.recent_notices(), now=utcnow())
+        flash(_("The notice is published."), "success")
+        return redirect(url_for("accounts.notices"))
+    return render_form("accounts/notices.html", form, recent=service.recent_notices(), now=utcnow())
 
 
 @bp.route("/admin/notices/<int:notice_id>/end", methods=["POST"])
@@ -249,8 +253,7 @@ def end_notice(notice_id):
 @bp.route("/admin/units")
 @roles_required(Role.SERVICE_ADMIN)
 def units():
-    all_units = db.session.scalars(select(Unit).order_by(Unit.kind, Unit.name)).all()
-    return render_template("accounts/units.html", units=all_units)
+    return render_template("accounts/units.html", units=service.units_by_kind())
 
 
 @bp.route("/admin/units/new", methods=["GET", "POST"])
@@ -271,9 +274,8 @@ def edit_unit(unit_id=None):
                 service.update_unit(unit, active=form.active.data, **fields)
                 flash(_("The unit is saved."), "success")
         except Refused as refusal:
-            getattr(form, refusal.field).errors.append(refusal.message)
-        else:
-            return redirect(url_for("accounts.units"))
+            return render_refusal("accounts/unit_form.html", refusal, form, unit=unit)
+        return redirect(url_for("accounts.units"))
     return render_form("accounts/unit_form.html", form, unit=unit)
 
 
@@ -283,12 +285,10 @@ def edit_unit(unit_id=None):
 @bp.route("/admin/users", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def users():
-    query = select(User).order_by(User.display_name)
-    search = request.form.get("q", "").strip()  # by POST only: out of the address and the logs
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(db.func.lower(User.username).like(like) | db.func.lower(User.display_name).like(like))
-    return render_template("accounts/users.html", page=page_of(query), q=search)
+    form = UserSearchForm()  # by POST only: out of the address and the logs
+    search = (form.q.data or "").strip() if form.validate_on_submit() else ""
+    return (render_template("accounts/users.html", page=page_of(service.users_matching(search)), form=form),
+            422 if form.errors else 200)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -301,16 +301,15 @@ def new_user():
                 form.username.data, form.display_name.data, form.email.data, form.language.data, send_link=True
             )
         except Refused as refusal:
-            form.username.errors.append(refusal.message)
-        else:
-            flash(_("The account is created and a link to set the password was mailed."), "success")
-            return redirect(url_for("accounts.user_detail", user_id=user.id))
+            return render_refusal("accounts/user_new.html", refusal, form)
+        flash(_("The account is created and a link to set the password was mailed."), "success")
+        return redirect(url_for("accounts.user_detail", user_id=user.id))
     return render_form("accounts/user_new.html", form)
 
 
 def _role_form():
     form = RoleForm(prefix="role")
-    form.unit.choices = [(0, "—")] + [(u.id, f"{u.name} ({u.kind_label})") for u in db.session.scalars(select(Unit).order_by(Unit.name))]
+    form.unit.choices = [(0, "—")] + [(u.id, f"{u.name} ({u.kind_label})") for u in service.units_by_name()]
     return form
 
 
@@ -330,11 +329,11 @@ def user_detail(user_id):
                 active=form.active.data,
             )
         except Refused as refusal:
-            form.username.errors.append(refusal.message)
-        else:
-            flash(_("The account is saved."), "success")
-            return redirect(url_for("accounts.user_detail", user_id=user.id))
-    return render_form("accounts/user_detail.html", form, user=user, role_form=_role_form())
+            return render_refusal("accounts/user_detail.html", refusal, form, user=user, user_form=form,
+                                  role_form=_role_form())
+        flash(_("The account is saved."), "success")
+        return redirect(url_for("accounts.user_detail", user_id=user.id))
+    return render_form("accounts/user_detail.html", form, user=user, user_form=form, role_form=_role_form())
 
 
 @bp.route("/admin/users/<int:user_id>/roles", methods=["POST"])
@@ -347,11 +346,13 @@ def grant_role(user_id):
         try:
             service.grant_role(user, Role(role_form.role.data), unit)
         except Refused as refusal:
-            role_form.role.errors.append(str(refusal))
-        else:
-            flash(_("The role is granted."), "success")
-            return redirect(url_for("accounts.user_detail", user_id=user.id))
-    return render_template("accounts/user_detail.html", form=UserForm(obj=user), user=user, role_form=role_form), 422
+            # The page again with the role form as the form that was sent.
+            return render_refusal("accounts/user_detail.html", refusal, role_form, user=user,
+                                  user_form=UserForm(obj=user), role_form=role_form)
+        flash(_("The role is granted."), "success")
+        return redirect(url_for("accounts.user_detail", user_id=user.id))
+    return render_template("accounts/user_detail.html", form=role_form, user=user, user_form=UserForm(obj=user),
+                           role_form=role_form), 422
 
 
 @bp.route("/admin/users/<int:user_id>/roles/<int:assignment_id>/revoke", methods=["POST"])
@@ -409,10 +410,10 @@ def registrars():
         try:
             service.add_registrar(unit, form.username.data, form.display_name.data, form.email.data, form.language.data)
         except Refused as refusal:
-            form.username.errors.append(str(refusal))
-        else:
-            flash(_("%(name)s is now a registrar of %(unit)s.", name=form.display_name.data, unit=unit.name), "success")
-            return redirect(url_for("accounts.registrars"))
+            return render_refusal("accounts/registrars.html", refusal, form, units=units,
+                                  assignments=service.registrars_of(units))
+        flash(_("%(name)s is now a registrar of %(unit)s.", name=form.display_name.data, unit=unit.name), "success")
+        return redirect(url_for("accounts.registrars"))
     return render_form(
         "accounts/registrars.html", form, units=units, assignments=service.registrars_of(units)
     )
@@ -436,27 +437,18 @@ def remove_registrar(assignment_id):
 @bp.route("/admin/audit", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def audit_log():
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     # Filters come by POST only: what was typed stays out of the address and the logs.
-    filters = {name: request.form.get(name, "").strip() for name in ("action", "actor", "unit", "object")}
-    if filters["action"]:
-        query = query.where(AuditEvent.action.startswith(filters["action"]))
-    if filters["actor"]:
-        query = query.join(User, AuditEvent.actor_id == User.id).where(User.username == filters["actor"])
-    unit_id = query_id("unit", values=request.form)
-    if unit_id is not None:
-        query = query.where(AuditEvent.unit_id == unit_id)
-    if filters["object"]:
-        object_type, _sep, object_id = filters["object"].partition(":")
-        query = query.where(AuditEvent.object_type == object_type)
-        if object_id:
-            query = query.where(AuditEvent.object_id == object_id)
-    all_units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
-    return render_template("accounts/audit.html", page=page_of(query), filters=filters, units=all_units)
+    form = AuditFilterForm()
+    typed = form.validate_on_submit()
+    filters = {name: (form[name].data or "").strip() if typed else "" for name in ("action", "actor", "object")}
+    filters["unit"] = request.form.get("unit", "").strip()
+    query = service.audit_events_matching(filters["action"], filters["actor"], query_id("unit", values=request.form),
+                                          filters["object"])
+    return (render_template("accounts/audit.html", page=page_of(query), form=form, filters=filters,
+                            units=service.units_by_name()), 422 if form.errors else 200)
 
 
 @bp.route("/admin/outbox")
 @roles_required(Role.SERVICE_ADMIN)
 def outbox():
-    query = select(OutboxMail).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
-    return render_template("accounts/outbox.html", page=page_of(query))
+    return render_template("accounts/outbox.html", page=page_of(service.outbox_newest_first()))

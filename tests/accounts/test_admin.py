@@ -16,7 +16,8 @@ def test_admin_creates_a_unit_and_bad_input_keeps_values(app, client, auth, make
     assert bad.status_code == 422
     body = bad.get_data(as_text=True)
     assert "A branch code has four digits." in body and 'value="Gieten"' in body
-    ok = client.post("/admin/units/new", data={"code": "GIE", "name": "Gieten", "kind": "branch", "branch_code": "9428"})
+    ok = client.post("/admin/units/new",
+                     data={"code": "GIE", "name": "Gieten", "kind": "branch", "branch_code": "9428"})
     assert ok.status_code == 302
     with app.app_context():
         unit = db.session.scalar(db.select(Unit).where(Unit.code == "GIE"))
@@ -28,7 +29,8 @@ def test_admin_creates_a_user_who_gets_a_welcome_link(app, client, auth, make_us
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     auth.login("sirpa")
     response = client.post(
-        "/admin/users/new", data={"username": "uusi", "display_name": "Uusi Ihminen", "email": "uusi@example.org", "language": "sv"}
+        "/admin/users/new",
+        data={"username": "uusi", "display_name": "Uusi Ihminen", "email": "uusi@example.org", "language": "sv"}
     )
     assert response.status_code == 302
     with app.app_context():
@@ -50,16 +52,20 @@ def test_units_without_branch_codes_do_not_clash_but_a_taken_code_does(app, clie
     make_unit(code="LIB1", name="Pääkirjasto")
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     auth.login("sirpa")
-    second = client.post("/admin/units/new", data={"code": "LIB2", "name": "Lähikirjasto", "kind": "library", "branch_code": ""})
+    second = client.post("/admin/units/new",
+                         data={"code": "LIB2", "name": "Lähikirjasto", "kind": "library", "branch_code": ""})
     assert second.status_code == 302
-    taken = client.post("/admin/units/new", data={"code": "LIB1", "name": "Kolmas", "kind": "library", "branch_code": ""})
+    taken = client.post("/admin/units/new",
+                        data={"code": "LIB1", "name": "Kolmas", "kind": "library", "branch_code": ""})
     assert taken.status_code == 422
     body = taken.get_data(as_text=True)
     assert "Another unit has this code or branch code." in body and 'value="Kolmas"' in body
     with app.app_context():
         lib2 = db.session.scalar(db.select(Unit).where(Unit.code == "LIB2"))
         assert [u.code for u in db.session.scalars(db.select(Unit).order_by(Unit.code))] == ["LIB1", "LIB2"]
-    renamed = client.post(f"/admin/units/{lib2.id}", data={"code": "LIB2", "name": "Uusi nimi", "kind": "library", "branch_code": "", "active": "y"})
+    renamed = client.post(f"/admin/units/{lib2.id}",
+                          data={"code": "LIB2", "name": "Uusi nimi", "kind": "library", "branch_code": "",
+                                "active": "y"})
     assert renamed.status_code == 302
 
 
@@ -67,7 +73,8 @@ def test_a_username_taken_by_another_account_is_refused_on_edit(app, client, aut
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     other = make_user("olli", (Role.SERVICE_ADMIN, None))
     auth.login("sirpa")
-    response = client.post(f"/admin/users/{other}", data={"username": "SIRPA", "display_name": "Olli", "email": "olli@example.org",
+    response = client.post(f"/admin/users/{other}",
+                           data={"username": "SIRPA", "display_name": "Olli", "email": "olli@example.org",
                                                           "language": "fi", "active": "y"})
     assert response.status_code == 422
     assert "This username is taken." in response.get_data(as_text=True)
@@ -78,7 +85,8 @@ def test_a_username_taken_by_another_account_is_refused_on_edit(app, client, aut
 def test_taken_username_is_refused_at_the_field(client, auth, make_user):
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     auth.login("sirpa")
-    response = client.post("/admin/users/new", data={"username": "sirpa", "display_name": "X", "email": "x@example.org", "language": "fi"})
+    response = client.post("/admin/users/new",
+                           data={"username": "sirpa", "display_name": "X", "email": "x@example.org", "language": "fi"})
     assert response.status_code == 422
     assert "This username is taken." in response.get_data(as_text=True)
 
@@ -91,9 +99,13 @@ def test_main_user_manages_registrars_only_in_own_units(app, client, auth, make_
     page = client.get("/registrars").get_data(as_text=True)
     assert "Oma kirjasto" in page and "Muu kirjasto" not in page
     # Adding to a unit that is not mine is not even a choice.
-    refused = client.post("/registrars", data={"unit": theirs, "username": "x1", "display_name": "X", "email": "x@example.org", "language": "fi"})
+    refused = client.post("/registrars",
+                          data={"unit": theirs, "username": "x1", "display_name": "X", "email": "x@example.org",
+                                "language": "fi"})
     assert refused.status_code == 422
-    added = client.post("/registrars", data={"unit": mine, "username": "uusi", "display_name": "Uusi", "email": "uusi@example.org", "language": "fi"})
+    added = client.post("/registrars",
+                        data={"unit": mine, "username": "uusi", "display_name": "Uusi", "email": "uusi@example.org",
+                              "language": "fi"})
     assert added.status_code == 302
     with app.app_context():
         mine_assignment = db.session.scalar(db.select(RoleAssignment).join(User).where(User.username == "uusi"))
@@ -173,8 +185,10 @@ def test_a_notice_for_some_areas_and_units_shows_only_there(app, client, auth, m
     auth.login("sirpa")
     form = client.get("/admin/notices").get_data(as_text=True)
     assert 'value="registration"' in form and f'value="{library}"' in form
-    assert client.post("/admin/notices", data={"text": "Celianet huoltokatko", "areas": ["registration"]}).status_code == 302
-    assert client.post("/admin/notices", data={"text": "Kirjaston oma tiedote", "units": [str(library)]}).status_code == 302
+    assert client.post("/admin/notices",
+                       data={"text": "Celianet huoltokatko", "areas": ["registration"]}).status_code == 302
+    assert client.post("/admin/notices",
+                       data={"text": "Kirjaston oma tiedote", "units": [str(library)]}).status_code == 302
     with app.app_context():
         targeted = db.session.scalar(db.select(Notice).where(Notice.text == "Kirjaston oma tiedote"))
         assert [u.id for u in targeted.units] == [library] and targeted.areas == ""
@@ -212,6 +226,7 @@ def test_a_main_user_adds_only_staff_who_belong_to_the_unit(app, client, auth, m
         assert refused.status_code == 422 and "does not belong to Oma kirjasto" in refused.text
     assert add("agent").status_code == 302
     with app.app_context():
-        roles = {(u.username, a.role, a.unit_id) for u in db.session.scalars(db.select(User)) for a in u.role_assignments}
+        roles = {(u.username, a.role, a.unit_id) for u in db.session.scalars(db.select(User))
+                 for a in u.role_assignments}
     assert ("agent", Role.REGISTRAR, mine) in roles
     assert ("other", Role.REGISTRAR, mine) not in roles and not any(name == "loose" for name, _r, _u in roles)

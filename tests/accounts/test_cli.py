@@ -45,8 +45,10 @@ def test_the_command_line_refuses_a_taken_unit_code_and_username_as_the_pages_do
     runner.invoke(args=["units", "create", "L", "Library", "--kind", "library"])
     again = runner.invoke(args=["units", "create", "L", "Other library", "--kind", "library"])
     assert again.exit_code != 0 and "Another unit has this code or branch code." in again.output
-    runner.invoke(args=["users", "create", "bert", "--role", "registrar", "--unit", "L"], input="een-lang-wachtwoord-77\n")
-    taken = runner.invoke(args=["users", "create", "BERT", "--role", "registrar", "--unit", "L"], input="een-lang-wachtwoord-77\n")
+    runner.invoke(args=["users", "create", "bert", "--role", "registrar", "--unit", "L"],
+                  input="een-lang-wachtwoord-77\n")
+    taken = runner.invoke(args=["users", "create", "BERT", "--role", "registrar", "--unit", "L"],
+                          input="een-lang-wachtwoord-77\n")
     assert taken.exit_code != 0 and "This username is taken." in taken.output
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Unit.id))) == 1
