@@ -7,6 +7,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     RadioField,
+    SearchField,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,15 +19,23 @@ from blueprints.registration.models import (
     CHANNEL_LABELS,
     REGISTERED_BY_LABELS,
     SERVICE_FORM_LABELS,
+    Basis,
+    Channel,
     RegisteredBy,
+    ServiceForm,
 )
-from blueprints.registration.service import ASK_WHO_REGISTERS, FIELDS, GUARDIAN_REQUIRED
+from blueprints.registration.service import (
+    ASK_WHO_REGISTERS,
+    FIELDS,
+    GUARDIAN_REQUIRED,
+    CustomerDetails,
+    GuardianConsent,
+)
 from common.clock import local_today
 from extensions import LANGUAGES
 
 REQUIRED = _l("This field is required.")
-GUARDIAN_FIELDS = ("registered_by", "guardian_name", "guardian_email", "guardian_phone",
-                   "consent_given_by", "consent_date", "consent_method")
+EMAIL = _l("Enter an email address like name@example.fi.")
 
 
 def _choices(labels):
@@ -38,24 +47,49 @@ class CustomerForm(FlaskForm):
 
     first_name = StringField(_l("First name"), validators=[InputRequired(REQUIRED), Length(max=80)])
     last_name = StringField(_l("Last name"), validators=[InputRequired(REQUIRED), Length(max=80)])
-    email = EmailField(_l("Email"), validators=[Optional(), Email(_l("Enter an email address like name@example.fi.")), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(EMAIL), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     language = SelectField(_l("Language"), choices=list(LANGUAGES.items()), default="fi")
     basis = SelectField(_l("Basis for service"), choices=_choices(BASIS_LABELS))
-    service_form = RadioField(_l("Service form"), choices=_choices(SERVICE_FORM_LABELS), default="net", validators=[InputRequired(REQUIRED)])
-    channel = RadioField(_l("Registered"), choices=_choices(CHANNEL_LABELS), default="face_to_face", validators=[InputRequired(REQUIRED)])
+    service_form = RadioField(_l("Service form"), choices=_choices(SERVICE_FORM_LABELS), default="net",
+                              validators=[InputRequired(REQUIRED)])
+    channel = RadioField(_l("Registered"), choices=_choices(CHANNEL_LABELS), default="face_to_face",
+                         validators=[InputRequired(REQUIRED)])
     review_date = DateField(_l("Review date (optional, for a temporary need)"), validators=[Optional()])
     registered_by = RadioField(_l("Who registers"), choices=_choices(REGISTERED_BY_LABELS), validators=[Optional()])
     guardian_name = StringField(_l("Guardian's name"), validators=[Optional(), Length(max=160)])
-    guardian_email = EmailField(_l("Guardian's email"), validators=[Optional(), Email(_l("Enter an email address like name@example.fi.")), Length(max=254)])
+    guardian_email = EmailField(_l("Guardian's email"), validators=[Optional(), Email(EMAIL), Length(max=254)])
     guardian_phone = StringField(_l("Guardian's phone"), validators=[Optional(), Length(max=40)])
     consent_given_by = StringField(_l("Consent given by"), validators=[Optional(), Length(max=160)])
     consent_date = DateField(_l("Consent given on"), validators=[Optional()])
     consent_method = StringField(_l("How the consent was given"), validators=[Optional(), Length(max=160)])
     additional_info = TextAreaField(_l("Additional info"), validators=[Optional(), Length(max=2000)])
 
-    guardian_rule = None
     born = None  # the customer's birth date, set by the view (or typed, without an identity code)
+    _guardian_rule: str | None = None
+
+    @property
+    def guardian_rule(self) -> str | None:
+        return self._guardian_rule
+
+    @guardian_rule.setter
+    def guardian_rule(self, rule: str | None) -> None:
+        """The rule also marks what it requires (the fields' mark and their `required`), as the
+        validation below asks for it: who registers from 15 to 17, the consent under 15 or when
+        a guardian registers."""
+        self._guardian_rule = rule
+        self.registered_by.flags.required = rule == ASK_WHO_REGISTERS
+        for f in self._consent_fields():
+            f.flags.required = self.guardian_part_required
+
+    @property
+    def guardian_part_required(self) -> bool:
+        return self.guardian_rule == GUARDIAN_REQUIRED or (
+            self.guardian_rule == ASK_WHO_REGISTERS and self.registered_by.data == RegisteredBy.GUARDIAN
+        )
+
+    def _consent_fields(self):
+        return (self.guardian_name, self.consent_given_by, self.consent_date, self.consent_method)
 
     def validate_first_name(self, field):
         if not (field.data or "").strip():
@@ -85,34 +119,54 @@ class CustomerForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        guardian_part = self.guardian_rule == GUARDIAN_REQUIRED or (
-            self.guardian_rule == ASK_WHO_REGISTERS and self.registered_by.data == RegisteredBy.GUARDIAN
-        )
         if self.guardian_rule == ASK_WHO_REGISTERS and not self.registered_by.data:
             self.registered_by.errors.append(_l("Choose whether the young person or a guardian registers."))
             ok = False
-        if guardian_part:
-            for f in (self.guardian_name, self.consent_given_by, self.consent_date, self.consent_method):
+        if self.guardian_part_required:
+            for f in self._consent_fields():
                 if not f.data:
-                    f.errors.append(_l("Required: under 15 (or when a guardian registers) the guardian's consent is needed."))
+                    f.errors.append(
+                        _l("Required: under 15 (or when a guardian registers) the guardian's consent is needed.")
+                    )
                     ok = False
             if not (self.guardian_email.data or self.guardian_phone.data):
                 self.guardian_email.errors.append(_l("Give the guardian's email or phone."))
                 ok = False
         return ok
 
-    def values(self):
-        data = {name: self[name].data for name in FIELDS}
-        for k, v in data.items():
-            if isinstance(v, str):
-                data[k] = v.strip()
-        if self.guardian_rule not in (GUARDIAN_REQUIRED, ASK_WHO_REGISTERS):
-            # No guardian part on the form (18 or over): keep what was recorded earlier.
-            for name in GUARDIAN_FIELDS:
-                data.pop(name)
-        elif self.guardian_rule == GUARDIAN_REQUIRED:
-            data["registered_by"] = RegisteredBy.GUARDIAN
-        return data
+    def values(self) -> CustomerDetails:
+        """The details as typed, their text stripped; the guardian part only when the form has one
+        (without it, 18 or over, what was recorded earlier is kept)."""
+        guardian = None
+        if self.guardian_rule in (GUARDIAN_REQUIRED, ASK_WHO_REGISTERS):
+            registered_by = self.registered_by.data
+            if self.guardian_rule == GUARDIAN_REQUIRED:
+                registered_by = RegisteredBy.GUARDIAN
+            guardian = GuardianConsent(
+                registered_by=RegisteredBy(registered_by) if registered_by else None,
+                guardian_name=self._text("guardian_name"),
+                guardian_email=self._text("guardian_email"),
+                guardian_phone=self._text("guardian_phone"),
+                consent_given_by=self._text("consent_given_by"),
+                consent_date=self.consent_date.data,
+                consent_method=self._text("consent_method"),
+            )
+        return CustomerDetails(
+            first_name=self._text("first_name"),
+            last_name=self._text("last_name"),
+            email=self._text("email"),
+            phone=self._text("phone"),
+            language=self.language.data,
+            basis=Basis(self.basis.data),
+            service_form=ServiceForm(self.service_form.data),
+            channel=Channel(self.channel.data),
+            review_date=self.review_date.data,
+            additional_info=self._text("additional_info"),
+            guardian=guardian,
+        )
+
+    def _text(self, name: str) -> str:
+        return (self[name].data or "").strip()
 
 
 # The customer's fields by name, as their labels say (the history names the fields a change touched).
@@ -120,7 +174,16 @@ FIELD_LABELS = {name: getattr(CustomerForm, name).args[0] for name in FIELDS}
 
 
 class NewCustomerForm(CustomerForm):
-    hetu = HiddenField()
+    hetu = HiddenField(validators=[Length(max=11)])  # the route puts the parsed code here
+
+
+# A name search: longer text names nobody (names have at most 80 characters) and would reach the
+# database as a pattern it refuses (SQLite's LIKE: 50 KB).
+SEARCH_MAX_LENGTH = 100
+
+
+class NameSearchForm(FlaskForm):
+    q = SearchField(_l("Surname or first name begins with"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
 
 
 class WithoutHetuForm(CustomerForm):
@@ -143,3 +206,16 @@ class WithoutHetuForm(CustomerForm):
         else:
             self.born = born
         return super().validate(extra_validators)
+
+
+class TransferForm(FlaskForm):
+    """The check's "Transfer to my unit": the basis for service in the new unit (the service
+    says which it may be; `set_bases` offers those)."""
+
+    basis = SelectField(_l("Basis for service"), validators=[InputRequired(REQUIRED)], validate_choice=False)
+
+    def set_bases(self, bases, unit_name):
+        self.basis.label.text = _l("Basis for service in %(unit)s", unit=unit_name)
+        choices = [(str(b), BASIS_LABELS[b]) for b in bases]
+        # One basis is chosen for the registrar; of several, they choose (none is taken for granted).
+        self.basis.choices = choices if len(choices) == 1 else [("", _l("Choose…")), *choices]

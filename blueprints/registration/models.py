@@ -7,7 +7,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.clock import utcnow
-from extensions import db
+from extensions import Model
 
 
 class CustomerStatus(enum.StrEnum):
@@ -55,7 +55,7 @@ REGISTERED_BY_LABELS = {
 }
 
 
-class Customer(db.Model):
+class Customer(Model):
     """A Celia customer. The identity code is never stored in plain text: a keyed hash
     (unique, for lookup), a Fernet-encrypted copy (for authorised display) and a mask."""
 
@@ -97,15 +97,17 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None]
     # The service's welcome mail, scheduled about two weeks after the registration: until it goes
-    # out it follows the customer's address, language and status (service.follow_welcome_mail).
+    # out it follows the customer's address, language and status (credentials.follow_welcome_mail).
     welcome_mail_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_mail.id", ondelete="SET NULL"))
 
     unit = relationship("Unit")
     welcome_mail = relationship("OutboxMail")
 
     __table_args__ = (
-        Index("ix_celia_customer_unit_last", "unit_id", "last_name_key", postgresql_ops={"last_name_key": "varchar_pattern_ops"}),
-        Index("ix_celia_customer_unit_first", "unit_id", "first_name_key", postgresql_ops={"first_name_key": "varchar_pattern_ops"}),
+        Index("ix_celia_customer_unit_last", "unit_id", "last_name_key",
+              postgresql_ops={"last_name_key": "varchar_pattern_ops"}),
+        Index("ix_celia_customer_unit_first", "unit_id", "first_name_key",
+              postgresql_ops={"first_name_key": "varchar_pattern_ops"}),
     )
 
     @property
@@ -137,7 +139,7 @@ class Customer(db.Model):
         return REGISTERED_BY_LABELS.get(self.registered_by, "")
 
 
-class CredentialLink(db.Model):
+class CredentialLink(Model):
     """An expiring single-use link to set a customer's password; only its hash is kept."""
 
     __tablename__ = "celia_credential_link"
@@ -156,7 +158,7 @@ class CredentialLink(db.Model):
     sent_by = relationship("User")
 
 
-class ReactivationRequest(db.Model):
+class ReactivationRequest(Model):
     """A registrar's request that a service admin reactivates a customer marked for deletion."""
 
     __tablename__ = "celia_reactivation_request"
@@ -192,3 +194,7 @@ ACTION_LABELS = {
     "customer.marked_for_deletion": _l("marked for deletion"),
     "customer.made_net_user": _l("changed into a net user"),
 }
+
+# Who looked, rather than what changed: the history shows these only when asked (the audit log
+# keeps them all the same), so that the changes are not buried under a view a visit.
+ACCESS_ACTIONS = ("customer.viewed", "customer.hetu_checked", "customer.hetu_shown")

@@ -1,9 +1,5 @@
-// Celia registration: confirmations for transfers and other weighty actions (text from the
-// template's data-confirm).
-document.addEventListener("submit", (e) => {
-  const form = e.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) { e.preventDefault(); e.stopImmediatePropagation(); }
-}, true);
+// Celia registration. Its transfers and other weighty actions are confirmed in the page's own
+// dialog (static/js/confirm.js: the form's data-confirm).
 
 // The identity-code field: spaces around a pasted code are dropped before the length limit
 // (" 131052-308T" works), and the check runs once the code is complete or the field is left,
@@ -14,6 +10,8 @@ document.addEventListener("input", (e) => {
   const length = Number(field.dataset.hetuLength);
   const code = field.value.trim().slice(0, length);
   if (code !== field.value) field.value = code;
+  // An edited code is a new question: cleared and typed again, the same code is checked again.
+  if (code !== field.dataset.checked) delete field.dataset.checked;
   if (code.length === length) complete(field);
 });
 document.addEventListener("change", (e) => {

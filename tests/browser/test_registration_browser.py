@@ -10,9 +10,9 @@ from blueprints.registration.demo import _customer, make_hetu
 from blueprints.registration.models import Customer, CustomerStatus
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import assert_accessible, log_in, wait_until_live
-from tests.registration.conftest import customer_fields
+from tests.browser.conftest import assert_accessible, confirm, log_in, wait_until_live
 from tests.conftest import library_today
+from tests.registration.conftest import customer_details
 
 
 def fourteen_year_old():
@@ -21,7 +21,8 @@ def fourteen_year_old():
     return make_hetu(born, 321, "A")
 
 
-def test_register_a_14_year_old_send_credentials_and_colleague_sees_it_live(make_unit, make_user, new_page, live_smtp_server):
+def test_register_a_14_year_old_send_credentials_and_colleague_sees_it_live(make_unit, make_user, new_page,
+                                                                            live_smtp_server):
     library = make_unit(name="Kallio Library")
     make_user("riikka", (Role.REGISTRAR, library))
     make_user("kaisa", (Role.REGISTRAR, library))
@@ -60,7 +61,7 @@ def test_register_a_14_year_old_send_credentials_and_colleague_sees_it_live(make
     expect(page.locator(".flashes")).to_contain_text("The customer is registered")
 
     # The colleague's list shows the new customer without a reload.
-    expect(colleague.locator("#customer-list")).to_contain_text("Öhman, Eero", timeout=5000)
+    expect(colleague.locator("#customer-list")).to_contain_text("Öhman, Eero")
     assert colleague.evaluate("window.loadedOnce") is True
 
     page.select_option("#recipient", "guardian")
@@ -76,7 +77,7 @@ def test_edit_in_place_and_show_the_full_code(make_unit, make_user, new_page, ap
     make_user("riikka", (Role.REGISTRAR, library))
     code = make_hetu(date(1980, 2, 3), 345)
     with app.test_request_context():
-        cid = service.register_customer(db.session.get(Unit, library), code, customer_fields()).id
+        cid = service.register_customer(db.session.get(Unit, library), code, customer_details()).id
     page = new_page()
     log_in(page, "riikka")
     page.goto(f"/registration/customers/{cid}")
@@ -103,20 +104,21 @@ def test_every_check_outcome_and_page_passes_axe(make_unit, make_user, new_page,
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     mine, elsewhere, marked = (make_hetu(date(1980, 1, 1) + timedelta(days=n), 100 + n) for n in range(3))
     with app.test_request_context():
-        service.register_customer(db.session.get(Unit, library), mine, customer_fields(review_date=library_today() - timedelta(days=3)))
-        service.register_customer(db.session.get(Unit, other), elsewhere, customer_fields(last_name="Toinen"))
-        c = service.register_customer(db.session.get(Unit, other), marked, customer_fields(last_name="Poistettava"))
+        service.register_customer(db.session.get(Unit, library), mine,
+                                  customer_details(review_date=library_today() - timedelta(days=3)))
+        service.register_customer(db.session.get(Unit, other), elsewhere, customer_details(last_name="Toinen"))
+        c = service.register_customer(db.session.get(Unit, other), marked, customer_details(last_name="Poistettava"))
         db.session.get(Customer, c.id).status = CustomerStatus.MARKED_FOR_DELETION
         db.session.commit()
     page = new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, "riikka")
     page.goto("/registration/")
     assert_accessible(page)
     page.get_by_role("link", name="Kallio Library").click()
     assert_accessible(page)
     for code, expected in [("131052-308X", "check character"), (make_hetu(date(1999, 9, 9), 555), "not registered"),
-                           (mine, "Already a customer"), (marked, "marked for deletion"), (elsewhere, "Vallila Library")]:
+                           (mine, "Already a customer"), (marked, "marked for deletion"),
+                           (elsewhere, "Vallila Library")]:
         page.fill("#hetu", code)
         page.press("#hetu", "Enter")
         expect(page.locator("#check-result")).to_contain_text(expected)
@@ -129,6 +131,7 @@ def test_every_check_outcome_and_page_passes_axe(make_unit, make_user, new_page,
     page.fill("#hetu", elsewhere)
     page.press("#hetu", "Enter")
     page.get_by_role("button", name="Transfer to my unit").click()
+    confirm(page)  # the page's own dialog (static/js/confirm.js), not the browser's
     expect(page.locator(".flashes")).to_contain_text("transferred to Kallio Library")
     page.goto(f"/registration/units/{school}")
     page.fill("#hetu", make_hetu(date(1999, 9, 9), 555))
@@ -172,7 +175,8 @@ def test_the_code_is_checked_when_complete_or_left_and_a_pasted_code_is_trimmed(
 
     def checks():
         with app.app_context():
-            return db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "customer.hetu_checked"))
+            return db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                                     .where(AuditEvent.action == "customer.hetu_checked"))
 
     # Typing: no check while the code is incomplete, one as the eleventh character comes.
     page.locator("#hetu").press_sequentially("131052-308", delay=30)

@@ -7,14 +7,14 @@ from blueprints.registration import service
 from common.access import Role
 from extensions import db
 from tests.browser.conftest import assert_accessible, log_in
-from tests.registration.conftest import ADULT, customer_fields
+from tests.registration.conftest import ADULT, customer_details
 
 
 def test_change_the_email_first_then_send_the_credentials_to_it(app, make_unit, make_user, new_page, live_smtp_server):
     library = make_unit(name="Kallio Library")
     make_user("riikka", (Role.REGISTRAR, library), email="riikka@kirjasto.example.fi")
     with app.test_request_context():
-        customer = service.register_customer(db.session.get(Unit, library), ADULT, customer_fields(email=""))
+        customer = service.register_customer(db.session.get(Unit, library), ADULT, customer_details(email=""))
         customer_id = customer.id
     page = new_page()
     log_in(page, "riikka")
@@ -46,14 +46,15 @@ def test_change_the_email_first_then_send_the_credentials_to_it(app, make_unit, 
     assert message["To"] == "aino@example.fi"
 
 
-def test_a_registrar_stuck_on_a_customer_marked_for_deletion_reaches_the_service_chat(app, live_app, make_unit, make_user, new_page):
+def test_a_registrar_stuck_on_a_customer_marked_for_deletion_reaches_the_service_chat(app, live_app, make_unit,
+                                                                                      make_user, new_page):
     from blueprints.chat.models import ChatQueue
     from blueprints.registration.models import CustomerStatus
 
     library, celia = make_unit(name="Kallio Library"), make_unit(name="Celia")
     make_user("riikka", (Role.REGISTRAR, library))
     with app.test_request_context():
-        customer = service.register_customer(db.session.get(Unit, library), ADULT, customer_fields())
+        customer = service.register_customer(db.session.get(Unit, library), ADULT, customer_details())
         customer.status = CustomerStatus.MARKED_FOR_DELETION
         queue = ChatQueue(unit_id=celia, name="Celia-asiakaspalvelu", is_open=True)
         db.session.add(queue)
@@ -66,7 +67,8 @@ def test_a_registrar_stuck_on_a_customer_marked_for_deletion_reaches_the_service
         page.fill("#hetu", ADULT)
         result = page.locator("#check-result")
         expect(result).to_contain_text("marked for deletion")
-        expect(result.get_by_role("link", name="palvelut@celia.fi")).to_have_attribute("href", "mailto:palvelut@celia.fi")
+        expect(result.get_by_role("link", name="palvelut@celia.fi")).to_have_attribute("href",
+                                                                                       "mailto:palvelut@celia.fi")
         assert_accessible(page)
         result.get_by_role("link", name="chat with the service").click()
         expect(page.locator("select#queue option:checked")).to_have_text("Celia-asiakaspalvelu")

@@ -1,32 +1,49 @@
-from datetime import date
+"""The registration area's helpers; its `world` fixture is in tests/conftest.py, as tests of other
+areas use it too."""
+import dataclasses
+from datetime import date, timedelta
 
 import pytest
 
-from blueprints.accounts.models import Unit, UnitKind
+from blueprints.accounts.models import Unit
 from blueprints.registration import service
 from blueprints.registration.demo import make_hetu
-from common.access import Role
+from blueprints.registration.models import Basis, Channel, ServiceForm
 from extensions import db
+from tests.conftest import library_today
 
 ADULT = make_hetu(date(1980, 2, 3), 345)
+GUARDIAN_FIELDS = [field.name for field in dataclasses.fields(service.GuardianConsent)]
+
+
+def child_code(years=14):
+    """The identity code of a child who turned `years` 30 days ago."""
+    today = library_today()
+    born = today.replace(year=today.year - years) - timedelta(days=30)
+    return make_hetu(born, 250, "A" if born.year >= 2000 else "-")
+
+
+def new_url(world, unit="L"):
+    return f"/registration/units/{world[unit]}/customers/new"
 
 
 def customer_fields(**extra):
+    """The customer form's fields, as a browser posts them."""
     fields = {"first_name": "Aino", "last_name": "Äijälä", "email": "aino@example.fi", "phone": "", "language": "fi",
               "basis": "reading_disability", "service_form": "net", "channel": "face_to_face"}
     fields.update(extra)
     return fields
 
 
-@pytest.fixture
-def world(make_unit, make_user):
-    """Library L with registrars reg and colleague, library L2 with other, a school S, an admin."""
-    ids = {"L": make_unit(name="Library L"), "L2": make_unit(name="Library L2"), "S": make_unit(kind=UnitKind.SCHOOL, name="School S")}
-    make_user("reg", (Role.REGISTRAR, ids["L"]), (Role.REGISTRAR, ids["S"]))
-    make_user("colleague", (Role.REGISTRAR, ids["L"]))
-    make_user("other", (Role.REGISTRAR, ids["L2"]))
-    make_user("celia", (Role.SERVICE_ADMIN, None))
-    return ids
+def customer_details(**extra):
+    """The same customer's details as the form gives them to the service; a guardian part when
+    `extra` names one of its fields."""
+    fields = customer_fields(**extra)
+    guardian = {name: fields.pop(name) for name in GUARDIAN_FIELDS if name in fields}
+    return service.CustomerDetails(**{**fields, "basis": Basis(fields["basis"]),
+                                      "service_form": ServiceForm(fields["service_form"]),
+                                      "channel": Channel(fields["channel"]),
+                                      "guardian": service.GuardianConsent(**guardian) if guardian else None})
 
 
 @pytest.fixture
@@ -34,7 +51,7 @@ def add_customer(app):
     def add(unit_id, code=ADULT, **extra):
         with app.test_request_context():
             unit = db.session.get(Unit, unit_id)
-            return service.register_customer(unit, code, customer_fields(**extra)).id
+            return service.register_customer(unit, code, customer_details(**extra)).id
 
     return add
 

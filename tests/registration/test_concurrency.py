@@ -9,7 +9,8 @@ from blueprints.registration import service
 from blueprints.registration.models import Customer
 from common.refusals import Conflict
 from extensions import db
-from tests.registration.conftest import ADULT, customer_fields
+from tests.conftest import in_threads
+from tests.registration.conftest import ADULT, customer_details, customer_fields
 
 
 def test_two_simultaneous_adds_of_the_same_code_create_one_customer(app, world):
@@ -21,18 +22,14 @@ def test_two_simultaneous_adds_of_the_same_code_create_one_customer(app, world):
             unit = db.session.get(Unit, unit_id)
             start.wait()
             try:
-                service.register_customer(unit, ADULT, customer_fields())
+                service.register_customer(unit, ADULT, customer_details())
                 outcomes.append("created")
             except Conflict:
                 outcomes.append("already registered")
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=register, args=(world[u],)) for u in ("L", "L2")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    in_threads(register, [(world[u],) for u in ("L", "L2")])
     assert sorted(outcomes) == ["already registered", "created"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
@@ -55,9 +52,5 @@ def test_two_simultaneous_adds_over_http(app, world):
         r = c.post(f"/registration/units/{world['L']}/customers/new", data=customer_fields(hetu=ADULT))
         statuses.append((r.status_code, "already registered" in r.text))
 
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    in_threads(post, [(c,) for c in clients])
     assert sorted(statuses) == [(302, False), (409, True)]

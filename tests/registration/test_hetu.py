@@ -13,7 +13,8 @@ HMAC_KEY = "ab" * 32
 FERNET_KEY = Fernet.generate_key().decode()
 
 
-@pytest.mark.parametrize("sign,year", [("+", 1852), ("-", 1952), ("Y", 1952), ("X", 1952), ("W", 1952), ("V", 1952), ("U", 1952),
+@pytest.mark.parametrize("sign,year",
+                         [("+", 1852), ("-", 1952), ("Y", 1952), ("X", 1952), ("W", 1952), ("V", 1952), ("U", 1952),
                                        ("A", 2012), ("B", 2012), ("C", 2012), ("D", 2012), ("E", 2012), ("F", 2012)])
 def test_every_century_sign_is_accepted_and_kept(sign, year):
     code = make_hetu(date(year, 10, 13), 308, sign)

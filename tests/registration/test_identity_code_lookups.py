@@ -53,7 +53,8 @@ def test_checking_and_adding_a_customer_never_puts_the_code_in_a_url(client, aut
 def test_a_check_by_get_is_not_answered(client, auth, world):
     auth.login("reg")
     assert client.get(f"/registration/units/{world['L']}/check", query_string={"hetu": ADULT}).status_code == 405
-    assert client.get(f"/registration/units/{world['L']}/customers/new", query_string={"hetu": ADULT}).status_code == 405
+    assert client.get(f"/registration/units/{world['L']}/customers/new",
+                      query_string={"hetu": ADULT}).status_code == 405
 
 
 def test_already_registered_on_saving_is_audited_as_a_lookup(client, auth, world, add_customer, app):
@@ -66,7 +67,8 @@ def test_already_registered_on_saving_is_audited_as_a_lookup(client, auth, world
     assert event.object_id == str(cid) and event.unit_id == world["L"] and ADULT not in str(event.detail)
 
 
-def test_a_reactivation_request_is_audited_and_answers_alike_for_any_code_not_marked(client, auth, world, add_customer, app):
+def test_a_reactivation_request_is_audited_and_answers_alike_for_any_code_not_marked(client, auth, world, add_customer,
+                                                                                     app):
     add_customer(world["L2"])  # active in another unit
     auth.login("reg")
     url = f"/registration/units/{world['L']}/reactivation-request"
@@ -81,7 +83,7 @@ def test_a_reactivation_request_is_audited_and_answers_alike_for_any_code_not_ma
 def test_a_transfer_is_audited_as_a_lookup(client, auth, world, add_customer, app):
     add_customer(world["L2"])
     auth.login("reg")
-    client.post(f"/registration/units/{world['L']}/transfer", data={"hetu": ADULT})
+    client.post(f"/registration/units/{world['L']}/transfer", data={"hetu": ADULT, "basis": "reading_disability"})
     assert [e.detail["purpose"] for e in lookups(app)] == ["transfer"]
 
 
@@ -97,7 +99,8 @@ def throttle(app):
     app.config["HETU_LOOKUP_RATE_LIMIT"] = saved
 
 
-def test_lookups_over_the_limit_get_429_with_a_message_and_the_admin_sees_it(client, auth, world, add_customer, app, throttle):
+def test_lookups_over_the_limit_get_429_with_a_message_and_the_admin_sees_it(client, auth, world, add_customer, app,
+                                                                             throttle):
     cid = add_customer(world["L"], code=make_hetu(date(1960, 1, 1), 111))
     with app.app_context():
         db.session.get(Customer, cid).status = CustomerStatus.MARKED_FOR_DELETION
@@ -126,6 +129,7 @@ def test_the_limit_is_per_user(client, auth, world, app, throttle):
     unit = f"/registration/units/{world['L']}"
     for name in ("reg", "colleague"):
         auth.login(name)
-        answers = [client.post(f"{unit}/check", data={"hetu": ADULT}, headers={"HX-Request": "true"}).status_code for _ in range(4)]
+        answers = [client.post(f"{unit}/check", data={"hetu": ADULT}, headers={"HX-Request": "true"}).status_code
+                   for _ in range(4)]
         assert answers == [200, 200, 200, 429]
         auth.logout()

@@ -40,3 +40,14 @@ def test_a_code_is_stored_as_hash_ciphertext_and_mask_under_the_applications_key
     assert stored["hetu_hash"] == hetu.keyed_hash("131052-308T", app.config["IDENTITY_HMAC_KEY"])
     assert hetu.decrypt(stored["hetu_encrypted"], app.config["IDENTITY_ENCRYPTION_KEY"]) == "131052-308T"
     assert stored["hetu_masked"] == "131052-***T"
+
+
+def test_customer_details_set_the_form_s_fields_and_the_guardian_s_only_with_its_part():
+    adult = service.CustomerDetails(first_name="Aino", last_name="Äijälä", basis=service.Basis.READING_DISABILITY,
+                                    service_form=service.ServiceForm.NET, channel=service.Channel.PHONE)
+    guardian_part = {"registered_by", "guardian_name", "guardian_email", "guardian_phone", "consent_given_by",
+                     "consent_date", "consent_method"}
+    assert set(adult.columns()) == set(service.FIELDS) - guardian_part
+    child = service.CustomerDetails(**{**vars(adult), "guardian": service.GuardianConsent(guardian_name="Liisa")})
+    assert set(child.columns()) == set(service.FIELDS)
+    assert child.columns()["guardian_name"] == "Liisa"
