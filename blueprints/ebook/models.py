@@ -1,5 +1,6 @@
 """E-book counter signup: branch tariffs, number sequences, customers and subscriptions."""
 import enum
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.clock import utcnow
 from common.crypto import EncryptedText
-from extensions import db
+from extensions import Model
 
 
 class TariffKind(enum.StrEnum):
@@ -47,7 +48,7 @@ SALUTATIONS = {
 }
 
 
-class Tariff(db.Model):
+class Tariff(Model):
     """One row of a branch's tariff table (seeded from the branch's price list, edited by a service admin)."""
 
     __tablename__ = "ebook_tariff"
@@ -77,10 +78,10 @@ class Tariff(db.Model):
         return f"{self.code} {self.name}"
 
 
-class NumberSequence(db.Model):
+class NumberSequence(Model):
     """A counter row: "card:<branch code>" per branch, "actor" for the internal actor ids.
 
-    Incremented inside the saving transaction (see service.next_in_sequence), so a save
+    Incremented inside the saving transaction (see cards.next_in_sequence), so a save
     that fails gives its number back and two saves never share one.
     """
 
@@ -90,18 +91,25 @@ class NumberSequence(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-class BranchSettings(db.Model):
+class BranchSettings(Model):
     """What differs per branch: the website a customer logs in on, the card formats its scanners read."""
 
     __tablename__ = "ebook_branch_settings"
 
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     login_url: Mapped[str] = mapped_column(String(200), default="")
-    # Space-separated names from service.CARD_FORMATS.
+    # Space-separated names from cards.CARD_FORMATS.
     card_formats: Mapped[str] = mapped_column(String(100), default="branch14")
+    # The reasons counter staff may give a discount for, one a line, and the highest discount they
+    # may give, as a percentage of the subscription fee (0: the branch gives no discounts).
+    discount_reasons: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    max_discount_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def discount_reason_list(self) -> list[str]:
+        return [line.strip() for line in (self.discount_reasons or "").splitlines() if line.strip()]
 
 
-class EbookCustomer(db.Model):
+class EbookCustomer(Model):
     """A customer signed up at the counter for a digital subscription: a card number, no physical card."""
 
     __tablename__ = "ebook_customer"
@@ -123,6 +131,13 @@ class EbookCustomer(db.Model):
     house_number_addition: Mapped[str] = mapped_column(String(10), default="")
     street: Mapped[str] = mapped_column(String(120), default="")
     city: Mapped[str] = mapped_column(String(80), default="")
+    # An optional postal address ("Postadres") besides the main one: all four parts or none.
+    postal_street: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    postal_house_number: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    postal_postcode: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    postal_city: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # "Opmerking": staff's remark on the customer, shown on the overview, never on the receipt.
+    remark: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     person_kind: Mapped[PersonKind] = mapped_column(
         Enum(PersonKind, native_enum=False, length=20), default=PersonKind.NOT_APPLICABLE
     )
@@ -170,11 +185,58 @@ class EbookCustomer(db.Model):
         """The name as the overview line shows it: "Dhr. E.B. Tester"."""
         return f"{self.salutation} {self.display_name}".strip()
 
+    @property
+    def has_postal_address(self):
+        return bool(self.postal_street or self.postal_postcode or self.postal_city)
+
     def ended(self, today):
         return self.ended_on is not None and self.ended_on <= today
 
 
-class Subscription(db.Model):
+@dataclass(frozen=True, kw_only=True)
+class CustomerDetails:
+    """A customer's own fields as staff enter them (forms.CustomerForm.customer_details): what
+    signups.sign_up saves and signups.update_customer corrects. The defaults are the columns'."""
+
+    initials: str = ""
+    prefix: str = ""
+    surname: str
+    first_name: str = ""
+    birth_date: date
+    language: str = "nl"
+    country: str = "NL"
+    postcode: str
+    house_number: int
+    house_number_addition: str = ""
+    street: str = ""
+    city: str = ""
+    postal_street: str = ""
+    postal_house_number: str = ""
+    postal_postcode: str = ""
+    postal_city: str = ""
+    remark: str = ""
+    person_kind: PersonKind = PersonKind.NOT_APPLICABLE
+    phone: str = ""
+    sms_number: str = ""
+    iban: str = ""  # compact, without spaces
+    bic: str = ""
+    identity_checked: bool = False
+    identity_document: str = ""
+    email: str = ""
+    newsletter: bool = False
+    keep_loan_history: bool = False
+    warn_borrowed_before: bool = False
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in fields(cls))
+
+    def columns(self) -> dict[str, object]:
+        """The fields by column name, for EbookCustomer(**...)."""
+        return {name: getattr(self, name) for name in self.names()}
+
+
+class Subscription(Model):
     """The tariff a customer took, with its price and dates copied when it was taken (later edits of the
     tariff do not change it). A change of tariff ends the current one and starts a new one."""
 
@@ -187,7 +249,10 @@ class Subscription(db.Model):
     tariff_name: Mapped[str] = mapped_column(String(80))
     price_cents: Mapped[int]
     registration_fee_cents: Mapped[int] = mapped_column(default=0)
+    # "Korting abonnement": the discount counter staff gave on the subscription fee, and why.
     discount_cents: Mapped[int] = mapped_column(default=0)
+    discount_percent: Mapped[int | None]  # when it was given as a percentage of the fee
+    discount_reason: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # "Korting overdracht": the unused part of the subscription this one replaced (a tariff changed in Wijzig).
     transfer_discount_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     trial: Mapped[bool] = mapped_column(default=False)
@@ -200,6 +265,10 @@ class Subscription(db.Model):
 
     customer = relationship(EbookCustomer, back_populates="subscriptions")
     tariff = relationship(Tariff)
+
+    @property
+    def total_discount_cents(self):
+        return self.discount_cents + self.transfer_discount_cents
 
     @property
     def balance_cents(self):

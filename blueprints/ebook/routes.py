@@ -3,17 +3,17 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from blueprints.accounts.models import Unit, UnitKind
-from blueprints.ebook import bp, service
+from blueprints.ebook import addresses, bp, cards, passwords, pricing, signups
 from blueprints.ebook.forms import (
     COUNTRY_LABELS,
+    DISCOUNT_NUMBER_HELP,
     IDENTITY_DOCUMENT_LABELS,
     LANGUAGE_LABELS,
     BranchSettingsForm,
     CorrectionForm,
+    CustomerSearchForm,
     EndCustomerForm,
     SignupForm,
     TariffForm,
@@ -21,14 +21,13 @@ from blueprints.ebook.forms import (
 from blueprints.ebook.models import PERSON_KIND_LABELS, EbookCustomer, Tariff
 from common.access import Role, require_unit, roles_required
 from common.refusals import Refused
-from common.transactions import is_busy
 from common.views import (
     format_local_date,
     format_local_datetime,
     format_money,
     query_id,
-    render_busy_form,
     render_form,
+    render_refusal,
 )
 from extensions import db
 
@@ -65,26 +64,29 @@ def chosen_branch():
 @roles_required(Role.COUNTER_STAFF)
 def index():
     unit, branches = chosen_branch()
-    signups = service.todays_signups(unit.id) if unit else []
-    return render_template("ebook/index.html", unit=unit, branches=branches, signups=signups)
+    return render_template("ebook/index.html", unit=unit, branches=branches,
+                           signups=signups.todays_signups(unit.id) if unit else [])
 
 
 @bp.route("/branches/<int:unit_id>/today")
 @roles_required(Role.COUNTER_STAFF)
 def todays_signups(unit_id):
     unit = branch_or_404(unit_id)
-    return render_template("ebook/_todays_signups.html", unit=unit, signups=service.todays_signups(unit.id))
+    return render_template("ebook/_todays_signups.html", unit=unit, signups=signups.todays_signups(unit.id))
 
 
 def prepare_signup_form(unit, form, kept=None):
     """Offer the tariffs the customer's age allows (all of the branch's until a birth date is known);
     a correction offers the tariff `kept` too, so that it can stay."""
     born = form.birth_date_value()
-    age = service.age_on(born, service.branch_today()) if born else None
-    tariffs = service.tariffs_for_age(unit.id, age) if born else service.branch_tariffs(unit.id)
+    age = pricing.age_on(born, pricing.branch_today()) if born else None
+    tariffs = pricing.tariffs_for_age(unit.id, age) if born else pricing.branch_tariffs(unit.id)
     if kept is not None and kept not in tariffs:
         tariffs = [kept, *tariffs]
     form.tariff.choices = [(str(t.id), t.code) for t in tariffs]
+    form.unit = form.unit or unit
+    if form.discount_reason is not None:
+        form.offer_discount_reasons(cards.branch_settings(unit).discount_reason_list())
     return tariffs, age
 
 
@@ -96,88 +98,72 @@ def kept_tariff(customer):
 def summary_for(form, tariffs, age, customer=None):
     """The cost summary of what the form says so far, among the `tariffs` prepare_signup_form
     offers: of a signup, or of a correction's change of tariff. None while no allowed tariff is
-    chosen, or while a correction keeps the tariff taken."""
+    chosen, or while a correction keeps the tariff taken. A discount the branch's rules refuse
+    counts as none, and the summary says why (`discount_problem`)."""
     kept = kept_tariff(customer) if customer else None
     chosen = next((t for t in tariffs if str(t.id) == form.tariff.data), None)
     if chosen is None or age is None or (kept is not None and chosen.id == kept.id):
         return None
     name = " ".join(p for p in (form.initials.data, form.prefix.data, form.surname.data) if p)
     if customer is None:
-        return service.cost_summary(name, age, chosen, service.branch_today())
-    return service.change_summary(name, form.birth_date_value(), customer.subscription, chosen, service.branch_today())
-
-
-def refuse_at_field(form, refusal):
-    """A rule the service refused, shown at the field it names."""
-    getattr(form, refusal.field).errors.append(str(refusal.message))
+        discount, problem, cents = form.requested_discount(), None, 0
+        if form.discount_value() is None:
+            problem = DISCOUNT_NUMBER_HELP
+        try:
+            cents = pricing.check_discount(cards.branch_settings(form.unit), discount, chosen.price_cents)
+        except Refused as refusal:
+            problem = refusal.message
+        summary = pricing.cost_summary(name, age, chosen, pricing.branch_today(), cents, discount)
+        summary.discount_problem = problem
+        return summary
+    return pricing.change_summary(name, form.birth_date_value(), customer.subscription, chosen, pricing.branch_today())
 
 
 def bank_account_for(form):
     """(IBAN, BIC, problem) of what is typed in the IBAN field, for the live summary; None when empty."""
-    if not (form.iban.data or "").strip():
-        return None
-    try:
-        number, bic = service.validate_iban(form.iban.data)
-    except Refused as error:
-        return None, None, error.message
-    return service.format_iban(number), bic, None
+    return addresses.bank_account(form.iban.data)
 
 
 def settle_address(form, saved=None):
-    """Fill street and city from postcode + house number unless staff typed them; False on an unknown address
-    (the old street and city are cleared, so that no address of another house is saved). A correction
-    of a `saved` customer that leaves the postcode and house number as they are keeps the street and
-    city saved with them (typed by hand or looked up): fixing an email asks no address service."""
-    if form.address_manual.data:
-        ok = True
-        for f in (form.street, form.city):
-            if not (f.data or "").strip():
-                f.errors.append(_("Enter the street and city, or untick 'by hand' to look them up."))
-                ok = False
-        return ok
-    if saved is not None and (form.country.data, form.postcode.data, form.house_number.data) == (
-            saved.country, saved.postcode, saved.house_number):
-        form.street.data, form.city.data = saved.street, saved.city
-        return True
-    try:
-        form.street.data, form.city.data = service.settle_address(form.postcode.data, form.house_number.data)
-    except Refused as refusal:
-        form.street.data = form.city.data = ""  # never keep the street of another address
-        refuse_at_field(form, refusal)
-        return False
-    return True
+    """The street and city the form's address is saved with (addresses.settle_address); a refusal
+    is for render_refusal. Looked-up fields never keep what was sent: no street of another address
+    is saved or shown again."""
+    by_hand = form.address_manual.data
+    if not by_hand:
+        form.street.data = form.city.data = ""
+    form.street.data, form.city.data = addresses.settle_address(
+        form.country.data, form.postcode.data, form.house_number.data, form.street.data, form.city.data,
+        by_hand=by_hand, saved=saved)
 
 
 @bp.route("/branches/<int:unit_id>/customers/new", methods=["GET", "POST"])
 @roles_required(Role.COUNTER_STAFF)
 def new_customer(unit_id):
     unit = branch_or_404(unit_id)
-    service.ensure_tariffs(unit)
+    pricing.ensure_tariffs(unit)
     form = SignupForm()
     form.unit = unit
     tariffs, age = prepare_signup_form(unit, form)
-    duplicates = []
-    if form.validate_on_submit() and settle_address(form):
-        tariff = db.session.get(Tariff, int(form.tariff.data))
+    if form.validate_on_submit():
+        tariff = next(t for t in tariffs if str(t.id) == form.tariff.data)
         try:
-            customer, password = service.sign_up(unit, form.customer_details(), tariff, form.scanned_card_number(),
-                                       staff=current_user, duplicate_confirmed=form.confirm_duplicate.data)
+            settle_address(form)  # may ask the address service: before the save's transaction
+            customer, password = signups.sign_up(unit, form.customer_details(), tariff, form.scanned_card_number(),
+                                                 staff=current_user, duplicate_confirmed=form.confirm_duplicate.data,
+                                                 discount=form.requested_discount())
         except Refused as refusal:
-            duplicates = getattr(refusal, "duplicates", [])  # a look-alike names whom it looks like
-            refuse_at_field(form, refusal)
-        except OperationalError as error:
-            if not is_busy(error):
-                raise
-            return render_busy_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs,
-                                    duplicates=duplicates, summary=summary_for(form, tariffs, age),
-                                    bank_account=bank_account_for(form),
-                                    expected_format=service.expected_card_format(unit))
+            return render_refusal("ebook/new_customer.html", refusal, form, unit=unit, tariffs=tariffs,
+                                  settings=cards.branch_settings(unit),
+                                  duplicates=getattr(refusal, "duplicates", []),  # whom a look-alike looks like
+                                  summary=summary_for(form, tariffs, age), bank_account=bank_account_for(form),
+                                  expected_format=cards.expected_card_format(unit))
         else:
             # The receipt with the password is this answer: no later request can show it again.
             return receipt_page(customer, password, signed_up=True)
     summary = summary_for(form, tariffs, age) if form.is_submitted() else None
-    return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=duplicates,
-                       expected_format=service.expected_card_format(unit),
+    return render_form("ebook/new_customer.html", form, unit=unit, tariffs=tariffs, duplicates=[],
+                       settings=cards.branch_settings(unit),
+                       expected_format=cards.expected_card_format(unit),
                        summary=summary, bank_account=bank_account_for(form) if form.is_submitted() else None)
 
 
@@ -207,21 +193,14 @@ def address_lookup(unit_id):
     form = SignupForm()
     found = None
     if not form.address_manual.data and form.house_number.data:
-        try:
-            postcode = service.normalise_postcode(form.postcode.data, form.country.data)
-        except Refused:
-            postcode = None
-        found = service.lookup_address(postcode, form.house_number.data) if postcode else None
-        if found:
-            form.street.data, form.city.data = found
-        else:
-            form.street.data = form.city.data = ""  # never keep the street of another address
+        found = addresses.find_address(form.country.data, form.postcode.data, form.house_number.data)
+        form.street.data, form.city.data = found or ("", "")  # never keep the street of another address
     return render_template("ebook/_address.html", form=form, found=found, looked_up=True)
 
 
 def render_receipt(customer, password):
     """The printable receipt, in the customer's language (the staff page around it stays in theirs)."""
-    settings = service.branch_settings(customer.unit)
+    settings = cards.branch_settings(customer.unit)
     with force_locale(customer.language):
         return Markup(render_template("ebook/_receipt.html", customer=customer, password=password,
                                       subscription=customer.subscription, money=format_money,
@@ -245,17 +224,17 @@ def receipt(customer_id):
 @roles_required(Role.COUNTER_STAFF)
 def new_password(customer_id):
     customer = customer_or_404(customer_id)
-    return receipt_page(customer, service.reissue_password(customer))
+    return receipt_page(customer, passwords.reissue_password(customer))
 
 
 def overview_context(customer, tab):
-    today = service.branch_today()
+    today = pricing.branch_today()
     return dict(
         customer=customer, tab=tab, tabs=TABS, today=today,
-        age=service.age_on(customer.birth_date, today), money=format_money,
+        age=pricing.age_on(customer.birth_date, today), money=format_money,
         person_kinds=PERSON_KIND_LABELS, countries=COUNTRY_LABELS, languages=LANGUAGE_LABELS,
         documents=IDENTITY_DOCUMENT_LABELS,
-        format_iban=service.format_iban, can_delete=not service.billed_cents(customer),
+        format_iban=addresses.format_iban, can_delete=not signups.billed_cents(customer),
     )
 
 
@@ -268,7 +247,7 @@ def chosen_tab():
 @roles_required(Role.COUNTER_STAFF)
 def customer(customer_id):
     customer = customer_or_404(customer_id)
-    service.record_view(customer)
+    signups.record_view(customer)
     return render_template("ebook/customer.html", **overview_context(customer, chosen_tab()))
 
 
@@ -298,22 +277,18 @@ def edit_customer(customer_id):
     kept = kept_tariff(customer)
     tariffs, age = prepare_signup_form(customer.unit, form, kept)
     context = dict(customer=customer, unit=customer.unit, tariffs=tariffs, age=age, kept=kept,
-                   expected_format=service.expected_card_format(customer.unit))
-    refused, duplicates = False, []
-    if form.validate_on_submit() and settle_address(form, saved=customer):
+                   expected_format=cards.expected_card_format(customer.unit))
+    if form.validate_on_submit():
         tariff = next(t for t in tariffs if str(t.id) == form.tariff.data)
         try:
-            changed = service.update_customer(customer, form.customer_details(), form.new_card_number(), tariff,
+            settle_address(form, saved=customer)  # may ask the address service: before the save's transaction
+            changed = signups.update_customer(customer, form.customer_details(), form.new_card_number(), tariff,
                                               duplicate_confirmed=form.confirm_duplicate.data)
         except Refused as refusal:
-            duplicates = getattr(refusal, "duplicates", [])  # a look-alike names whom it looks like
-            refuse_at_field(form, refusal)
-            refused = True
-        except OperationalError as error:
-            if not is_busy(error):
-                raise
-            return render_busy_form("ebook/edit_customer.html", form, summary=summary_for(form, tariffs, age, customer),
-                                    bank_account=bank_account_for(form), duplicates=duplicates, **context)
+            return render_refusal("ebook/edit_customer.html", refusal, form,
+                                  duplicates=getattr(refusal, "duplicates", []),  # whom a look-alike looks like
+                                  summary=summary_for(form, tariffs, age, customer),
+                                  bank_account=bank_account_for(form), **context)
         else:
             flash(_("The customer's details are saved."), "success")
             if "card_number" in changed:
@@ -321,7 +296,7 @@ def edit_customer(customer_id):
                         number=customer.card_number), "success")
             return redirect(url_for("ebook.customer", customer_id=customer.id))
     submitted = form.is_submitted()
-    return render_form("ebook/edit_customer.html", form, refused=refused, duplicates=duplicates,
+    return render_form("ebook/edit_customer.html", form, duplicates=[],
                        summary=summary_for(form, tariffs, age, customer) if submitted else None,
                        bank_account=bank_account_for(form) if submitted else None, **context)
 
@@ -355,18 +330,16 @@ def end_customer(customer_id):
     customer = customer_or_404(customer_id)
     form = EndCustomerForm()
     if request.method == "GET":
-        form.ends_on.data = service.branch_today().strftime("%d-%m-%Y")
-    refused = False
+        form.ends_on.data = pricing.branch_today().strftime("%d-%m-%Y")
     if form.validate_on_submit():
         try:
-            service.end_customer(customer, form.ends_on_value(), form.reason.data)
+            signups.end_customer(customer, form.ends_on_value(), form.reason.data)
         except Refused as refusal:
-            refuse_at_field(form, refusal)
-            refused = True
+            return render_refusal("ebook/end_customer.html", refusal, form, customer=customer)
         else:
             flash(_("The customer is ended on %(day)s.", day=format_local_date(customer.ended_on)), "success")
             return redirect(url_for("ebook.customer", customer_id=customer.id))
-    return render_form("ebook/end_customer.html", form, refused=refused, customer=customer)
+    return render_form("ebook/end_customer.html", form, customer=customer)
 
 
 @bp.route("/customers/<int:customer_id>/delete", methods=["GET", "POST"])
@@ -374,14 +347,17 @@ def end_customer(customer_id):
 def delete_customer(customer_id):
     """"Verwijder": only a customer with nothing billed, after a confirmation."""
     customer = customer_or_404(customer_id)
-    billed = service.billed_cents(customer)
-    if request.method == "POST" and not billed:
+    if request.method == "POST":
         unit_id = customer.unit_id
-        service.delete_customer(customer)
+        try:
+            signups.delete_customer(customer)
+        except Refused as refusal:  # billed (the page says so and offers ending instead), or a busy database
+            return render_refusal("ebook/delete_customer.html", refusal, customer=customer,
+                                  billed=signups.billed_cents(customer), money=format_money)
         flash(_("The customer is deleted."), "success")
         return redirect(url_for("ebook.index", branch=unit_id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("ebook/delete_customer.html", customer=customer, billed=billed, money=format_money), status
+    return render_template("ebook/delete_customer.html", customer=customer, billed=signups.billed_cents(customer),
+                           money=format_money)
 
 
 @bp.route("/customers", methods=["GET", "POST"])
@@ -389,41 +365,37 @@ def delete_customer(customer_id):
 def customers():
     unit, branches = chosen_branch()
     # Searched by POST only: a surname or card number typed stays out of the address and the logs.
-    query = (request.form.get("q") or "").strip()
-    found = []
-    if unit and query:
-        key = service.surname_key(query)
-        # Ended customers are found too: the list says they are ended.
-        found = db.session.scalars(
-            select(EbookCustomer)
-            .where(EbookCustomer.unit_id == unit.id)
-            .where((EbookCustomer.card_number == query) | (EbookCustomer.surname_key.startswith(key)))
-            .order_by(EbookCustomer.surname_key)
-            .limit(50)
-        ).all()
-    return render_template("ebook/customers.html", unit=unit, branches=branches, query=query, found=found,
-                           today=service.branch_today())
+    form = CustomerSearchForm()
+    query = (form.q.data or "").strip() if form.validate_on_submit() else ""
+    found = signups.find_customers(unit.id, query) if unit and query else []
+    return render_template("ebook/customers.html", unit=unit, branches=branches, form=form, query=query, found=found,
+                           today=pricing.branch_today()), 422 if form.errors else 200
 
 
 @bp.route("/branches/<int:unit_id>/tariffs")
 @roles_required(Role.SERVICE_ADMIN)
 def tariffs(unit_id):
     unit = branch_or_404(unit_id)
-    return render_template("ebook/tariffs.html", unit=unit, tariffs=db.session.scalars(
-        select(Tariff).where(Tariff.unit_id == unit.id).order_by(Tariff.code)).all(), money=format_money)
+    return render_template("ebook/tariffs.html", unit=unit, tariffs=pricing.price_list(unit.id), money=format_money)
 
 
 @bp.route("/branches/<int:unit_id>/settings", methods=["GET", "POST"])
 @roles_required(Role.SERVICE_ADMIN)
 def branch_settings(unit_id):
     unit = branch_or_404(unit_id)
-    settings = service.branch_settings(unit)
-    form = BranchSettingsForm(data={"login_url": settings.login_url, "card_formats": service.accepted_card_formats(unit)}
+    settings = cards.branch_settings(unit)
+    form = BranchSettingsForm(data={"login_url": settings.login_url, "card_formats": cards.accepted_card_formats(unit),
+                                    "discount_reasons": settings.discount_reasons,
+                                    "max_discount_percent": settings.max_discount_percent}
                               if request.method == "GET" else None)
     form.card_formats.choices = [(name, str(label) % {"branch": unit.branch_code})
-                                 for name, (_rule, label) in service.CARD_FORMATS.items()]
+                                 for name, (_rule, label) in cards.CARD_FORMATS.items()]
     if form.validate_on_submit():
-        service.save_branch_settings(unit, form.login_url.data, form.card_formats.data)
+        try:
+            cards.save_branch_settings(unit, form.login_url.data, form.card_formats.data,
+                                       form.discount_reasons.data, form.max_discount_percent.data)
+        except Refused as refusal:  # a busy database: "save again", the choices kept
+            return render_refusal("ebook/branch_settings.html", refusal, form, unit=unit)
         flash(_("The branch settings are saved."), "success")
         return redirect(url_for("ebook.tariffs", unit_id=unit.id))
     return render_form("ebook/branch_settings.html", form, unit=unit)
@@ -435,8 +407,10 @@ def edit_tariff(tariff_id):
     tariff = db.get_or_404(Tariff, tariff_id)
     form = TariffForm(obj=tariff)
     if form.validate_on_submit():
-        form.populate_obj(tariff)
-        service.save_tariff(tariff)
+        try:
+            pricing.save_tariff(tariff, form.values())
+        except Refused as refusal:  # a busy database: "save again", the values kept
+            return render_refusal("ebook/edit_tariff.html", refusal, form, tariff=tariff)
         flash(_("Tariff %(code)s saved.", code=tariff.code), "success")
         return redirect(url_for("ebook.tariffs", unit_id=tariff.unit_id))
     return render_form("ebook/edit_tariff.html", form, tariff=tariff)
@@ -457,4 +431,4 @@ def branch_datetime_filter(moment):
     """A stored naive UTC time shown in the branches' zone (Dutch time), whatever zone the staff user has."""
     if moment is None:
         return ""
-    return format_local_datetime(moment, zone=service.branch_zone())
+    return format_local_datetime(moment, zone=pricing.branch_zone())

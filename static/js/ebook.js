@@ -1,5 +1,6 @@
-// E-book counter signup: the card number field ("v" + Enter asks to generate a number),
-// and printing the receipt on 80 mm or A4.
+// E-book counter signup: the card number field ("v" + Enter asks to generate a number), an
+// addition typed in the house number moved to its own field, and printing the receipt on
+// 80 mm (a page as long as the slip) or A4.
 (function () {
   "use strict";
 
@@ -75,11 +76,47 @@
     });
   }
 
+  // "12a" typed in the house number: the number stays, the "a" goes to the addition field (as
+  // the server does on saving, forms.HouseNumberField), unless that field has something already.
+  const houseNumber = document.getElementById("house_number");
+  const addition = document.getElementById("house_number_addition");
+  if (houseNumber && addition) {
+    houseNumber.addEventListener("change", function () {
+      const found = /^(\d{1,6})\s*[-/]?\s*([A-Za-z0-9]{1,10})$/.exec(houseNumber.value.trim());
+      if (found && !addition.value.trim()) {
+        houseNumber.value = found[1];
+        addition.value = found[2];
+      }
+    });
+  }
+
+  // The 80 mm slip's page is as long as the slip (and its 4 mm margins): a roll printer feeds
+  // no blank paper after it. Measured with the slip's own layout (ebook.css), in millimetres.
+  const MM = 96 / 25.4;
+  const SLIP_MARGIN_MM = 4;
+
+  function fitSlipPage() {
+    const slip = document.querySelector(".receipt");
+    if (!slip || !document.body.classList.contains("receipt-80mm")) return;
+    const length = Math.ceil(slip.getBoundingClientRect().height / MM + 2 * SLIP_MARGIN_MM + 2);
+    for (const sheet of document.styleSheets) {
+      let rules;
+      try { rules = sheet.cssRules; } catch (e) { continue; }
+      for (const rule of rules) {
+        if (rule instanceof CSSPageRule && rule.selectorText === "receipt-80mm") {
+          rule.style.setProperty("size", "80mm " + length + "mm");
+        }
+      }
+    }
+  }
+
   document.querySelectorAll("[data-print]").forEach(function (printButton) {
     printButton.addEventListener("click", function () {
       document.body.classList.remove("receipt-80mm", "receipt-a4");
       document.body.classList.add(printButton.dataset.print);
+      fitSlipPage();
       window.print();
     });
   });
+  window.addEventListener("beforeprint", fitSlipPage);
 })();

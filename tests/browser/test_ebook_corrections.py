@@ -9,8 +9,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from blueprints.accounts.models import Unit, UnitKind
-from blueprints.ebook import service
-from blueprints.ebook.models import BranchSettings, EbookCustomer, PersonKind, Tariff
+from blueprints.ebook import cards, pricing, signups
+from blueprints.ebook.models import BranchSettings, CustomerDetails, EbookCustomer, PersonKind, Tariff
 from common.access import Role
 from extensions import db
 from tests.browser.conftest import assert_accessible, log_in, wait_until_live
@@ -24,15 +24,15 @@ def a_branch_with_a_customer(app, make_unit, make_user, code="0141"):
     make_user("collega", (Role.COUNTER_STAFF, gieten), language="nl")
     with app.app_context():
         unit = db.session.get(Unit, gieten)
-        service.seed_tariffs(unit)
+        pricing.seed_tariffs(unit)
         db.session.add(BranchSettings(unit_id=gieten, login_url="www.bibliotheekgieten.nl", card_formats="branch14"))
         db.session.flush()
         tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == gieten, Tariff.code == code))
-        customer, _password = service.sign_up(unit, {
-            "initials": "E.B.", "surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG",
-            "house_number": 41, "street": "Kruisakkers", "city": "ANNEN", "person_kind": PersonKind.MAN,
-            "email": "info@bibliotheekannen.nl",
-        }, tariff)
+        customer, _password = signups.sign_up(unit, CustomerDetails(
+            initials="E.B.", surname="Tester", birth_date=date(1991, 1, 4), postcode="9468 BG",
+            house_number=41, street="Kruisakkers", city="ANNEN", person_kind=PersonKind.MAN,
+            email="info@bibliotheekannen.nl",
+        ), tariff)
         db.session.commit()
         return gieten, customer.id, customer.card_number
 
@@ -139,7 +139,7 @@ def test_after_v_the_staff_member_can_go_back_to_scanning(app, make_unit, make_u
     expect(page.locator("#card_number")).to_be_focused()
     expect(page.locator("#card_number")).to_be_editable()
     expect(page.locator("#card_number-hint")).to_contain_text(re.compile("14 cijfers: 2, de vestigingscode 9428"))
-    page.keyboard.type(service.card_number_for("9468", 3))  # another branch's card
+    page.keyboard.type(cards.card_number_for("9468", 3))  # another branch's card
     page.fill("#surname", "Tester")
     page.fill("#birth_date", "04-01-1991")
     page.get_by_role("button", name="Opslaan en bon printen").click()
@@ -161,7 +161,8 @@ def test_the_required_mark_stays_on_the_labels_line(app, make_unit, make_user, n
     expect(page.get_by_label("Achternaam", exact=True)).to_have_id("surname")  # the mark is not part of the label
 
 
-def test_wijzig_changes_tariff_and_card_number_with_the_costs_of_the_change_shown_first(app, make_unit, make_user, new_page):
+def test_wijzig_changes_tariff_and_card_number_with_the_costs_of_the_change_shown_first(app, make_unit, make_user,
+                                                                                        new_page):
     gieten, customer_id, card = a_branch_with_a_customer(app, make_unit, make_user, code="0045")
     page = new_page(locale="nl")
     log_in(page, "balie")
@@ -193,3 +194,22 @@ def test_wijzig_changes_tariff_and_card_number_with_the_costs_of_the_change_show
         assert customer.card_number != card and customer.card_number[1:5] == "9428"
         assert [s.tariff_code for s in customer.subscriptions] == ["0141", "0045"]
     expect(page.locator(".overview-line")).to_contain_text(customer.card_number)
+
+
+def test_the_80mm_receipt_page_is_as_long_as_the_receipt(app, make_unit, make_user, new_page):
+    _gieten, customer_id, card = a_branch_with_a_customer(app, make_unit, make_user)
+    page = new_page(locale="nl")
+    log_in(page, "balie")
+    page.goto(f"/ebook/customers/{customer_id}/receipt")
+    page.evaluate("window.print = () => { window.printed = true; }")  # no print dialog in the test
+    page.get_by_role("button", name="Bon printen (80 mm)").click()
+    page.wait_for_function("window.printed === true")
+    slip_mm = page.evaluate("document.querySelector('.receipt').getBoundingClientRect().height / (96 / 25.4)")
+    pdf = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True, print_background=False)))
+    assert len(pdf.pages) == 1  # the whole slip on one piece of paper
+    length = float(pdf.pages[0].mediabox.height) / MM
+    assert abs(float(pdf.pages[0].mediabox.width) - 80 * MM) < 1
+    # The slip and the 4 mm margins, and at most a few millimetres of blank roll: not A4's 297 mm.
+    assert slip_mm + 8 <= length <= slip_mm + 8 + 4, (slip_mm, length)
+    text = "".join(pdf.pages[0].extract_text().split())
+    assert card in text and "bijdelandelijkeonlinebibliotheek" in text  # the last step is on the paper too

@@ -1,30 +1,12 @@
-import pytest
+"""The e-book counter's helpers; its `branches` fixture is in tests/conftest.py, as tests of other
+areas use it too."""
+from sqlalchemy import select
 
-from blueprints.accounts.models import Unit, UnitKind
-from blueprints.ebook import service
-from common.access import Role
+from blueprints.ebook.models import EbookCustomer, Tariff
 from extensions import db
 
 
-@pytest.fixture
-def branches(app, make_unit, make_user):
-    """Branch 9428 Gieten with counter staff "balie", branch 9468 Annen with "annen"; both with tariffs."""
-    gieten = make_unit(UnitKind.BRANCH, name="Gieten", code="GIETEN", branch_code="9428")
-    annen = make_unit(UnitKind.BRANCH, name="Annen", code="ANNEN", branch_code="9468")
-    make_user("balie", (Role.COUNTER_STAFF, gieten), language="nl")
-    make_user("annen", (Role.COUNTER_STAFF, annen), language="nl")
-    with app.app_context():
-        for unit_id in (gieten, annen):
-            service.seed_tariffs(db.session.get(Unit, unit_id))
-        db.session.commit()
-    return {"gieten": gieten, "annen": annen}
-
-
 def tariff_id(app, unit_id, code):
-    from sqlalchemy import select
-
-    from blueprints.ebook.models import Tariff
-
     with app.app_context():
         return db.session.scalar(select(Tariff.id).where(Tariff.unit_id == unit_id, Tariff.code == code))
 
@@ -47,3 +29,28 @@ def signup_data(**changes):
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def new_url(unit_id):
+    return f"/ebook/branches/{unit_id}/customers/new"
+
+
+def sign_up(client, app, branches, code="0141", **changes):
+    data = signup_data(tariff=str(tariff_id(app, branches["gieten"], code)), **changes)
+    return client.post(new_url(branches["gieten"]), data=data)
+
+
+def saved(response):
+    """A successful save answers with the receipt itself (200), the one-time password on it."""
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<article class="receipt"' in page, page[:500]
+    return page
+
+
+def password_on(page):
+    return page.split('class="receipt-password">')[1].split("<")[0]
+
+
+def only_customer(app):
+    with app.app_context():
+        return db.session.scalar(select(EbookCustomer.id))

@@ -2,6 +2,7 @@
 formats; salutation; BIC; the national address service; the receipt page without side effects."""
 import json
 import threading
+from dataclasses import replace
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -12,22 +13,23 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from blueprints.accounts.models import Unit
+from blueprints.ebook import cards, passwords, signups
 from blueprints.ebook import live as ebook_live
-from blueprints.ebook import service
-from blueprints.ebook.models import BranchSettings, EbookCustomer, Subscription, Tariff
+from blueprints.ebook.models import BranchSettings, CustomerDetails, EbookCustomer, Subscription, Tariff
 from common import live
 from common.audit import AuditEvent
 from extensions import db
-from tests.ebook.conftest import signup_data, tariff_id
-from tests.ebook.test_counter import only_customer, password_on, saved, sign_up
-from tests.conftest import branch_today
+from tests.conftest import audit_actions, branch_today, in_threads
+from tests.ebook.conftest import only_customer, password_on, saved, sign_up, signup_data, tariff_id
 
 RECORDED = Path(__file__).parent / "locatieserver"
 
 
 def customer_row(app, customer_id=None):
     with app.app_context():
-        query = select(EbookCustomer) if customer_id is None else select(EbookCustomer).where(EbookCustomer.id == customer_id)
+        query = select(EbookCustomer)
+        if customer_id is not None:
+            query = query.where(EbookCustomer.id == customer_id)
         customer = db.session.scalar(query)
         db.session.expunge_all()
         return customer
@@ -43,15 +45,11 @@ def edit_data(app, customer_id, **changes):
     return signup_data(**{"card_number": customer.card_number, "tariff": str(tariff), **changes})
 
 
-def audit_actions(app):
-    with app.app_context():
-        return [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-
-
 # --- Wijzig ------------------------------------------------------------------------------------
 
 
-def test_wijzig_corrects_every_field_with_the_signup_rules_audited_and_announced(client, auth, app, branches, monkeypatch):
+def test_wijzig_corrects_every_field_with_the_signup_rules_audited_and_announced(client, auth, app, branches,
+                                                                                 monkeypatch):
     auth.login("balie")
     saved(sign_up(client, app, branches))
     customer_id = only_customer(app)
@@ -60,10 +58,12 @@ def test_wijzig_corrects_every_field_with_the_signup_rules_audited_and_announced
     emitted = []
     monkeypatch.setattr(live, "emit_now", lambda name, room, namespace="/", **data: emitted.append((name, room)))
     response = client.post(f"/ebook/customers/{customer_id}/edit",
-                           data=edit_data(app, customer_id, surname="Testers", email="eb@example.org", house_number="42", phone="0592 123456"))
+                           data=edit_data(app, customer_id, surname="Testers", email="eb@example.org",
+                                          house_number="42", phone="0592 123456"))
     assert response.status_code == 302
     customer = customer_row(app, customer_id)
-    assert (customer.surname, customer.email, customer.house_number, customer.phone) == ("Testers", "eb@example.org", 42, "0592 123456")
+    corrected = (customer.surname, customer.email, customer.house_number, customer.phone)
+    assert corrected == ("Testers", "eb@example.org", 42, "0592 123456")
     assert customer.surname_key == "testers" and customer.street == "Kruisakkers"
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ebook.customer_changed"))
@@ -84,11 +84,13 @@ BAD_EDITS = [
 
 
 @pytest.mark.parametrize(("change", "field"), BAD_EDITS)
-def test_a_bad_correction_answers_422_at_the_field_keeps_the_values_and_changes_nothing(client, auth, app, branches, change, field):
+def test_a_bad_correction_answers_422_at_the_field_keeps_the_values_and_changes_nothing(client, auth, app, branches,
+                                                                                        change, field):
     auth.login("balie")
     saved(sign_up(client, app, branches))
     customer_id = only_customer(app)
-    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, first_name="Eva", **change))
+    response = client.post(f"/ebook/customers/{customer_id}/edit",
+                           data=edit_data(app, customer_id, first_name="Eva", **change))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f'id="{field}-error"' in page
@@ -106,7 +108,8 @@ def test_a_correction_must_still_suit_the_tariff_taken(client, auth, app, branch
     auth.login("balie")
     saved(sign_up(client, app, branches, code=code, **signed_up))
     customer_id = only_customer(app)
-    response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, first_name="Eva", **{**signed_up, **change}))
+    response = client.post(f"/ebook/customers/{customer_id}/edit",
+                           data=edit_data(app, customer_id, first_name="Eva", **{**signed_up, **change}))
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and f'id="{field}-error"' in page and 'value="Eva"' in page
     assert customer_row(app, customer_id).first_name == ""
@@ -147,7 +150,8 @@ def test_wijzig_changes_the_tariff_from_today_crediting_what_is_left_of_the_old_
     # The live summary of the change, before saving: no registration fee, the old year credited.
     summary = client.post(f"/ebook/customers/{customer_id}/edit/summary",
                           data=edit_data(app, customer_id, tariff=digital)).get_data(as_text=True).replace("\xa0", " ")
-    assert "<dt>Korting overdracht</dt><dd>€ 54,00</dd>" in summary and "<dt>Inschrijfkosten</dt><dd>€ 0,00</dd>" in summary
+    assert "<dt>Korting overdracht</dt><dd>€ 54,00</dd>" in summary
+    assert "<dt>Inschrijfkosten</dt><dd>€ 0,00</dd>" in summary
     assert '<dt>Tegoed</dt><dd class="balance">€ 12,00</dd>' in summary
     response = client.post(f"/ebook/customers/{customer_id}/edit", data=edit_data(app, customer_id, tariff=digital))
     assert response.status_code == 302
@@ -175,7 +179,7 @@ def test_a_subscription_starts_on_the_branchs_date_not_the_servers(app, branches
     with app.app_context():
         unit = db.session.get(Unit, branches["gieten"])
         basis = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0045"))
-        customer, _password = service.sign_up(unit, _details("Middernacht"), basis)
+        customer, _password = signups.sign_up(unit, _details("Middernacht"), basis)
         assert customer.subscription.starts_on == today
 
 
@@ -184,10 +188,10 @@ def test_a_tariff_change_credits_the_unused_days_only(app, branches):
         unit = db.session.get(Unit, branches["gieten"])
         basis = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0045"))
         compleet = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0053"))
-        details = {"surname": "Tester", "birth_date": date(1991, 1, 4), "postcode": "9468 BG", "house_number": 41}
-        customer, _password = service.sign_up(unit, details, basis, today=date(2025, 1, 1))
+        details = CustomerDetails(surname="Tester", birth_date=date(1991, 1, 4), postcode="9468 BG", house_number=41)
+        customer, _password = signups.sign_up(unit, details, basis, today=date(2025, 1, 1))
         # 1 January to 31 December 2025: on 1 October 92 of its 365 days are left.
-        service.update_customer(customer, details, tariff=compleet, today=date(2025, 10, 1))
+        signups.update_customer(customer, details, tariff=compleet, today=date(2025, 10, 1))
         old, new = sorted(customer.subscriptions, key=lambda s: s.id)
         assert old.rights_until == date(2025, 9, 30)
         assert new.transfer_discount_cents == 5400 * 92 // 365
@@ -199,7 +203,8 @@ def test_a_tariff_change_credits_the_unused_days_only(app, branches):
     ("04-01-2012", "0141", {}, "tariff"),  # Basis is for 19 and older
     ("04-01-1991", "0049", {"iban": ""}, "iban"),  # monthly direct debit needs the IBAN
 ])
-def test_a_tariff_change_the_customer_may_not_take_is_refused_at_the_field(client, auth, app, branches, born, code, change, field):
+def test_a_tariff_change_the_customer_may_not_take_is_refused_at_the_field(client, auth, app, branches, born, code,
+                                                                           change, field):
     auth.login("balie")
     saved(sign_up(client, app, branches, birth_date=born))  # Digital only
     customer_id = only_customer(app)
@@ -230,7 +235,7 @@ def test_wijzig_changes_the_card_number_to_a_scanned_card_or_a_new_generated_one
     saved(sign_up(client, app, branches))
     customer_id = only_customer(app)
     first = customer_row(app, customer_id).card_number
-    scanned = service.card_number_for("9428", 500)
+    scanned = cards.card_number_for("9428", 500)
     response = client.post(f"/ebook/customers/{customer_id}/edit",
                            data=edit_data(app, customer_id, card_number=scanned), follow_redirects=True)
     assert f"Het pasnummer is nu {scanned}" in response.get_data(as_text=True)
@@ -241,15 +246,16 @@ def test_wijzig_changes_the_card_number_to_a_scanned_card_or_a_new_generated_one
     assert client.post(f"/ebook/customers/{customer_id}/edit",
                        data=edit_data(app, customer_id, card_number="v")).status_code == 302
     generated = customer_row(app, customer_id).card_number
-    assert generated not in (first, scanned) and service.is_valid_card_number(generated) and generated[1:5] == "9428"
+    assert generated not in (first, scanned) and cards.is_valid_card_number(generated) and generated[1:5] == "9428"
 
 
 @pytest.mark.parametrize(("number", "message"), [
     (lambda other: other, "Dit klantnummer hoort bij een andere klant"),
-    (lambda other: service.card_number_for("9468", 7), "niet het verwachte formaat"),
+    (lambda other: cards.card_number_for("9468", 7), "niet het verwachte formaat"),
     (lambda other: other[:-1] + str((int(other[-1]) + 1) % 10), "niet het verwachte formaat"),  # check digit
 ])
-def test_a_card_number_of_another_customer_or_format_is_refused_at_the_field(client, auth, app, branches, number, message):
+def test_a_card_number_of_another_customer_or_format_is_refused_at_the_field(client, auth, app, branches, number,
+                                                                             message):
     auth.login("balie")
     saved(sign_up(client, app, branches, surname="Ander"))
     other = customer_row(app).card_number
@@ -305,7 +311,8 @@ def test_klant_afsluiten_ends_on_a_day_with_a_reason_and_the_customer_stays_find
     saved(sign_up(client, app, branches, code="0045"))  # Basis: with a card
     customer_id = only_customer(app)
     day = branch_today() + timedelta(days=10)
-    response = client.post(f"/ebook/customers/{customer_id}/end", data={"ends_on": day.strftime("%d-%m-%Y"), "reason": "Verhuisd"})
+    response = client.post(f"/ebook/customers/{customer_id}/end",
+                           data={"ends_on": day.strftime("%d-%m-%Y"), "reason": "Verhuisd"})
     assert response.status_code == 302
     customer = customer_row(app, customer_id)
     assert customer.ended_on == day and customer.end_reason == "Verhuisd"
@@ -350,7 +357,8 @@ def test_verwijder_only_a_customer_with_nothing_billed_after_a_confirmation(clie
     assert "Yes, delete" not in page and "Ja, verwijder" not in page
     assert client.post(f"/ebook/customers/{billed_id}/delete").status_code == 422
     assert customer_row(app, billed_id) is not None
-    assert "Verwijder" not in client.get(f"/ebook/customers/{billed_id}").get_data(as_text=True).split("Klant afsluiten")[1].split("</p>")[0]
+    page = client.get(f"/ebook/customers/{billed_id}").get_data(as_text=True)
+    assert "Verwijder" not in page.split("Klant afsluiten")[1].split("</p>")[0]
 
     saved(sign_up(client, app, branches, code="0090", surname="Proef"))  # free trial: nothing billed
     with app.app_context():
@@ -376,8 +384,8 @@ def test_a_card_tariff_issues_a_card_and_only_digital_only_says_no_card(client, 
     digital = saved(sign_up(client, app, branches, surname="Digitaal"))
     assert "Er wordt geen pas gemaakt" in digital and "Digitaal abonnement" in digital
     with app.app_context():
-        cards = dict(db.session.execute(select(EbookCustomer.surname, EbookCustomer.physical_card)).all())
-    assert cards == {"Tester": True, "Digitaal": False}
+        physical = dict(db.session.execute(select(EbookCustomer.surname, EbookCustomer.physical_card)).all())
+    assert physical == {"Tester": True, "Digitaal": False}
 
 
 def test_opening_the_receipt_changes_nothing_and_never_shows_a_password(client, auth, app, branches):
@@ -392,12 +400,13 @@ def test_opening_the_receipt_changes_nothing_and_never_shows_a_password(client, 
     assert customer_row(app, customer_id).password_hash == before
     assert audit_actions(app) == actions
     with app.app_context():
-        assert service.check_one_time_password(db.session.get(EbookCustomer, customer_id), password)
+        assert passwords.check_one_time_password(db.session.get(EbookCustomer, customer_id), password)
 
 
 def test_the_receipt_names_the_branch_login_address(client, auth, app, branches):
     with app.app_context():
-        db.session.add(BranchSettings(unit_id=branches["gieten"], login_url="www.bibliotheekgieten.nl", card_formats="branch14"))
+        db.session.add(BranchSettings(unit_id=branches["gieten"], login_url="www.bibliotheekgieten.nl",
+                                      card_formats="branch14"))
         db.session.commit()
     auth.login("balie")
     receipt = saved(sign_up(client, app, branches)).split('<article class="receipt"')[1]
@@ -409,13 +418,13 @@ def test_the_receipt_names_the_branch_login_address(client, auth, app, branches)
 
 def test_a_scanned_number_the_sequence_would_reach_is_skipped_not_blocking(client, auth, app, branches):
     auth.login("balie")
-    saved(sign_up(client, app, branches, card_number=service.card_number_for("9428", 1), surname="Gescand"))
+    saved(sign_up(client, app, branches, card_number=cards.card_number_for("9428", 1), surname="Gescand"))
     saved(sign_up(client, app, branches, surname="Eerste"))
     saved(sign_up(client, app, branches, surname="Tweede"))
     with app.app_context():
         numbers = dict(db.session.execute(select(EbookCustomer.surname, EbookCustomer.card_number)).all())
-    assert numbers == {"Gescand": service.card_number_for("9428", 1), "Eerste": service.card_number_for("9428", 2),
-                       "Tweede": service.card_number_for("9428", 3)}
+    assert numbers == {"Gescand": cards.card_number_for("9428", 1), "Eerste": cards.card_number_for("9428", 2),
+                       "Tweede": cards.card_number_for("9428", 3)}
 
 
 def test_concurrent_generated_signups_skip_numbers_scanned_meanwhile(app, branches):
@@ -423,9 +432,9 @@ def test_concurrent_generated_signups_skip_numbers_scanned_meanwhile(app, branch
     with app.app_context():
         unit = db.session.get(Unit, branches["gieten"])
         tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0141"))
-        service.set_sequence("card:9428", 0)
+        cards.set_sequence("card:9428", 0)
         for n in (1, 2, 4):
-            service.sign_up(unit, _details(f"Scanned{n}"), tariff, card_number=service.card_number_for("9428", n))
+            signups.sign_up(unit, _details(f"Scanned{n}"), tariff, card_number=cards.card_number_for("9428", n))
         db.session.commit()
     numbers, errors, start = [], [], threading.Barrier(6)
 
@@ -436,7 +445,7 @@ def test_concurrent_generated_signups_skip_numbers_scanned_meanwhile(app, branch
                 try:
                     unit = db.session.get(Unit, branches["gieten"])
                     tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0141"))
-                    customer, _password = service.sign_up(unit, _details(f"Racer{n}"), tariff)
+                    customer, _password = signups.sign_up(unit, _details(f"Racer{n}"), tariff)
                     db.session.commit()
                     numbers.append(customer.card_number)
                     return
@@ -449,41 +458,38 @@ def test_concurrent_generated_signups_skip_numbers_scanned_meanwhile(app, branch
                 finally:
                     db.session.remove()
 
-    threads = [threading.Thread(target=generate, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(generate, [(n,) for n in range(6)])
     assert not errors
-    assert sorted(numbers) == [service.card_number_for("9428", n) for n in (3, 5, 6, 7, 8, 9)]
+    assert sorted(numbers) == [cards.card_number_for("9428", n) for n in (3, 5, 6, 7, 8, 9)]
     with app.app_context():
         assert db.session.scalar(select(func.count(EbookCustomer.id))) == 9
 
 
-def test_a_new_number_in_wijzig_skips_one_a_concurrent_save_took_and_keeps_the_other_changes(app, branches, monkeypatch):
+def test_a_new_number_in_wijzig_skips_one_a_concurrent_save_took_and_keeps_the_other_changes(app, branches,
+                                                                                             monkeypatch):
     with app.app_context():
         unit = db.session.get(Unit, branches["gieten"])
         tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0141"))
-        customer, _password = service.sign_up(unit, _details("Tester"), tariff)  # number 1 of the sequence
-        service.sign_up(unit, _details("Gescand"), tariff, card_number=service.card_number_for("9428", 2))
+        customer, _password = signups.sign_up(unit, _details("Tester"), tariff)  # number 1 of the sequence
+        signups.sign_up(unit, _details("Gescand"), tariff, card_number=cards.card_number_for("9428", 2))
         db.session.commit()
         # The free-number check saw number 2 free: as if the scanned save committed after it.
-        monkeypatch.setattr(service, "card_number_taken", lambda number: False)
-        service.update_customer(customer, {**_details("Tester"), "first_name": "Eva"},
-                                card_number=service.GENERATE_PLACEHOLDER)
+        monkeypatch.setattr(cards, "card_number_taken", lambda number: False)
+        signups.update_customer(customer, replace(_details("Tester"), first_name="Eva"),
+                                card_number=cards.GENERATE_PLACEHOLDER)
         db.session.expire_all()
-        assert customer.card_number == service.card_number_for("9428", 3)
+        assert customer.card_number == cards.card_number_for("9428", 3)
         assert customer.first_name == "Eva"
 
 
 def _details(surname):
-    return {"surname": surname, "birth_date": date(1980, 5, 5), "postcode": "9468 BG", "house_number": 41,
-            "street": "Kruisakkers", "city": "ANNEN"}
+    return CustomerDetails(surname=surname, birth_date=date(1980, 5, 5), postcode="9468 BG", house_number=41,
+                           street="Kruisakkers", city="ANNEN")
 
 
 def test_a_scanned_number_must_have_a_format_the_branch_accepts_and_the_message_names_it(client, auth, app, branches):
     auth.login("balie")
-    annen_card = service.card_number_for("9468", 5)  # valid, but another branch's
+    annen_card = cards.card_number_for("9468", 5)  # valid, but another branch's
     response = sign_up(client, app, branches, card_number=annen_card)
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="card_number-error"' in page
@@ -583,7 +589,8 @@ def test_the_signup_looks_up_the_address_at_the_national_service(client, auth, a
     assert query["q"] == ["postcode:9468BG and huisnummer:41"] and query["fq"] == ["type:adres"]
 
 
-def test_an_address_the_service_does_not_know_or_a_failing_service_clears_street_and_city(client, auth, app, branches, locatieserver):
+def test_an_address_the_service_does_not_know_or_a_failing_service_clears_street_and_city(client, auth, app, branches,
+                                                                                          locatieserver):
     auth.login("balie")
     url = f"/ebook/branches/{branches['gieten']}/customers/new/address"
     for number in ("999", "7"):  # 999: no document; 7: the service answers 500
@@ -595,7 +602,8 @@ def test_an_address_the_service_does_not_know_or_a_failing_service_clears_street
     assert customer_row(app) is None
 
 
-def test_a_correction_keeps_an_address_typed_by_hand_without_asking_the_service(client, auth, app, branches, locatieserver):
+def test_a_correction_keeps_an_address_typed_by_hand_without_asking_the_service(client, auth, app, branches,
+                                                                                locatieserver):
     auth.login("balie")
     # Kerkstraat 7 is not in the service's answers (it answers 500 for it): typed by hand.
     saved(sign_up(client, app, branches, house_number="7", address_manual="y", street="Kerkstraat", city="ANNEN"))
@@ -624,7 +632,9 @@ def test_a_service_admin_sets_the_branch_login_address_and_card_formats(client, 
     refused = client.post(url, data={"login_url": "www.bibliotheekgieten.nl"})
     assert refused.status_code == 422 and 'id="card_formats-error"' in refused.get_data(as_text=True)
     assert 'value="www.bibliotheekgieten.nl"' in refused.get_data(as_text=True)
-    assert client.post(url, data={"login_url": "www.bibliotheekgieten.nl", "card_formats": ["branch14", "ean13"]}).status_code == 302
+    assert client.post(url,
+                       data={"login_url": "www.bibliotheekgieten.nl",
+                             "card_formats": ["branch14", "ean13"]}).status_code == 302
     with app.app_context():
         row = db.session.get(BranchSettings, branches["gieten"])
         assert (row.login_url, row.card_formats) == ("www.bibliotheekgieten.nl", "branch14 ean13")

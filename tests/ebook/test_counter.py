@@ -1,47 +1,18 @@
 """The counter flow over HTTP: signup, bad input, duplicates, receipt, overview, live updates."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from blueprints.ebook import cards, passwords
 from blueprints.ebook import live as ebook_live
-from blueprints.ebook import service
 from blueprints.ebook.models import EbookCustomer, NumberSequence
 from extensions import db
-from tests.ebook.conftest import signup_data, tariff_id
-
-
-def new_url(unit_id):
-    return f"/ebook/branches/{unit_id}/customers/new"
-
-
-def count_customers(app):
-    with app.app_context():
-        return db.session.scalar(select(func.count(EbookCustomer.id)))
+from tests.conftest import count
+from tests.ebook.conftest import new_url, only_customer, password_on, saved, sign_up, signup_data, tariff_id
 
 
 def sequence_value(app, branch="9428"):
     with app.app_context():
         row = db.session.get(NumberSequence, f"card:{branch}")
         return row.last_value if row else 0
-
-
-def sign_up(client, app, branches, code="0141", **changes):
-    data = signup_data(tariff=str(tariff_id(app, branches["gieten"], code)), **changes)
-    return client.post(new_url(branches["gieten"]), data=data)
-
-
-def saved(response):
-    """A successful save answers with the receipt itself (200), the one-time password on it."""
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and '<article class="receipt"' in page, page[:500]
-    return page
-
-
-def password_on(page):
-    return page.split('class="receipt-password">')[1].split("<")[0]
-
-
-def only_customer(app):
-    with app.app_context():
-        return db.session.scalar(select(EbookCustomer.id))
 
 
 def receipt_url(customer_id):
@@ -51,7 +22,8 @@ def receipt_url(customer_id):
 def test_the_form_is_in_dutch_for_dutch_staff(client, auth, branches):
     auth.login("balie")
     page = client.get(new_url(branches["gieten"])).get_data(as_text=True)
-    assert "Systeemnummer laten genereren?" in page or "Systeem nummer laten genereren?" in page
+    # the Dutch catalog's words for "Let the system generate a number?"
+    assert "Systeem nummer laten genereren?" in page
     assert "Achternaam" in page and "Geboortedatum (dd-mm-jjjj)" in page
 
 
@@ -60,7 +32,7 @@ def test_a_signup_with_v_generates_a_number_and_opens_the_receipt_with_the_passw
     receipt = saved(sign_up(client, app, branches))
     with app.app_context():
         customer = db.session.scalar(select(EbookCustomer))
-        assert customer.card_number == service.card_number_for("9428", 1)
+        assert customer.card_number == cards.card_number_for("9428", 1)
         assert customer.street == "Kruisakkers" and customer.city == "ANNEN" and customer.postcode == "9468 BG"
         assert customer.physical_card is False
         assert customer.subscription.tariff_code == "0141" and customer.subscription.price_cents == 4200
@@ -70,7 +42,7 @@ def test_a_signup_with_v_generates_a_number_and_opens_the_receipt_with_the_passw
     assert len(password) == 8
     with app.app_context():
         customer = db.session.scalar(select(EbookCustomer))
-        assert service.check_one_time_password(customer, password)
+        assert passwords.check_one_time_password(customer, password)
         assert password not in customer.password_hash
 
 
@@ -89,14 +61,14 @@ def test_the_one_time_password_is_never_shown_twice(client, auth, app, branches)
     assert new_password not in client.get(location).get_data(as_text=True)
     with app.app_context():
         customer = db.session.scalar(select(EbookCustomer))
-        assert service.check_one_time_password(customer, new_password)
-        assert not service.check_one_time_password(customer, password)
+        assert passwords.check_one_time_password(customer, new_password)
+        assert not passwords.check_one_time_password(customer, password)
 
 
 def test_the_actor_id_is_never_on_the_receipt(client, auth, app, branches):
     auth.login("balie")
     with app.app_context():
-        service.set_sequence("actor", 480873)
+        cards.set_sequence("actor", 480873)
         db.session.commit()
     receipt_page = saved(sign_up(client, app, branches))
     location = receipt_url(only_customer(app))
@@ -141,8 +113,9 @@ def test_bad_input_answers_422_at_the_field_keeps_values_and_stores_nothing(clie
         page = response.get_data(as_text=True)
         assert response.status_code == 422, change
         assert f'id="{field}-error"' in page, change
-        assert 'value="Tester"' in page or field == "surname", change
-    assert count_customers(app) == 0
+        if field != "surname":
+            assert 'value="Tester"' in page, change
+    assert count(app, EbookCustomer) == 0
     assert sequence_value(app) == 0
 
 
@@ -153,9 +126,9 @@ def test_a_tariff_not_allowed_for_the_age_is_refused(client, auth, app, branches
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="tariff-error"' in page and "Dit abonnement is niet mogelijk bij deze leeftijd." in page
-    assert count_customers(app) == 0 and sequence_value(app) == 0
+    assert count(app, EbookCustomer) == 0 and sequence_value(app) == 0
     nonsense = client.post(new_url(branches["gieten"]), data=signup_data(tariff="not-a-number"))
-    assert nonsense.status_code == 422 and count_customers(app) == 0
+    assert nonsense.status_code == 422 and count(app, EbookCustomer) == 0
 
 
 def test_monthly_direct_debit_needs_an_iban_and_gets_a_mandate_reference(client, auth, app, branches):
@@ -163,7 +136,7 @@ def test_monthly_direct_debit_needs_an_iban_and_gets_a_mandate_reference(client,
     data = signup_data(tariff=str(tariff_id(app, branches["gieten"], "0049")))
     response = client.post(new_url(branches["gieten"]), data=data)
     assert response.status_code == 422 and 'id="iban-error"' in response.get_data(as_text=True)
-    assert count_customers(app) == 0 and sequence_value(app) == 0
+    assert count(app, EbookCustomer) == 0 and sequence_value(app) == 0
     data["iban"] = "nl91abna0417164300"
     saved(client.post(new_url(branches["gieten"]), data=data))
     with app.app_context():
@@ -183,14 +156,15 @@ def test_a_duplicate_is_shown_with_a_link_and_may_be_saved_on_purpose(client, au
         assert f"/ebook/customers/{first.id}" in page
     assert sequence_value(app) == 1
     saved(sign_up(client, app, branches, surname="TESTER", prefix="van", confirm_duplicate="y"))
-    assert count_customers(app) == 2
+    assert count(app, EbookCustomer) == 2
 
 
 def test_the_cost_summary_partial_follows_the_choices(client, auth, app, branches):
     auth.login("balie")
     url = f"/ebook/branches/{branches['gieten']}/customers/new/summary"
-    page = client.post(url, data=signup_data(tariff=str(tariff_id(app, branches["gieten"], "0053")))).get_data(as_text=True)
-    assert "€\xa062,50" in page.replace("&nbsp;", "\xa0") or "€ 62,50" in page
+    tariff = str(tariff_id(app, branches["gieten"], "0053"))
+    page = client.post(url, data=signup_data(tariff=tariff)).get_data(as_text=True)
+    assert "€\xa062,50" in page  # Dutch money: the euro sign, a no-break space, a decimal comma
     assert "0053 Compleet" in page and "Opbouw abonnementskosten" in page
     empty = client.post(url, data=signup_data()).get_data(as_text=True)
     assert "kies een abonnement om de kosten te zien" in empty
@@ -250,7 +224,7 @@ def test_todays_signups_are_announced_to_colleagues_of_the_branch(client, auth, 
     colleague = app.test_client()
     colleague.post("/login", data={"username": "balie", "password": "correct-horse-battery-9"})
     listing = colleague.get(f"/ebook/branches/{branches['gieten']}/today").get_data(as_text=True)
-    assert service.card_number_for("9428", 1) in listing
+    assert cards.card_number_for("9428", 1) in listing
 
 
 def test_a_service_admin_edits_the_tariff_table(client, auth, app, make_user, branches):
@@ -262,9 +236,11 @@ def test_a_service_admin_edits_the_tariff_table(client, auth, app, make_user, br
     page = client.get(f"/ebook/branches/{branches['gieten']}/tariffs").get_data(as_text=True)
     assert "Digital only" in page and "0345" in page
     response = client.post(f"/ebook/tariffs/{tid}/edit", data={
-        "name": "Digital only", "price_cents": "4500", "period_months": "12", "kind": "fixed", "digital_only": "y", "active": "y"})
+        "name": "Digital only", "price_cents": "4500", "period_months": "12", "kind": "fixed", "digital_only": "y",
+        "active": "y"})
     assert response.status_code == 302
-    bad = client.post(f"/ebook/tariffs/{tid}/edit", data={"name": "X", "price_cents": "-1", "period_months": "12", "kind": "fixed"})
+    bad = client.post(f"/ebook/tariffs/{tid}/edit",
+                      data={"name": "X", "price_cents": "-1", "period_months": "12", "kind": "fixed"})
     assert bad.status_code == 422
     with app.app_context():
         from blueprints.ebook.models import Tariff
