@@ -3,8 +3,8 @@
 The Finnish texts are the seed's own words. Swedish, English and Dutch are translations of
 them. These are content (stored in the database and edited there by service admins), not
 interface strings, so they do not go through gettext. Each item has a stable key that
-survives edits; **...** marks the seed's bold emphasis (shown as <strong>); the NEVER rules keep their seed numbers (never-1 .. never-6) because the
-topic-to-limit mapping refers to them.
+survives edits; **...** marks the seed's bold emphasis (shown as <strong>); the NEVER rules
+keep their seed numbers (never-1 .. never-6) because the topic-to-limit mapping refers to them.
 """
 
 ALWAYS = [

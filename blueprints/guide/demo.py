@@ -42,7 +42,9 @@ def seed(units):
         db.session.add(session)
         db.session.flush()
         for item in always[:5]:
-            db.session.add(SessionTick(session_id=session.id, item_id=item.id, ticked_by_id=guide.id, ticked_at=started))
+            db.session.add(SessionTick(session_id=session.id, item_id=item.id, ticked_by_id=guide.id,
+                                       ticked_at=started))
         if limit:
-            db.session.add(LimitMet(session_id=session.id, item_id=never[limit].id, referred_to=Referral.SERVICE_PROVIDER,
-                                    recorded_by_id=guide.id, recorded_at=started + timedelta(minutes=5)))
+            db.session.add(LimitMet(session_id=session.id, item_id=never[limit].id,
+                                    referred_to=Referral.SERVICE_PROVIDER, recorded_by_id=guide.id,
+                                    recorded_at=started + timedelta(minutes=5)))

@@ -57,7 +57,8 @@ class EndSessionForm(FlaskForm):
         _l("Duration (minutes)"),
         validators=[
             InputRequired(message=_l("Give the duration in minutes.")),
-            NumberRange(min=0, max=MAX_DURATION_MINUTES, message=_l("The duration must be between 0 and 1440 minutes (a day).")),
+            NumberRange(min=0, max=MAX_DURATION_MINUTES,
+                        message=_l("The duration must be between 0 and 1440 minutes (a day).")),
         ],
     )
     note = TextAreaField(

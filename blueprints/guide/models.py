@@ -6,9 +6,12 @@ from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.clock import utcnow
-from extensions import db
+from extensions import Model
 
 CONTENT_LANGUAGES = ("fi", "sv", "en", "nl")
+# An item's text marks the seed's bold emphasis as **...** (shown as <strong>, see the guide_text
+# filter); where only plain text fits (an <option>, a table cell) the marks are left out.
+EMPHASIS = "**"
 
 
 class ItemGroup(enum.StrEnum):
@@ -31,7 +34,7 @@ class Referral(enum.StrEnum):
     LIBRARY_SERVICE = "library_service"
 
 
-class ChecklistVersion(db.Model):
+class ChecklistVersion(Model):
     """One version of the guideline; a session records the version it followed."""
 
     __tablename__ = "guide_checklist_version"
@@ -51,7 +54,7 @@ class ChecklistVersion(db.Model):
         return [item for item in self.items if item.group == group]
 
 
-class ChecklistItem(db.Model):
+class ChecklistItem(Model):
     __tablename__ = "guide_checklist_item"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -76,6 +79,10 @@ class ChecklistItem(db.Model):
     def text(self, language):
         return getattr(self, f"text_{language if language in CONTENT_LANGUAGES else 'fi'}")
 
+    def plain_text(self, language):
+        """The text without the emphasis marks, for places that show plain text only."""
+        return " ".join(self.text(language).replace(EMPHASIS, "").split())
+
     def instead(self, language):
         return getattr(self, f"instead_{language if language in CONTENT_LANGUAGES else 'fi'}")
 
@@ -84,7 +91,7 @@ class ChecklistItem(db.Model):
         return [i.id for i in self.version.group(self.group)].index(self.id) + 1
 
 
-class GuidanceSession(db.Model):
+class GuidanceSession(Model):
     """One customer helped by a guide. Holds no personal data about the customer."""
 
     __tablename__ = "guide_session"
@@ -126,14 +133,14 @@ class GuidanceSession(db.Model):
         return {t.item_id for t in self.ticks}
 
 
-class SessionTopic(db.Model):
+class SessionTopic(Model):
     __tablename__ = "guide_session_topic"
 
     session_id: Mapped[int] = mapped_column(ForeignKey("guide_session.id", ondelete="CASCADE"), primary_key=True)
     topic: Mapped[str] = mapped_column(String(30), primary_key=True)
 
 
-class SessionTick(db.Model):
+class SessionTick(Model):
     """An ALWAYS or IF TIME item done during the session."""
 
     __tablename__ = "guide_session_tick"
@@ -144,7 +151,7 @@ class SessionTick(db.Model):
     ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
-class LimitMet(db.Model):
+class LimitMet(Model):
     """The guide stopped at a NEVER rule and referred the customer on."""
 
     __tablename__ = "guide_limit_met"

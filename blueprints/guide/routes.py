@@ -9,14 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from blueprints.guide import bp, service
+from blueprints.guide import bp, chart, service
 from blueprints.guide.forms import EndSessionForm, ItemForm, LimitForm, StartSessionForm
-from blueprints.guide.models import ChecklistVersion, ItemGroup
+from blueprints.guide.models import EMPHASIS, ItemGroup
 from common.access import Role, roles_required
 from common.clock import library_zone, local_today
-from common.refusals import Refused, status_of
-from common.views import format_local_date, query_id, render_form
-from extensions import db
+from common.refusals import Refused
+from common.views import format_local_date, query_id, render_form, render_refusal
 
 
 def _language():
@@ -50,10 +49,9 @@ def index():
             session = service.start_session(
                 current_user, form.unit.data, form.topics.data, form.device.data, form.customer_language.data
             )
-        except Refused as error:
-            getattr(form, error.field).errors.append(error.message)
-        else:
-            return redirect(url_for("guide.session_view", session_id=session.id))
+        except Refused as refusal:
+            return render_refusal("guide/index.html", refusal, form, **_today_context())
+        return redirect(url_for("guide.session_view", session_id=session.id))
     return render_form("guide/index.html", form, **_today_context())
 
 
@@ -68,7 +66,7 @@ def _session_context(session, limit_form=None):
     raised = service.limits_for_topics(version, session.topic_codes)
     if limit_form is None:
         limit_form = LimitForm(formdata=None)
-    limit_form.limit.choices = [(i.id, f"{i.number()}. {i.text(_language())[:80]}") for i in version.group(ItemGroup.NEVER)]
+    limit_form.limit.choices = [(i.id, service.item_label(i, _language())) for i in version.group(ItemGroup.NEVER)]
     if raised and not limit_form.limit.data:
         limit_form.limit.data = raised[0].id
     return {
@@ -107,8 +105,8 @@ def tick(session_id, item_id):
     session = service.get_session(current_user, session_id)
     try:
         service.set_tick(current_user, session, item_id, request.form.get("ticked") == "1")
-    except Refused as error:
-        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
+    except Refused as refusal:
+        return render_refusal("guide/_session_checklist.html", refusal, **_session_context(session))
     return render_template("guide/_session_checklist.html", **_session_context(session))
 
 
@@ -118,8 +116,8 @@ def record_exception(session_id):
     session = service.get_session(current_user, session_id)
     try:
         service.record_never_1_exception(current_user, session, request.form.get("applied") == "1")
-    except Refused as error:
-        return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
+    except Refused as refusal:
+        return render_refusal("guide/_session_checklist.html", refusal, **_session_context(session))
     return render_template("guide/_session_checklist.html", **_session_context(session))
 
 
@@ -129,20 +127,14 @@ def record_limit(session_id):
     session = service.get_session(current_user, session_id)
     form = LimitForm()
     _session_context(session, form)  # fills the choices
-    status = 200
-    if form.validate_on_submit():
-        try:
-            service.record_limit(current_user, session, form.limit.data, form.referred_to.data)
-        except Refused as error:
-            if error.field is None:
-                return render_template("guide/_session_checklist.html", error=error.message, **_session_context(session)), status_of(error)
-            getattr(form, error.field).errors.append(error.message)
-            status = 422
-        else:
-            form = None
-    else:
-        status = 422
-    return render_template("guide/_session_checklist.html", **_session_context(session, form)), status
+    if not form.validate_on_submit():
+        return render_template("guide/_session_checklist.html", **_session_context(session, form)), 422
+    try:
+        service.record_limit(current_user, session, form.limit.data, form.referred_to.data)
+    except Refused as refusal:
+        # The form is the partial's limit_form; the message at its field, or above the checklist.
+        return render_refusal("guide/_session_checklist.html", refusal, form, **_session_context(session, form))
+    return render_template("guide/_session_checklist.html", **_session_context(session))
 
 
 @bp.route("/sessions/<int:session_id>/end", methods=["GET", "POST"])
@@ -158,11 +150,10 @@ def end_session(session_id):
     if form.validate_on_submit():
         try:
             service.end_session(current_user, session, form.outcome.data, form.duration_minutes.data, form.note.data)
-        except Refused as error:
-            getattr(form, error.field).errors.append(error.message)
-        else:
-            flash(_("Session ended."), "success")
-            return redirect(url_for("guide.index"))
+        except Refused as refusal:
+            return render_refusal("guide/end.html", refusal, form, s=session, topics=service.TOPICS)
+        flash(_("Session ended."), "success")
+        return redirect(url_for("guide.index"))
     return render_form("guide/end.html", form, s=session, topics=service.TOPICS)
 
 
@@ -174,7 +165,7 @@ def end_session(session_id):
 def print_checklist():
     number = query_id("version")
     if number:
-        version = db.session.scalar(db.select(ChecklistVersion).where(ChecklistVersion.number == number))
+        version = service.version_numbered(number)
         if version is None:
             abort(404)
     else:
@@ -182,15 +173,20 @@ def print_checklist():
     return render_template("guide/print.html", version=version, language=_language(), ItemGroup=ItemGroup)
 
 
+def _admin_checklist_context():
+    return {
+        "version": service.ensure_first_version(current_user),
+        "versions": service.recent_versions(),
+        "language": _language(),
+        "ItemGroup": ItemGroup,
+        "group_labels": service.GROUP_LABELS,
+    }
+
+
 @bp.route("/admin/checklist")
 @roles_required(Role.SERVICE_ADMIN)
 def admin_checklist():
-    version = service.ensure_first_version(current_user)
-    versions = db.session.scalars(db.select(ChecklistVersion).order_by(ChecklistVersion.number.desc()).limit(20)).all()
-    return render_template(
-        "guide/admin_checklist.html", version=version, versions=versions, language=_language(), ItemGroup=ItemGroup,
-        group_labels=service.GROUP_LABELS,
-    )
+    return render_template("guide/admin_checklist.html", **_admin_checklist_context())
 
 
 @bp.route("/admin/checklist/items/new", methods=["GET", "POST"])
@@ -200,17 +196,20 @@ def admin_item(item_id=None):
     version = service.ensure_first_version(current_user)
     item = None
     if item_id is not None:
-        item = db.get_or_404(service.ChecklistItem, item_id)
-        if item.version_id != version.id:
+        item = service.item_of_version(version, item_id)
+        if item is None:
             abort(404)
     form = ItemForm(obj=item)
     if item is not None:
         form.group.data = item.group.value
     if form.validate_on_submit():
-        if item is None:
-            new = service.add_item(current_user, form.group.data, form.texts(), form.instead())
-        else:
-            new = service.edit_item(current_user, item.id, form.texts(), form.instead())
+        try:
+            if item is None:
+                new = service.add_item(current_user, form.group.data, form.texts(), form.instead())
+            else:
+                new = service.edit_item(current_user, item.id, form.texts(), form.instead())
+        except Refused as refusal:
+            return render_refusal("guide/admin_item.html", refusal, form, item=item)
         flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
         return redirect(url_for("guide.admin_checklist"))
     return render_form("guide/admin_item.html", form, item=item)
@@ -229,12 +228,13 @@ def admin_retire_item(item_id):
 
 
 def _admin_change(change):
+    """A move or a retirement: saved, back to the checklist (303); refused, the checklist as it
+    stands now with the message above it."""
     try:
         new = change()
-    except Refused as error:
-        flash(str(error.message), "error")
-    else:
-        flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
+    except Refused as refusal:
+        return render_refusal("guide/admin_checklist.html", refusal, **_admin_checklist_context())
+    flash(_("Saved as checklist version %(number)d.", number=new.number), "success")
     return redirect(url_for("guide.admin_checklist")), 303
 
 
@@ -255,7 +255,10 @@ def _statistics_request():
     today = local_today()
     errors = {}
     try:
-        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else service.month_start(today).replace(month=1)
+        if request.args.get("from"):
+            start = date.fromisoformat(request.args["from"])
+        else:
+            start = service.month_start(today).replace(month=1)
     except ValueError:
         errors["from"] = _("Give a date as YYYY-MM-DD.")
         start = today.replace(month=1, day=1)
@@ -268,7 +271,8 @@ def _statistics_request():
     earliest, latest = date(2000, 1, 1), today + timedelta(days=366)
     for name, day in (("from", start), ("to", end)):
         if not earliest <= day <= latest:
-            errors[name] = _("Give a date between %(first)s and %(last)s.", first=format_local_date(earliest), last=format_local_date(latest))
+            errors[name] = _("Give a date between %(first)s and %(last)s.", first=format_local_date(earliest),
+                             last=format_local_date(latest))
     start, end = min(max(start, earliest), latest), min(max(end, earliest), latest)
     if end < start:
         errors["to"] = _("The end date is before the start date.")
@@ -281,18 +285,17 @@ def _statistics_request():
 def statistics():
     units, unit_id, unit_ids, start, end, errors = _statistics_request()
     figures = service.statistics(unit_ids, start, end + timedelta(days=1), library_zone())
-    months = list(figures["months"].items())
-    peak = max([n for _, n in months] or [1])
     return render_template(
         "guide/statistics.html",
         figures=figures, units=units, unit_id=unit_id, start=start, end=end, errors=errors,
-        months=months, peak=peak, topics=service.TOPICS, devices=service.DEVICES,
+        chart=chart.month_chart(list(figures.months.items())),
+        topics=service.TOPICS, devices=service.DEVICES,
         outcomes={k.value: v for k, v in service.OUTCOME_LABELS.items()},
         referrals={k.value: v for k, v in service.REFERRAL_LABELS.items()},
         durations={key: label for _, _, key, label in service.DURATION_BUCKETS},
         limit_labels=_limit_labels(),
-        month_labels={key: guide_month(key) for key in figures["months"]},
-        week_labels={key: week_label(key) for key in figures["weeks"]},
+        month_labels={key: guide_month(key) for key in figures.months},
+        week_labels={key: week_label(key) for key in figures.weeks},
     ), (422 if errors else 200)
 
 
@@ -306,7 +309,7 @@ def _limit_labels():
     version = service.current_version()
     if version is None:
         return {}
-    return {i.key: f"{i.number()}. {i.text(_language())[:60]}…" for i in version.group(ItemGroup.NEVER)}
+    return {i.key: service.item_label(i, _language()) for i in version.group(ItemGroup.NEVER)}
 
 
 @bp.route("/statistics.csv")
@@ -319,12 +322,12 @@ def statistics_csv():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "key", "count"])
-    writer.writerow(["total", "sessions", figures["total"]])
-    writer.writerow(["total", "minutes", figures["total_minutes"]])
-    writer.writerow(["total", "sessions_with_limit", figures["sessions_with_limit"]])
-    writer.writerow(["total", "sessions_with_never_1_exception", figures["sessions_with_never_1_exception"]])
-    for section in ("weeks", "months", "topics", "outcomes", "devices", "durations", "limits", "referrals", "limit_referrals"):
-        for key, count in figures[section].items():
+    writer.writerow(["total", "sessions", figures.total])
+    writer.writerow(["total", "minutes", figures.total_minutes])
+    writer.writerow(["total", "sessions_with_limit", figures.sessions_with_limit])
+    writer.writerow(["total", "sessions_with_never_1_exception", figures.sessions_with_never_1_exception])
+    for section, counts in figures.sections():
+        for key, count in counts.items():
             writer.writerow([section, key, count])
     filename = f"guide-statistics-{start.isoformat()}-{end.isoformat()}.csv"
     return Response(
@@ -343,7 +346,7 @@ def guide_month(key, pattern="LLLL yyyy"):
 @bp.app_template_filter("guide_text")
 def guide_text(text):
     """An item's text with the seed's bold emphasis: **...** becomes <strong>, everything else escaped."""
-    parts = str(escape(text or "")).split("**")
+    parts = str(escape(text or "")).split(EMPHASIS)
     return Markup("".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts)))
 
 

@@ -1,16 +1,22 @@
 """The rules of the guide checklist: versions of the guideline, sessions, ticks, statistics.
 
-A function that changes something commits it, and its live events go out after the commit; a
-refusal is raised before anything is changed.
+A function that changes something is one write transaction (common/transactions.py), and its
+live events go out after its commit; a refusal raised inside rolls it back.
 """
 from collections import Counter, OrderedDict
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from blueprints.accounts.models import User
 from blueprints.guide import checklist_data
+from blueprints.guide import live as guide_live
 from blueprints.guide.models import (
     CONTENT_LANGUAGES,
     ChecklistItem,
@@ -23,11 +29,11 @@ from blueprints.guide.models import (
     SessionTick,
     SessionTopic,
 )
-from blueprints.guide import live as guide_live
 from common import audit
 from common.access import Role
 from common.clock import utcnow
 from common.refusals import Conflict, NotAllowed, Refused
+from common.transactions import write_transaction
 from extensions import db
 
 NOTE_MAX_LENGTH = 500
@@ -124,18 +130,64 @@ DURATION_BUCKETS = [
 ]
 
 
+# An item named in one line (the limit picked in a session, the statistics' limits met).
+LABEL_LENGTH = 80
+
+
 # --- the guideline and its versions ---------------------------------------------------------
 
 
-def current_version():
+def item_label(item: ChecklistItem, language: str, length: int = LABEL_LENGTH) -> str:
+    """An item as one line of plain text: its number in its group, then its text without the
+    emphasis marks; a text longer than `length` characters is cut at a word and ends in "…"."""
+    text = item.plain_text(language)
+    if len(text) > length:
+        cut = text[: length + 1].rsplit(" ", 1)[0] if " " in text[:length] else text[:length]
+        text = cut.rstrip(" ,;:.") + "…"
+    return f"{item.number()}. {text}"
+
+
+def current_version() -> ChecklistVersion | None:
     return db.session.scalar(select(ChecklistVersion).order_by(ChecklistVersion.number.desc()).limit(1))
 
 
-def ensure_first_version(created_by=None):
-    """Version 1 is the guideline of seed 004; create (and commit) it if there is no version yet."""
+def version_numbered(number: int) -> ChecklistVersion | None:
+    return db.session.scalar(select(ChecklistVersion).where(ChecklistVersion.number == number))
+
+
+def recent_versions(limit: int = 20) -> Sequence[ChecklistVersion]:
+    return db.session.scalars(select(ChecklistVersion).order_by(ChecklistVersion.number.desc()).limit(limit)).all()
+
+
+def item_of_version(version: ChecklistVersion, item_id: int) -> ChecklistItem | None:
+    """The item `item_id` of `version`, or None (an item of another version, or none)."""
+    item = db.session.get(ChecklistItem, item_id)
+    return item if item is not None and item.version_id == version.id else None
+
+
+def ensure_first_version(created_by: User | None = None) -> ChecklistVersion:
+    """Version 1 is the guideline of seed 004; store it if there is no version yet."""
     version = current_version()
     if version is not None:
         return version
+    with write_transaction():
+        version = current_version()  # again, under the lock: another request may have stored it
+        if version is not None:
+            return version
+        version = _seed_version(created_by)
+        try:
+            with db.session.begin_nested():
+                db.session.add(version)
+        except IntegrityError:
+            # PostgreSQL: another request stored version 1 at the same moment; it is the one.
+            stored = current_version()
+            if stored is None:
+                raise
+            version = stored
+    return version
+
+
+def _seed_version(created_by: User | None) -> ChecklistVersion:
     version = ChecklistVersion(number=1, created_by=created_by, change="Seed 004")
     position = 0
     for group, rows in (
@@ -156,12 +208,10 @@ def ensure_first_version(created_by=None):
                     **{f"instead_{lang}": instead.get(lang) for lang in CONTENT_LANGUAGES},
                 )
             )
-    db.session.add(version)
-    db.session.commit()
     return version
 
 
-def _copy_item(item, **changes):
+def _copy_item(item: ChecklistItem, **changes: object) -> ChecklistItem:
     values = {
         c: getattr(item, c)
         for c in ["key", "group", "position"]
@@ -172,7 +222,8 @@ def _copy_item(item, **changes):
     return ChecklistItem(**values)
 
 
-def _new_version(editor, change, items):
+@write_transaction()
+def _new_version(editor: User, change: str, items: list[ChecklistItem]) -> ChecklistVersion:
     """Store `items` (unsaved ChecklistItem objects) as the next version of the guideline.
 
     Rule: an edit never changes a stored version, because sessions keep the version they
@@ -187,11 +238,10 @@ def _new_version(editor, change, items):
     db.session.add(version)
     db.session.flush()
     audit.record("guide.checklist_changed", obj=version, number=version.number, change=change)
-    db.session.commit()
     return version
 
 
-def _item_of_current(item_id):
+def _item_of_current(item_id: int) -> tuple[ChecklistVersion, ChecklistItem]:
     current = current_version()
     item = db.session.get(ChecklistItem, item_id)
     if item is None or current is None or item.version_id != current.id:
@@ -199,17 +249,20 @@ def _item_of_current(item_id):
     return current, item
 
 
-def edit_item(editor, item_id, texts, instead=None):
+@write_transaction()
+def edit_item(editor: User, item_id: int, texts: Mapping[str, str],
+              instead: Mapping[str, str | None] | None = None) -> ChecklistVersion:
     """Change an item's texts: a new version with the item under the same key."""
     current, item = _item_of_current(item_id)
-    changes = {f"text_{lang}": texts[lang].strip() for lang in CONTENT_LANGUAGES}
+    changes: dict[str, str | None] = {f"text_{lang}": texts[lang].strip() for lang in CONTENT_LANGUAGES}
     if item.group == ItemGroup.NEVER and instead is not None:
         changes.update({f"instead_{lang}": (instead.get(lang) or "").strip() or None for lang in CONTENT_LANGUAGES})
     items = [_copy_item(i, **changes) if i.id == item.id else _copy_item(i) for i in current.items]
     return _new_version(editor, f"edited {item.key}", items)
 
 
-def move_item(editor, item_id, direction):
+@write_transaction()
+def move_item(editor: User, item_id: int, direction: str) -> ChecklistVersion:
     """Move an item one place up or down within its group: a new version."""
     current, item = _item_of_current(item_id)
     group = current.group(item.group)
@@ -222,16 +275,19 @@ def move_item(editor, item_id, direction):
     return _new_version(editor, f"moved {item.key} {direction}", items)
 
 
-def retire_item(editor, item_id):
+@write_transaction()
+def retire_item(editor: User, item_id: int) -> ChecklistVersion:
     """Leave an item out of the next version; past sessions still show it in theirs."""
     current, item = _item_of_current(item_id)
     items = [_copy_item(i) for i in current.items if i.id != item.id]
     return _new_version(editor, f"retired {item.key}", items)
 
 
-def add_item(editor, group, texts, instead=None):
+@write_transaction()
+def add_item(editor: User, group: ItemGroup | str, texts: Mapping[str, str],
+             instead: Mapping[str, str | None] | None = None) -> ChecklistVersion:
     """Add an item at the end of its group: a new version with a fresh key."""
-    current = current_version()
+    current = ensure_first_version(editor)
     group = ItemGroup(group)
     items = [_copy_item(i) for i in current.items]
     prefix = {ItemGroup.ALWAYS: "always", ItemGroup.IF_TIME: "iftime", ItemGroup.NEVER: "never"}[group]
@@ -253,13 +309,13 @@ def add_item(editor, group, texts, instead=None):
 # --- sessions -------------------------------------------------------------------------------
 
 
-def limits_for_topics(version, topics):
+def limits_for_topics(version: ChecklistVersion, topics: Iterable[str]) -> list[ChecklistItem]:
     """The NEVER rules of `version` that the chosen topics touch, in rule order."""
     keys = {TOPIC_LIMITS[t] for t in topics if t in TOPIC_LIMITS}
     return [item for item in version.group(ItemGroup.NEVER) if item.key in keys]
 
 
-def get_session(user, session_id, role=Role.GUIDE):
+def get_session(user: User, session_id: int, role: Role = Role.GUIDE) -> GuidanceSession:
     """The session if the user is a guide of its unit (service admin: any); else 404, as for a
     session that does not exist."""
     from flask import abort
@@ -270,7 +326,9 @@ def get_session(user, session_id, role=Role.GUIDE):
     return session
 
 
-def start_session(guide, unit_id, topics, device, customer_language):
+@write_transaction()
+def start_session(guide: User, unit_id: int, topics: Iterable[str], device: str,
+                  customer_language: str) -> GuidanceSession:
     """Start a session on the current version of the guideline. No customer data is asked."""
     if not guide.holds(Role.GUIDE, unit_id):
         raise NotAllowed()
@@ -295,16 +353,16 @@ def start_session(guide, unit_id, topics, device, customer_language):
     db.session.flush()
     audit.record("guide.session_started", obj=session, unit=unit_id, topics=topics)
     guide_live.announce_session_changed(session, lists=True)
-    db.session.commit()
     return session
 
 
-def _require_open(session):
+def _require_open(session: GuidanceSession) -> None:
     if not session.in_progress:
         raise Conflict(_l("The session has already ended."))
 
 
-def set_tick(user, session, item_id, ticked):
+@write_transaction()
+def set_tick(user: User, session: GuidanceSession, item_id: int, ticked: bool) -> None:
     """Tick or untick an ALWAYS or IF TIME item of the session's own version."""
     _require_open(session)
     item = db.session.get(ChecklistItem, item_id)
@@ -319,47 +377,49 @@ def set_tick(user, session, item_id, ticked):
         db.session.delete(existing)
     db.session.flush()
     guide_live.announce_session_changed(session)
-    db.session.commit()
 
 
-def record_limit(user, session, item_id, referred_to):
+@write_transaction()
+def record_limit(user: User, session: GuidanceSession, item_id: int | None, referred_to: str | None) -> None:
     """Record that the guide stopped at a NEVER rule and referred the customer on."""
     _require_open(session)
     item = db.session.get(ChecklistItem, item_id) if item_id else None
     if item is None or item.version_id != session.version_id or item.group != ItemGroup.NEVER:
         raise Refused(_l("Choose a limit of this checklist."), field="limit")
     try:
-        referral = Referral(referred_to)
+        referral = Referral(referred_to or "")
     except ValueError:
         raise Refused(_l("Choose where the customer was referred."), field="referred_to") from None
-    db.session.add(LimitMet(session_id=session.id, item_id=item.id, referred_to=referral, recorded_by_id=user.id, recorded_at=utcnow()))
+    db.session.add(LimitMet(session_id=session.id, item_id=item.id, referred_to=referral, recorded_by_id=user.id,
+                            recorded_at=utcnow()))
     db.session.flush()
     audit.record("guide.limit_met", obj=session, unit=session.unit_id, rule=item.key, referred_to=referral.value)
     guide_live.announce_session_changed(session)
-    db.session.commit()
 
 
-def record_never_1_exception(user, session, applied):
+@write_transaction()
+def record_never_1_exception(user: User, session: GuidanceSession, applied: bool) -> None:
     """NEVER rule 1 ("does nothing on the customer's behalf") has one exception: the customer's
     illness or disability makes it necessary. The session records whether it applied (audited)."""
     _require_open(session)
     session.never_1_exception_at = utcnow() if applied else None
     audit.record("guide.never_1_exception", obj=session, unit=session.unit_id, applied=bool(applied))
     guide_live.announce_session_changed(session)
-    db.session.commit()
 
 
-def measured_minutes(session, now=None):
+def measured_minutes(session: GuidanceSession, now: datetime | None = None) -> int:
     """Minutes from the start until now, rounded, at least 0 and at most a day."""
     seconds = ((now or utcnow()) - session.started_at).total_seconds()
     return max(0, min(MAX_DURATION_MINUTES, round(seconds / 60)))
 
 
-def end_session(user, session, outcome, duration_minutes, note):
+@write_transaction()
+def end_session(user: User, session: GuidanceSession, outcome: str | None, duration_minutes: int | None,
+                note: str | None) -> GuidanceSession:
     """End the session once: an outcome, a duration of 0..24 h, a short note without personal data."""
     _require_open(session)
     try:
-        outcome = Outcome(outcome)
+        outcome = Outcome(outcome or "")
     except ValueError:
         raise Refused(_l("Choose the outcome."), field="outcome") from None
     if duration_minutes is None or not 0 <= duration_minutes <= MAX_DURATION_MINUTES:
@@ -374,29 +434,30 @@ def end_session(user, session, outcome, duration_minutes, note):
     db.session.flush()
     audit.record("guide.session_ended", obj=session, unit=session.unit_id, outcome=outcome.value)
     guide_live.announce_session_changed(session, lists=True)
-    db.session.commit()
     return session
 
 
-def local_day_bounds(zone, today=None):
+def local_day_bounds(zone: tzinfo, today: date | None = None) -> tuple[datetime, datetime]:
     today = today or datetime.now(zone).date()
     start = datetime.combine(today, datetime.min.time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     return start, start + timedelta(days=1)
 
 
-def my_sessions_today(user, zone):
+def my_sessions_today(user: User, zone: tzinfo) -> Sequence[GuidanceSession]:
     start, end = local_day_bounds(zone)
     return db.session.scalars(
         select(GuidanceSession)
-        .where(GuidanceSession.guide_id == user.id, GuidanceSession.started_at >= start, GuidanceSession.started_at < end)
+        .where(GuidanceSession.guide_id == user.id, GuidanceSession.started_at >= start,
+               GuidanceSession.started_at < end)
         .order_by(GuidanceSession.started_at.desc())
     ).all()
 
 
-def colleagues_in_progress(user, unit_ids):
+def colleagues_in_progress(user: User, unit_ids: Iterable[int]) -> Sequence[GuidanceSession]:
     return db.session.scalars(
         select(GuidanceSession)
-        .where(GuidanceSession.unit_id.in_(unit_ids), GuidanceSession.ended_at.is_(None), GuidanceSession.guide_id != user.id)
+        .where(GuidanceSession.unit_id.in_(unit_ids), GuidanceSession.ended_at.is_(None),
+               GuidanceSession.guide_id != user.id)
         .order_by(GuidanceSession.started_at)
     ).all()
 
@@ -404,7 +465,35 @@ def colleagues_in_progress(user, unit_ids):
 # --- statistics -----------------------------------------------------------------------------
 
 
-def statistics(unit_ids, start, end, zone):
+@dataclass(frozen=True)
+class Statistics:
+    """The figures of statistics(): four totals, and counts by key (only keys counted, in the
+    order the page lists them) per section."""
+
+    total: int  # sessions
+    total_minutes: int
+    sessions_with_limit: int
+    sessions_with_never_1_exception: int
+    weeks: dict[str, int]  # "2026-W10"
+    months: dict[str, int]  # "2026-03"
+    topics: dict[str, int]  # TOPICS
+    outcomes: dict[str, int]  # Outcome values
+    devices: dict[str, int]  # DEVICES
+    durations: dict[str, int]  # DURATION_BUCKETS' keys
+    limits: dict[str, int]  # NEVER items' keys
+    referrals: dict[str, int]  # Referral values, of the outcomes
+    limit_referrals: dict[str, int]  # Referral values, at a limit
+
+    SECTIONS: ClassVar[tuple[str, ...]] = (
+        "weeks", "months", "topics", "outcomes", "devices", "durations", "limits", "referrals", "limit_referrals",
+    )
+
+    def sections(self) -> list[tuple[str, dict[str, int]]]:
+        """The counts by key, section by section (the CSV's rows)."""
+        return [(name, getattr(self, name)) for name in self.SECTIONS]
+
+
+def statistics(unit_ids: Iterable[int], start: date, end: date, zone: tzinfo) -> Statistics:
     """Counts of the sessions ENDED whose start falls in [start, end) local dates, for the units.
 
     Weeks are ISO weeks and months calendar months of the start time in `zone`. Every figure
@@ -424,19 +513,19 @@ def statistics(unit_ids, start, end, zone):
         )
     )
     sessions = db.session.execute(
-        select(GuidanceSession.started_at, GuidanceSession.device, GuidanceSession.outcome, GuidanceSession.duration_minutes,
-               GuidanceSession.never_1_exception_at)
+        select(GuidanceSession.started_at, GuidanceSession.device, GuidanceSession.outcome,
+               GuidanceSession.duration_minutes, GuidanceSession.never_1_exception_at)
         .where(GuidanceSession.id.in_(counted))
     ).all()
-    topic_rows = db.session.execute(select(SessionTopic.topic).where(SessionTopic.session_id.in_(counted))).scalars().all()
+    topic_rows = db.session.scalars(select(SessionTopic.topic).where(SessionTopic.session_id.in_(counted))).all()
     limit_rows = db.session.execute(
         select(LimitMet.session_id, ChecklistItem.key, LimitMet.referred_to)
         .join(ChecklistItem, ChecklistItem.id == LimitMet.item_id)
         .where(LimitMet.session_id.in_(counted))
     ).all()
-    weeks, months = Counter(), Counter()
-    topics, outcomes, devices, durations = Counter(topic_rows), Counter(), Counter(), Counter()
-    limits, referrals, limit_referrals = Counter(), Counter(), Counter()
+    weeks, months = Counter[str](), Counter[str]()
+    topics, outcomes, devices, durations = Counter(topic_rows), Counter[str](), Counter[str](), Counter[str]()
+    limits, referrals, limit_referrals = Counter[str](), Counter[str](), Counter[str]()
     total_minutes = exceptions = 0
     for started_at, device, outcome, minutes, exception_at in sessions:
         exceptions += exception_at is not None
@@ -455,22 +544,22 @@ def statistics(unit_ids, start, end, zone):
     for _session_id, key, referred_to in limit_rows:
         limits[key] += 1
         limit_referrals[referred_to.value] += 1
-    return {
-        "total": len(sessions),
-        "total_minutes": total_minutes,
-        "sessions_with_limit": len({row.session_id for row in limit_rows}),
-        "sessions_with_never_1_exception": exceptions,
-        "weeks": dict(sorted(weeks.items())),
-        "months": dict(sorted(months.items())),
-        "topics": {k: topics[k] for k in TOPICS if topics[k]},
-        "outcomes": {k.value: outcomes[k.value] for k in OUTCOME_LABELS if outcomes[k.value]},
-        "devices": {k: devices[k] for k in DEVICES if devices[k]},
-        "durations": {key: durations[key] for _, _, key, _ in DURATION_BUCKETS if durations[key]},
-        "limits": dict(sorted(limits.items())),
-        "referrals": {k.value: referrals[k.value] for k in REFERRAL_LABELS if referrals[k.value]},
-        "limit_referrals": {k.value: limit_referrals[k.value] for k in REFERRAL_LABELS if limit_referrals[k.value]},
-    }
+    return Statistics(
+        total=len(sessions),
+        total_minutes=total_minutes,
+        sessions_with_limit=len({row.session_id for row in limit_rows}),
+        sessions_with_never_1_exception=exceptions,
+        weeks=dict(sorted(weeks.items())),
+        months=dict(sorted(months.items())),
+        topics={k: topics[k] for k in TOPICS if topics[k]},
+        outcomes={k.value: outcomes[k.value] for k in OUTCOME_LABELS if outcomes[k.value]},
+        devices={k: devices[k] for k in DEVICES if devices[k]},
+        durations={key: durations[key] for _, _, key, _ in DURATION_BUCKETS if durations[key]},
+        limits=dict(sorted(limits.items())),
+        referrals={k.value: referrals[k.value] for k in REFERRAL_LABELS if referrals[k.value]},
+        limit_referrals={k.value: limit_referrals[k.value] for k in REFERRAL_LABELS if limit_referrals[k.value]},
+    )
 
 
-def month_start(day):
+def month_start(day: date) -> date:
     return date(day.year, day.month, 1)

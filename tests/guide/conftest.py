@@ -29,7 +29,9 @@ def start(client, auth, guide, library, version):
     auth.login("opas")
 
     def start(topics=("email",), device="phone", language="fi"):
-        response = client.post("/guide/", data={"unit": library, "topics": list(topics), "device": device, "customer_language": language})
+        response = client.post("/guide/",
+                               data={"unit": library, "topics": list(topics), "device": device,
+                                     "customer_language": language})
         assert response.status_code == 302, response.get_data(as_text=True)
         return int(response.headers["Location"].rstrip("/").split("/")[-1])
 

@@ -132,7 +132,7 @@ def test_admin_editor_saves_a_new_version(client, auth, make_user, app_context):
     v1 = service.ensure_first_version()
     db.session.commit()
     item_id = v1.group(ItemGroup.NEVER)[5].id
-    data = {f"text_{l}": f"Edited {l}" for l in ("fi", "sv", "en", "nl")} | {"instead_en": "Do this"}
+    data = {f"text_{lang}": f"Edited {lang}" for lang in ("fi", "sv", "en", "nl")} | {"instead_en": "Do this"}
     response = client.post(f"/guide/admin/checklist/items/{item_id}", data=data)
     assert response.status_code == 302
     empty = client.post("/guide/admin/checklist/items/new", data={"group": "always", "text_fi": ""})

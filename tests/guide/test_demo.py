@@ -18,6 +18,7 @@ def test_demo_data_has_version_1_and_finished_sessions(app_context):
     assert len(sessions) == 3 and all(not s.in_progress for s in sessions)
     library = db.session.scalar(db.select(Unit).where(Unit.code == "HKI-LIB"))
     today = library_today()
-    figures = service.statistics([library.id], today - timedelta(days=10), today + timedelta(days=2), ZoneInfo("Europe/Helsinki"))
-    assert figures["total"] == 3
-    assert figures["limits"] == {"never-2": 1}
+    figures = service.statistics([library.id], today - timedelta(days=10), today + timedelta(days=2),
+                                 ZoneInfo("Europe/Helsinki"))
+    assert figures.total == 3
+    assert figures.limits == {"never-2": 1}
