@@ -23,6 +23,21 @@ and the ratio to it. Beside them:
   chat.relay_socket_p50_ms / _p99_ms    the relay socket to socket (one client emits)
 The figures without a prefix are for the async mode the site runs in (SOCKETIO_ASYNC_MODE); the
 other mode's carry its name as a prefix (chat.gevent.message_p99_ms). --mode measures one only.
+After them come the tables of what a person sees (--visible), of the internal chat (--internal)
+and of the desk's instruments (--desk-tools; each flag runs its table alone):
+  chat.desk_tools.typing_events_said_per_chat_per_minute / _relayed_  with 100 served chats, the
+                                        customer of each and the agent whose desk shows it typing
+                                        lines in turn as people do (5 characters a second), each
+                                        page sending the real `chat-typing` event by the rule of
+                                        static/js/chat-typing.js: what the pages said, and what the
+                                        other side's pages heard after the server's gate
+  chat.desk_tools.server_cpu_ms_per_typing_event / _share_  the server's CPU for that traffic alone
+  chat.desk_tools.message_visible_typing_off/on_p50/p99_ms  a served customer's line until the
+                                        serving desk shows it (as --visible), in blocks with the
+                                        typing off and on in turn; the ratio is on to off
+  chat.desk_tools.canned_search_500_replies_p50/p99_ms  the message box's search of canned replies
+                                        (500 in the queue; queries as one types them), against a bare
+                                        Flask route doing the same LIKE query on the same rows
 """
 import sys
 
@@ -48,9 +63,69 @@ import urllib.request  # noqa: E402
 from simple_websocket import Client  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROW = '<li class="chat-line"><p class="chat-meta"><strong>{{ body }}</strong></p><p class="chat-body">{{ body }}</p></li>'
+ROW = ('<li class="chat-line"><p class="chat-meta"><strong>{{ body }}</strong></p>'
+       '<p class="chat-body">{{ body }}</p></li>')
 sys.path.insert(0, ROOT)
 PASSWORD = "bench-horse-battery-9"
+SOCKETIO_CLIENT = next(name for name in os.listdir(os.path.join(ROOT, "static", "vendor"))
+                       if name.startswith("socket.io-"))
+FLOOR_PAGE = """<!doctype html><html lang="en"><head><title>floor</title>
+<script src="/socket.io.min.js"></script></head><body><ul class="chat-customers"></ul>
+<script>
+const socket = window.socket = io("/", { transports: ["websocket"], query: { room: {{ rooms|join(",")|tojson }} } });
+socket.on("live", function (data) {
+  const row = document.createElement("li");
+  row.className = "chat-customer";
+  row.textContent = data.text;
+  document.querySelector(".chat-customers").appendChild(row);
+});
+</script></body></html>"""
+CANNED_OPTIONS = """{% for reply in replies %}<li role="option" data-canned-reply="{{ reply.id }}"
+data-canned-text="{{ reply.text_en }}"><span>{{ reply.name }}</span>
+<span>{{ reply.text_en|truncate(90, killwords=True) }}</span></li>{% endfor %}"""
+# What a library's canned replies are about; each topic has variants (per queue, per season, ...).
+CANNED_TOPICS = (
+    ("Opening hours", "Aukioloajat ovat {queue}", "Öppettiderna är",
+     "Our opening hours today are 9 to 20, {customer}.", "De openingstijden zijn"),
+    ("Renewing loans", "Voit uusia lainasi", "Du kan förnya dina lån",
+     "You can renew your loans online with your card.", "U kunt uw leningen verlengen"),
+    ("E-library login", "Kirjaudu e-kirjastoon", "Logga in på e-biblioteket",
+     "Log in to the e-library with your card number.", "Log in op de e-bibliotheek"),
+    ("Lost library card", "Kadonnut kirjastokortti", "Förlorat bibliotekskort",
+     "A lost card can be closed at once.", "Een verloren pas"),
+    ("Reservations", "Varaukset", "Reservationer",
+     "Your reservation is waiting at the desk for a week.", "Reserveringen"),
+    ("Interlibrary loan", "Kaukolaina", "Fjärrlån",
+     "An interlibrary loan takes about two weeks.", "Interbibliothecair leen"),
+    ("Printing and copying", "Tulostus", "Utskrift",
+     "Printing costs 0.20 per page, paid at the desk.", "Printen"),
+    ("Wi-Fi", "Langaton verkko", "Trådlöst nät",
+     "The Wi-Fi needs no password, {customer}.", "Wifi"),
+    ("Fines and fees", "Maksut", "Avgifter",
+     "Late fees are paid online or at the desk.", "Boetes"),
+    ("Returning books", "Palautus", "Återlämning",
+     "Books can be returned to any library of the region.", "Terugbrengen"),
+)
+# What an agent types in the list's search field: each word letter by letter (the box searches as
+# one types), the list as it opens (empty), and a word that finds nothing.
+CANNED_WORDS = ("", "hours", "renew", "login", "card", "wifi", "print", "fee", "kauko", "xyz")
+
+
+def canned_replies(count):
+    """`count` canned replies: the topics in turn, numbered, a text in each language."""
+    replies = []
+    for n in range(count):
+        name, fi, sv, en, nl = CANNED_TOPICS[n % len(CANNED_TOPICS)]
+        replies.append(dict(name=f"{name} {n // len(CANNED_TOPICS) + 1}", text_fi=f"{fi} ({n}).",
+                            text_sv=f"{sv} ({n}).", text_en=f"{en} ({n}) Best wishes, {{agent}}",
+                            text_nl=f"{nl} ({n})."))
+    return replies
+
+
+def canned_queries(count):
+    """`count` searches as the message box sends them: each word's prefixes, in turn."""
+    typed = [word[:n] for word in CANNED_WORDS for n in range(1 if word else 0, len(word) + 1)]
+    return [typed[n % len(typed)] for n in range(count)]
 
 
 # ---- server processes -------------------------------------------------------------------------
@@ -59,12 +134,10 @@ def serve_site(port, database, mode):
     from app import create_app
     from blueprints.accounts import service
     from blueprints.accounts.models import UnitKind
-    from blueprints.chat.models import ChatQueue
+    from blueprints.chat.models import CannedReply, ChatQueue, Conversation
     from common.access import Role
-    from extensions import db, socketio
-
-    from blueprints.chat.models import Conversation
     from config import DefaultConfig
+    from extensions import db, socketio
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "bench", "REDIS_URL": None, "DEVELOPMENT": True,
@@ -82,6 +155,8 @@ def serve_site(port, database, mode):
         # Customers already waiting when the run starts (they joined long ago, so they wait first).
         db.session.add_all(Conversation(queue_id=queue.id, token=f"waiting-{n}", customer_name=f"Waiting {n}")
                            for n in range(int(os.environ.get("BENCH_WAITING", "0"))))
+        db.session.add_all(CannedReply(queue_id=queue.id, **reply)
+                           for reply in canned_replies(int(os.environ.get("BENCH_CANNED", "0"))))
         db.session.commit()
     socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
 
@@ -89,7 +164,7 @@ def serve_site(port, database, mode):
 def stack_floor(server, database):
     """The stack under every chat message and nothing of ours: a Flask route that stores the line
     with Flask-SQLAlchemy in SQLite (tuned as app.py tunes it), commits, then emits it."""
-    from flask import Flask, render_template_string, request
+    from flask import Flask, render_template_string, request, send_from_directory
     from flask_sqlalchemy import SQLAlchemy
     from sqlalchemy import event
 
@@ -105,9 +180,48 @@ def stack_floor(server, database):
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
 
+    class Reply(db.Model):  # the shape of chat_canned_reply
+        id = db.Column(db.Integer, primary_key=True)
+        queue_id = db.Column(db.Integer, index=True)
+        owner_id = db.Column(db.Integer, index=True)
+        name = db.Column(db.String(60))
+        text_fi = db.Column(db.Text)
+        text_sv = db.Column(db.Text)
+        text_en = db.Column(db.Text)
+        text_nl = db.Column(db.Text)
+
     with app.app_context():
         event.listen(db.engine, "connect", tune)
         db.create_all()
+        replies = canned_replies(int(os.environ.get("BENCH_CANNED", "0")))
+        db.session.add_all(Reply(queue_id=1, **reply) for reply in replies)
+        db.session.commit()
+
+    @app.get("/canned")
+    def canned():
+        # The canned-reply search on the bare stack: the same LIKE over the name and the four
+        # texts, names first, at most 20, rendered as a list; no login, no placeholders.
+        from sqlalchemy import func, or_, select
+
+        statement = select(Reply).where(or_(Reply.owner_id == 1, Reply.queue_id.in_([1])))
+        query = request.args.get("q", "").strip()
+        if query:
+            pattern = f"%{query.lower()}%"
+            fields = [func.lower(getattr(Reply, f)) for f in ("name", "text_fi", "text_sv", "text_en", "text_nl")]
+            statement = statement.where(or_(*(f.like(pattern) for f in fields)))
+            statement = statement.order_by(func.lower(Reply.name).like(pattern).desc())
+        statement = statement.order_by(func.lower(Reply.name), Reply.id).limit(20)
+        return render_template_string(CANNED_OPTIONS, replies=db.session.scalars(statement).all())
+
+    @app.get("/page")
+    def page():
+        # A bare page for real browsers (bench/bench_chat_browsers.py): the vendored Socket.IO
+        # client, the rooms named in the query, each event's row appended to a list.
+        return render_template_string(FLOOR_PAGE, rooms=request.args.getlist("room"))
+
+    @app.get("/socket.io.min.js")
+    def socketio_client():
+        return send_from_directory(os.path.join(ROOT, "static", "vendor"), SOCKETIO_CLIENT)
 
     @app.get("/row")
     def row():
@@ -136,8 +250,9 @@ def serve_relay(port, database, mode):
     @server.on("connect")
     def connect(sid, environ):
         # Each socket joins the rooms it names, as the site's sockets join theirs.
-        for room in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("room", []):
-            server.enter_room(sid, room)
+        for rooms in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("room", []):
+            for room in rooms.split(","):  # a browser's Socket.IO client sends one value per name
+                server.enter_room(sid, room)
 
     @server.on("relay")
     def relay(sid, data):
@@ -145,7 +260,7 @@ def serve_relay(port, database, mode):
 
     def post(environ, start_response):
         """The same path as a chat message or a join: an HTTP POST, one emit to each room named."""
-        if environ["PATH_INFO"] in ("/stored", "/row"):
+        if environ["PATH_INFO"] in ("/stored", "/row", "/page", "/socket.io.min.js", "/canned"):
             return stack(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         form = urllib.parse.parse_qs(environ["wsgi.input"].read(length).decode())
@@ -218,6 +333,12 @@ class Browser:
         for header in response.headers.get_all("Set-Cookie") or []:
             self.cookies.load(header)
         return response.status
+
+    def get(self, path):
+        """A GET as the page's script sends it; the status and the body."""
+        self.connection.request("GET", path, headers={"Cookie": self.cookie_header(), "HX-Request": "true"})
+        response = self.connection.getresponse()
+        return response.status, response.read().decode()
 
     def cookie_header(self):
         return "; ".join(f"{name}={morsel.value}" for name, morsel in self.cookies.items())
@@ -600,38 +721,50 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def start_site(name):
+    """The site on a fresh SQLite database (the BENCH_* variables say what it holds)."""
+    port = free_port()
+    database = "sqlite:///" + os.path.join(tempfile.mkdtemp(), name)
+    return start(["--serve", str(port), database, "threading"], port), f"http://127.0.0.1:{port}"
+
+
+def open_desks(base, agents, waiting, conversations):
+    """Agents logged in to the queue, `conversations` customers who joined it, each chat claimed
+    by an agent in turn; each agent's desk shows the queue and its first chat."""
+    browsers = []
+    for n in range(agents):
+        browser = Browser(base)
+        browser.post("/login", username=f"agent{n}", password=PASSWORD)
+        browser.post("/chat/service/login", queues=1, display_name=f"A{n}")
+        browsers.append(browser)
+    customers = []
+    for n in range(conversations):
+        customer = Browser(base)
+        customer.post("/chat/customer/", queue=1, name=f"Chat {n}")
+        customers.append(customer)
+    first = waiting + 1  # the chats were numbered after the customers already waiting
+    for n in range(conversations):
+        browsers[n % agents].post(f"/chat/conversations/{first + n}/claim")
+    desks = [Desk(base, browsers[n], f"/chat/?queue=1&conversation={first + n}") for n in range(agents)]
+    time.sleep(1)
+    return browsers, customers, desks
+
+
 def visible_run(agents, waiting, conversations, joins, messages):
     from blueprints.chat.service import CUSTOMERS_PAGE_SIZE
 
     """The site with `waiting` customers in the line and `conversations` served chats: each agent's
     desk shows the queue and one of its chats. Joins: until every desk's queue list shows the new
     count. Messages (in the chats the desks show): until the serving desk's chat shows the line."""
-    port = free_port()
-    database = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "visible.db")
     os.environ.update(BENCH_AGENTS=str(agents), BENCH_WAITING=str(waiting))
-    process = start(["--serve", str(port), database, "threading"], port)
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_site("visible.db")
     desks = []
     try:
-        browsers = []
-        for n in range(agents):
-            browser = Browser(base)
-            browser.post("/login", username=f"agent{n}", password=PASSWORD)
-            browser.post("/chat/service/login", queues=1, display_name=f"A{n}")
-            browsers.append(browser)
-        customers = []
-        for n in range(conversations):
-            customer = Browser(base)
-            customer.post("/chat/customer/", queue=1, name=f"Chat {n}")
-            customers.append(customer)
-        first = waiting + 1  # the chats were numbered after the customers already waiting
-        for n in range(conversations):
-            browsers[n % agents].post(f"/chat/conversations/{first + n}/claim")
-        desks = [Desk(base, browsers[n], f"/chat/?queue=1&conversation={first + n}") for n in range(agents)]
-        time.sleep(1)
+        browsers, customers, desks = open_desks(base, agents, waiting, conversations)
 
         heard, shown = [], []
-        requests, volume, cpu = sum(d.counters()[0] for d in desks), sum(d.counters()[1] for d in desks), cpu_seconds(process.pid)
+        requests, volume = sum(d.counters()[0] for d in desks), sum(d.counters()[1] for d in desks)
+        cpu = cpu_seconds(process.pid)
         for n in range(joins):
             moment = time.perf_counter()
             Browser(base).post("/chat/customer/", queue=1, name=f"Joined {n}")
@@ -673,7 +806,8 @@ def visible_floor(agents, joins, messages):
     """The same person's view on the bare stack: a POST that stores and commits, the relay's emit,
     and each desk's one GET of a bare route rendering the row."""
     port = free_port()
-    process = start(["--relay", str(port), "sqlite:///" + os.path.join(tempfile.mkdtemp(), "floor.db"), "threading"], port)
+    database = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "floor.db")
+    process = start(["--relay", str(port), database, "threading"], port)
     base = f"http://127.0.0.1:{port}"
     desks = []
     try:
@@ -747,6 +881,190 @@ def internal_run(lines, messages):
         process.kill()
 
 
+# ---- the desk's instruments: the typing indicator and the canned replies ------------------------
+
+TYPING_CHARACTERS_PER_SECOND = 5  # a person writing a chat line
+TYPING_LINE = 40  # characters in a line
+TYPING_TURN_SECONDS = 20.0  # a line on each side of a chat in this time: one types while the other reads
+TYPING_INTERVAL_SECONDS = 4.0  # static/js/chat-typing.js: one "typing" per chat in this time while typing
+
+
+def typing_schedule():
+    """What static/js/chat-typing.js sends while its person types one line and sends it: a
+    keystroke every 1/TYPING_CHARACTERS_PER_SECOND s, "typing" on a keystroke when the last one
+    said is TYPING_INTERVAL_SECONDS old, "stopped" when the line is sent. (Offset, typing) pairs."""
+    said, last = [], None
+    for key in range(TYPING_LINE):
+        at = key / TYPING_CHARACTERS_PER_SECOND
+        if last is None or at - last >= TYPING_INTERVAL_SECONDS:
+            said.append((at, True))
+            last = at
+    said.append((TYPING_LINE / TYPING_CHARACTERS_PER_SECOND, False))
+    return said
+
+
+class Typists:
+    """People typing in every chat as its page reports it: the customer of each chat writes a line,
+    sends it, and reads for the rest of the turn; the agent whose desk shows the chat writes half a
+    turn later. Each says it over its own socket with the real `chat-typing` event while `on` is
+    set; nothing is posted (the lines measured are the only messages). One thread sleeps until the
+    next thing a page says."""
+
+    def __init__(self, talkers):
+        import heapq
+        import random
+
+        self.on = threading.Event()
+        self.said = 0
+        self.schedule = typing_schedule()
+        self.heap = []
+        start_at = time.monotonic() + 1
+        chance = random.Random(21)
+        for n, (socket, payload, offset) in enumerate(talkers):
+            phase = chance.uniform(0, TYPING_TURN_SECONDS / 2) + offset
+            for step, (at, typing) in enumerate(self.schedule):
+                heapq.heappush(self.heap, (start_at + phase + at, n, step, socket, payload, typing))
+        self.heapq = heapq
+        self.stopping = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopping:
+            at, n, step, socket, payload, typing = self.heapq.heappop(self.heap)
+            delay = at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if self.on.is_set():
+                socket.emit("chat-typing", {"typing": typing, **payload})
+                self.said += 1
+            self.heapq.heappush(self.heap, (at + TYPING_TURN_SECONDS, n, step, socket, payload, typing))
+
+    def stop(self):
+        self.stopping = True
+
+
+def desk_tools_run(agents, conversations, messages, blocks, queries, canned_floor_base):
+    """The site with `conversations` served chats and 500 canned replies in the queue. The served
+    customers' lines, as in the --visible table, in blocks with the typing indicator's traffic off
+    and on in turn (the same sockets connected either way); how many typing events the pages said
+    and the server relayed; then the canned-reply search as the message box calls it, in turn with
+    the same search on the bare stack at `canned_floor_base`."""
+    os.environ.update(BENCH_AGENTS=str(agents), BENCH_WAITING="0", BENCH_CANNED="500")
+    process, base = start_site("desk-tools.db")
+    desks, customer_sockets = [], []
+    try:
+        browsers, customers, desks = open_desks(base, agents, 0, conversations)
+        customer_sockets = [Socket(base, "/customer", c.cookie_header()) for c in customers]
+        talkers = [(s, {}, 0.0) for s in customer_sockets]
+        talkers += [(desk.socket, {"conversation": n + 1}, TYPING_TURN_SECONDS / 2) for n, desk in enumerate(desks)]
+        typists = Typists(talkers)
+        time.sleep(1)
+
+        shown = {False: [], True: []}
+        round_ = 0
+        for block in range(2 * blocks):
+            typing = block % 2 == 1
+            if typing:  # the chats are at random points of their turns: the traffic is steady at once
+                typists.on.set()
+            time.sleep(1)
+            for _n in range(messages // blocks):
+                n = round_ % min(agents, conversations)
+                moment = time.perf_counter()
+                text = f"line {round_} of chat {n}"
+                customers[n].post("/chat/customer/message", script=True, body=text)
+                shown[typing].append((desks[n].shown_after(moment, text) - moment) * 1000)
+                round_ += 1
+            typists.on.clear()
+
+        # The typing traffic alone, over one whole turn of every chat: what the pages said, what
+        # the other side heard, and the server's CPU for it (less as long a time without).
+        window = TYPING_TURN_SECONDS
+        cpu = cpu_seconds(process.pid)
+        time.sleep(window)
+        idle_cpu = cpu_seconds(process.pid) - cpu
+        said_before, heard_before, cpu = typists.said, relayed(desks, customer_sockets), cpu_seconds(process.pid)
+        typists.on.set()
+        time.sleep(window)
+        typists.on.clear()
+        typing_cpu, said = cpu_seconds(process.pid) - cpu, typists.said - said_before
+        time.sleep(0.2)  # late events count too
+        heard = relayed(desks, customer_sockets) - heard_before
+        typists.stop()
+        per_chat_minute = conversations * window / 60
+
+        # The search, query by query in turn with the floor's, so that both see the same machine.
+        searcher, floor_browser = browsers[0], Browser(canned_floor_base)
+        searcher.get("/chat/canned/search?conversation=1&q=")  # the first answer is not the figure
+        floor_browser.get("/canned?q=")
+        answers, floor_answers = [], []
+        for query in canned_queries(queries):
+            moment = time.perf_counter()
+            status, body = searcher.get("/chat/canned/search?" + urllib.parse.urlencode(dict(conversation=1, q=query)))
+            answers.append((time.perf_counter() - moment) * 1000)
+            assert status == 200 and ("data-canned-reply" in body or not query.startswith("h")), (status, query)
+            moment = time.perf_counter()
+            floor_browser.get("/canned?" + urllib.parse.urlencode({"q": query}))
+            floor_answers.append((time.perf_counter() - moment) * 1000)
+        return dict(off=shown[False], on=shown[True], said=said / per_chat_minute, relayed=heard / per_chat_minute,
+                    cpu_per_event=(typing_cpu - idle_cpu) * 1000 / max(said, 1),
+                    cpu_share=(typing_cpu - idle_cpu) / window, search=answers, search_floor=floor_answers)
+    finally:
+        for s in [d.socket for d in desks] + customer_sockets:
+            try:
+                s.close()
+            except Exception:  # noqa: BLE001
+                pass
+        process.kill()
+
+
+def relayed(desks, customer_sockets):
+    """Typing events the pages heard so far: the desks' "customer is typing", the customers' pages'
+    "librarian is typing"."""
+    with_name = [(d.socket, '"customer-typing"') for d in desks] + [(s, '"agent-typing"') for s in customer_sockets]
+    count = 0
+    for socket, name in with_name:
+        with socket.arrived:
+            count += sum(1 for _at, packet in socket.events if name in packet)
+    return count
+
+
+def start_canned_floor():
+    """The canned-reply search on the bare stack: a bare Flask route doing the same LIKE query on a
+    table of the same shape holding the same 500 replies (bench_chat.py --relay, /canned)."""
+    port = free_port()
+    os.environ["BENCH_CANNED"] = "500"
+    database = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "canned.db")
+    return start(["--relay", str(port), database, "threading"], port), f"http://127.0.0.1:{port}"
+
+
+def measure_desk_tools(quick):
+    """The desk's instruments (issue #21): the typing indicator's events per chat per minute and
+    a served customer's line visible with typing off and on (100 active chats); the canned-reply
+    search with 500 replies against the bare stack's."""
+    agents, conversations = (5, 100) if quick else (20, 100)
+    # Short blocks, off and on in turn, so that both see the same machine; 200 lines each for a p99.
+    messages, blocks, queries = (40, 4, 100) if quick else (200, 20, 500)
+    floor_process, floor_base = start_canned_floor()
+    try:
+        run = desk_tools_run(agents, conversations, messages, blocks, queries, floor_base)
+    finally:
+        floor_process.kill()
+    prefix = "chat.desk_tools."
+    emit_figure(prefix + "typing_events_said_per_chat_per_minute", run["said"], unit="events")
+    emit_figure(prefix + "typing_events_relayed_per_chat_per_minute", run["relayed"], unit="events")
+    emit_figure(prefix + "server_cpu_ms_per_typing_event", run["cpu_per_event"])
+    emit_figure(prefix + "server_cpu_share_of_typing_100_chats", run["cpu_share"] * 100, unit="% of a core")
+    for p in (50, 99):
+        emit_figure(f"{prefix}message_visible_typing_off_p{p}_ms", percentile(run["off"], p))
+    for p in (50, 99):  # the ratio is to the same figure without typing (the issue: at most 1.5)
+        emit_figure(f"{prefix}message_visible_typing_on_p{p}_ms", percentile(run["on"], p),
+                    floor=percentile(run["off"], p))
+    for p in (50, 99):
+        emit_figure(f"{prefix}canned_search_500_replies_p{p}_ms", percentile(run["search"], p),
+                    floor=percentile(run["search_floor"], p))
+
+
 def measure_internal(quick):
     """The internal chat's table: what the colleague sees as the chat grows."""
     sizes, messages = ((0, 100), 20) if quick else ((0, 100, 1000), 200)
@@ -795,18 +1113,23 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--relay":
         return serve_relay(int(sys.argv[2]), sys.argv[3], sys.argv[4])
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="a small run (50 customers, 5 agents, 20 chats, 200 sockets)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small run (50 customers, 5 agents, 20 chats, 200 sockets)")
     parser.add_argument("--mode", choices=("threading", "gevent"), action="append",
                         help="measure only this async mode (default: both)")
     parser.add_argument("--visible", action="store_true",
                         help="only the table of what a person sees (desks re-reading their regions)")
     parser.add_argument("--internal", action="store_true",
                         help="only the internal chat's table (a colleague's line as the chat grows)")
+    parser.add_argument("--desk-tools", action="store_true",
+                        help="only the desk's instruments: the typing indicator's cost, the canned-reply search")
     parsed = parser.parse_args()
     if parsed.visible:
         return measure_visible(parsed.quick)
     if parsed.internal:
         return measure_internal(parsed.quick)
+    if parsed.desk_tools:
+        return measure_desk_tools(parsed.quick)
     full = dict(customers=500, agents=20, conversations=100, rounds=3, sockets=1000)
     quick = dict(customers=50, agents=5, conversations=20, rounds=3, sockets=200)
     args = argparse.Namespace(**(quick if parsed.quick else full))
@@ -823,7 +1146,8 @@ def main():
             for p in (50, 99):
                 emit_figure(f"{prefix}{name}_p{p}_ms", percentile(ours, p), floor=percentile(floor, p))
         for p in (50, 99):
-            emit_figure(f"{prefix}stack_floor_message_p{p}_ms", percentile(stored, p), floor=percentile(relay_messages, p))
+            emit_figure(f"{prefix}stack_floor_message_p{p}_ms", percentile(stored, p),
+                        floor=percentile(relay_messages, p))
         emit_figure(prefix + "relay_socket_p50_ms", percentile(by_socket, 50))
         emit_figure(prefix + "relay_socket_p99_ms", percentile(by_socket, 99))
         emit_figure(prefix + "agent_events_per_message", heard, unit="events")
@@ -831,6 +1155,7 @@ def main():
         emit_figure(f"{prefix}rss_mb_{sockets}_sockets", memory, unit="MB")
     measure_visible(parsed.quick)
     measure_internal(parsed.quick)
+    measure_desk_tools(parsed.quick)
 
 
 if __name__ == "__main__":

@@ -3,4 +3,15 @@ from flask import Blueprint
 
 bp = Blueprint("chat", __name__)
 
-from blueprints.chat import cli, customer, events, filters, routes, statistics_routes  # noqa: E402,F401
+from blueprints.chat import (  # noqa: E402,F401
+    canned_routes,
+    cli,
+    customer,
+    events,
+    filters,
+    notify_routes,
+    routes,
+    statistics_routes,
+    transcripts_routes,
+    widget_routes,
+)

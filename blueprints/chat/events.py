@@ -17,10 +17,10 @@ from flask import session
 from flask_login import current_user, user_logged_out
 from flask_socketio import join_room, leave_room, rooms
 
-from blueprints.chat import internal, service, staffing, video
+from blueprints.chat import internal, service, staffing, typing_indicator, video
 from blueprints.chat import live as chat_live
 from blueprints.chat.models import Conversation
-from common import live
+from common import live, logs, socket_limits
 from extensions import db, socketio
 
 
@@ -30,21 +30,26 @@ def connect_customer(auth=None):
         return None
     conversation = service.conversation_for_token(session.get("chat_customer"))
     if conversation is None or not conversation.is_open:
+        logs.websocket_refused()
         return False
     join_room(chat_live.conversation_room(conversation.id))
     join_room(chat_live.queue_room(conversation.queue_id))
     staffing.customer_connected(conversation.id)
+    live.tell_on_connect()
+    logs.websocket_opened(logs.CUSTOMER)
     return True
 
 
 @socketio.on("disconnect", namespace=chat_live.CUSTOMER_NAMESPACE)
+@live.on_disconnect
 def disconnect_customer(reason=None):
+    logs.websocket_closed(logs.CUSTOMER)
     conversation = service.conversation_for_token(session.get("chat_customer"))
     if conversation is not None:
         staffing.customer_disconnected(conversation.id)
 
 
-@socketio.on("chat-presence", namespace=chat_live.CUSTOMER_NAMESPACE)
+@socket_limits.on("chat-presence", namespace=chat_live.CUSTOMER_NAMESPACE)
 def customer_still_here():
     """The customer page's heartbeat, so a page whose server process stopped is not kept forever."""
     conversation = service.conversation_for_token(session.get("chat_customer"))
@@ -70,7 +75,7 @@ def staff_logged_out(app, user):
     staffing.agent_maybe_gone(user)
 
 
-@socketio.on("chat-presence")
+@socket_limits.on("chat-presence")
 def still_here(*_ignored):
     """The agent desk's heartbeat; only a logged-in staff socket exists on this namespace."""
     if current_user.is_authenticated:
@@ -78,7 +83,7 @@ def still_here(*_ignored):
         staffing.agent_back(current_user._get_current_object())
 
 
-@socketio.on("chat-watch")
+@socket_limits.on("chat-watch")
 def watch_chat(conversation_id=None, *_ignored):
     """The agent desk names the chat it shows (None: none), to hear of that chat's new lines.
     The answer says whether the socket now follows it, and how many lines the chat has, so a desk
@@ -97,7 +102,7 @@ def watch_chat(conversation_id=None, *_ignored):
     return {"ok": True, "lines": service.line_count(conversation)}
 
 
-@socketio.on("video")
+@socket_limits.on("video")
 def agent_video_signal(message=None, *_ignored):
     """A video signal from a staff socket; the answer (an acknowledgement) says whether it was relayed."""
     if not current_user.is_authenticated or not current_user.active:
@@ -109,7 +114,7 @@ def agent_video_signal(message=None, *_ignored):
     return {"ok": True}
 
 
-@socketio.on("video", namespace=chat_live.CUSTOMER_NAMESPACE)
+@socket_limits.on("video", namespace=chat_live.CUSTOMER_NAMESPACE)
 def customer_video_signal(message=None, *_ignored):
     """A video signal from a customer's socket: only for the conversation of their own token."""
     try:
@@ -117,3 +122,16 @@ def customer_video_signal(message=None, *_ignored):
     except video.SignalRefused:
         return {"ok": False}
     return {"ok": True}
+
+
+@socket_limits.on("chat-typing")
+def agent_typing(message=None, *_ignored):
+    """The serving agent's desk: typing or stopped in a chat ({"conversation", "typing"}), never
+    the text; relayed to the customer (blueprints/chat/typing_indicator.py)."""
+    return {"ok": typing_indicator.from_agent(message)}
+
+
+@socket_limits.on("chat-typing", namespace=chat_live.CUSTOMER_NAMESPACE)
+def customer_typing(message=None, *_ignored):
+    """The customer's page: typing or stopped ({"typing"}), in their own open conversation only."""
+    return {"ok": typing_indicator.from_customer(service.conversation_for_token(session.get("chat_customer")), message)}

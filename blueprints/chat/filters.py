@@ -34,9 +34,9 @@ def chat_system_notice(code, agent_name=""):
 
 @bp.app_template_filter("chat_waited")
 def chat_waited(since):
-    """Whole minutes since a time (a customer's waiting time)."""
+    """Whole minutes since a time (a customer's waiting time; static/js/chat-waits.js keeps it current)."""
     minutes = max(0, int((utcnow() - since).total_seconds() // 60))
-    return ngettext("waited %(num)d min", "waited %(num)d min", minutes)
+    return ngettext("%(num)d min", "%(num)d min", minutes)
 
 
 @bp.app_template_filter("chat_since")

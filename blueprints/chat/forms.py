@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -6,12 +8,16 @@ from wtforms import (
     DateField,
     EmailField,
     IntegerField,
+    RadioField,
+    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     Email,
     InputRequired,
@@ -22,6 +28,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.chat.canned import NAME_MAX_LENGTH as CANNED_NAME_MAX_LENGTH
+from blueprints.chat.ratings import COMMENT_MAX_LENGTH, RATING_LABELS
 from blueprints.chat.retention import MAX_KEEP_DAYS
 from blueprints.chat.service import (
     MESSAGE_MAX_LENGTH,
@@ -30,7 +38,17 @@ from blueprints.chat.service import (
     WAITING_MESSAGE_MAX_LENGTH,
 )
 from blueprints.chat.statistics import MAX_DAYS
+from blueprints.chat.transcripts import SEARCH_TEXT_MAX_LENGTH
 from extensions import LANGUAGES
+
+INSTRUCTIONS_URL_MAX_LENGTH = 500
+
+
+def is_web_address(url):
+    """An http or https address with a host, and no spaces."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+
 
 DAYS_MESSAGE = _l("Give a whole number of days from 0 to %(max)d.", max=MAX_KEEP_DAYS)
 EMAIL_MESSAGE = _l("Enter an email address like name@example.fi.")
@@ -49,7 +67,8 @@ class JoinForm(FlaskForm):
 
 class ServiceLoginForm(FlaskForm):
     queues = CheckboxList(_l("Queues I serve"), coerce=int, validators=[DataRequired(_l("Choose at least one queue."))])
-    display_name = StringField(_l("Name customers see (optional)"), validators=[Optional(), Length(max=NAME_MAX_LENGTH)])
+    display_name = StringField(_l("Name customers see (optional)"),
+                               validators=[Optional(), Length(max=NAME_MAX_LENGTH)])
 
 
 class WaitingMessageForm(FlaskForm):
@@ -75,6 +94,31 @@ class QueueForm(FlaskForm):
         _l("Contact email for questions when nobody serves (optional)"),
         validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=254)],
     )
+    asks_rating = BooleanField(_l("Ask customers whether they got the help they needed"))
+
+    instructions_url = URLField(
+        _l("Address of the customers' instructions (optional)"),
+        validators=[Optional(), Length(max=INSTRUCTIONS_URL_MAX_LENGTH)],
+        filters=[lambda url: (url or "").strip() or None],
+    )
+
+    def validate_instructions_url(self, field):
+        # A web address the customer's browser opens: nothing else (no javascript:, no file:).
+        if field.data and not is_web_address(field.data):
+            raise ValidationError(_("Enter a web address that begins with https:// or http://, "
+                                    "like https://www.library.fi/chat-instructions."))
+
+    # The chat button on the library's website (blueprints/chat/widget.py); the origins are
+    # checked by widget.parse_origins when the queue is saved.
+    embed_origins = TextAreaField(_l("Websites that may show the chat button (optional)"),
+                                  validators=[Length(max=4000)])
+    # Not sent (an older form): the queue keeps its language.
+    widget_language = SelectField(_l("Language of the chat button"), choices=list(LANGUAGES.items()),
+                                  validate_choice=False)
+
+    def validate_widget_language(self, field):
+        if field.data is not None and field.data not in LANGUAGES:
+            raise ValidationError(_("Choose a language from the list."))
 
     def validate_anonymise_after_days(self, field):
         keep = self.keep_days.data or 0
@@ -87,8 +131,25 @@ class TranscriptForm(FlaskForm):
     """An agent emails the transcript to the customer, at the customer's request."""
 
     email = EmailField(_l("Customer's email address"),
-                       validators=[InputRequired(_l("Give the customer's email address.")), Email(EMAIL_MESSAGE), Length(max=254)])
+                       validators=[InputRequired(_l("Give the customer's email address.")), Email(EMAIL_MESSAGE),
+                                   Length(max=254)])
     language = SelectField(_l("Language of the email"), choices=list(LANGUAGES.items()))
+
+
+CHOOSE_AN_ANSWER = _l("Choose yes, partly or no.")
+
+
+class RatingForm(FlaskForm):
+    """The customer's answer when the chat ended (blueprints/chat/ratings.py)."""
+
+    answer = RadioField(_l("Did you get the help you needed?"),
+                        choices=[(rating.value, label) for rating, label in RATING_LABELS.items()],
+                        validate_choice=False,  # AnyOf says it in the customer's words
+                        validators=[InputRequired(CHOOSE_AN_ANSWER),
+                                    AnyOf([rating.value for rating in RATING_LABELS], CHOOSE_AN_ANSWER)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[
+        Optional(), Length(max=COMMENT_MAX_LENGTH,
+                           message=_l("A comment can be at most %(max)d characters.", max=COMMENT_MAX_LENGTH))])
 
 
 class QuestionForm(FlaskForm):
@@ -110,6 +171,31 @@ class TransferForm(FlaskForm):
     target = SelectField(_l("Target queue"), coerce=optional_id, validators=[DataRequired(_l("Choose a queue."))])
     note = TextAreaField(_l("Note for the next agent (optional)"),
                          validators=[Optional(), Length(max=TRANSFER_NOTE_MAX_LENGTH)])
+
+
+# The name of each language in the others' forms: "Text in Finnish (suomi)".
+TEXT_LABELS = {
+    "fi": _l("Text in Finnish"),
+    "sv": _l("Text in Swedish"),
+    "en": _l("Text in English"),
+    "nl": _l("Text in Dutch"),
+}
+
+
+class CannedReplyForm(FlaskForm):
+    """A canned reply: whose it is, a short name, and its text in one or more languages (the
+    rules, such as "at least one text", are checked in blueprints/chat/canned.py)."""
+
+    owner = SelectField(_l("Whose reply"), coerce=optional_id)
+    name = StringField(_l("Short name"), validators=[DataRequired(_l("Give the reply a short name.")),
+                                                    Length(max=CANNED_NAME_MAX_LENGTH)])
+    text_fi = TextAreaField(TEXT_LABELS["fi"], validators=[Optional(), Length(max=MESSAGE_MAX_LENGTH)])
+    text_sv = TextAreaField(TEXT_LABELS["sv"], validators=[Optional(), Length(max=MESSAGE_MAX_LENGTH)])
+    text_en = TextAreaField(TEXT_LABELS["en"], validators=[Optional(), Length(max=MESSAGE_MAX_LENGTH)])
+    text_nl = TextAreaField(TEXT_LABELS["nl"], validators=[Optional(), Length(max=MESSAGE_MAX_LENGTH)])
+
+    def texts(self):
+        return {language: getattr(self, f"text_{language}").data for language in LANGUAGES}
 
 
 class IsoDateField(DateField):
@@ -138,3 +224,19 @@ class StatisticsForm(FlaskForm):
                 raise ValidationError(_l("The end date is before the start date."))
             if (field.data - self.start.data).days >= MAX_DAYS:
                 raise ValidationError(_l("Choose at most %(days)d days.", days=MAX_DAYS))
+
+
+class TranscriptSearchForm(FlaskForm):
+    """A search of the kept transcripts (blueprints/chat/transcripts.py). Sent by POST, so what
+    was typed (often a name) stays out of the address and the logs; the page number too."""
+
+    text = SearchField(_l("Text in the chat or the customer's name"), validators=[
+        Optional(), Length(max=SEARCH_TEXT_MAX_LENGTH,
+                           message=_l("Search for at most %(max)d characters.", max=SEARCH_TEXT_MAX_LENGTH))])
+    queue = SelectField(_l("Queue"), coerce=optional_id, validate_choice=True)
+    start = IsoDateField(_l("From"), validators=[Optional()])
+    end = IsoDateField(_l("To"), validators=[Optional()])
+
+    def validate_end(self, field):
+        if self.start.data and field.data and field.data < self.start.data:
+            raise ValidationError(_l("The end date is before the start date."))

@@ -7,6 +7,7 @@ agent or internal chat it concerns, so each desk re-reads only the regions that 
 from flask import render_template
 from flask_babel import force_locale
 
+from blueprints.chat.models import ConversationState
 from common import live
 from common.access import Role
 from extensions import LANGUAGES
@@ -24,8 +25,13 @@ INTERNAL_CHANGED = "internal-changed"  # an internal chat between colleagues (in
 INTERNAL_LINE = "internal-line"  # a new line in an internal chat, rendered for its reader (internal, item)
 PRESENCE_CHANGED = "presence-changed"  # a colleague came, went or changed their service login (user)
 VIDEO_SIGNAL = "video-signal"  # a video call's signal, relayed between the two pages (static/js/chat-video.js)
+# Typing indicators (blueprints/chat/typing_indicator.py), never the text: to the desks, the customer is
+# typing or stopped (conversation, typing); to the customer's page, the agent (typing).
+CUSTOMER_TYPING = "customer-typing"
+AGENT_TYPING = "agent-typing"
 
-EVENTS = (CHAT_CHANGED, CHAT_MESSAGE, CUSTOMER_CHANGED, CUSTOMER_LINE, INTERNAL_CHANGED, INTERNAL_LINE, PRESENCE_CHANGED, VIDEO_SIGNAL)
+EVENTS = (CHAT_CHANGED, CHAT_MESSAGE, CUSTOMER_CHANGED, CUSTOMER_LINE, INTERNAL_CHANGED, INTERNAL_LINE,
+          PRESENCE_CHANGED, VIDEO_SIGNAL, CUSTOMER_TYPING, AGENT_TYPING)
 
 
 def conversation_room(conversation_id):
@@ -63,9 +69,13 @@ def announce_chat_changed(conversation=None, queue=None, line_changed=True, agen
         agent_id = conversation.agent_id
     waiting = _waiting(queue.id)
     place = {"place": waiting} if joined else {}
+    # A customer waiting again (released to the queue, transferred to it): the desks' notifications
+    # announce them as they announce a join (static/js/chat-notify.js).
+    again = ({"state": "waiting", "customer": conversation.customer_name or ""}
+             if not joined and conversation is not None and conversation.state == ConversationState.WAITING else {})
     live.announce(CHAT_CHANGED, room=live.unit_room(queue.unit_id), queue=queue.id,
                   conversation=conversation.id if conversation else None, agent=agent_id, waiting=waiting,
-                  kind="join" if joined else "state", **place, **(row or {}))
+                  kind="join" if joined else "state", **place, **again, **(row or {}))
     # Waiting customers of the queue recount their position; this customer re-reads the chat.
     if line_changed:
         live.announce(CUSTOMER_CHANGED, room=queue_room(queue.id), namespace=CUSTOMER_NAMESPACE)
@@ -73,8 +83,10 @@ def announce_chat_changed(conversation=None, queue=None, line_changed=True, agen
         live.announce(CUSTOMER_CHANGED, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE)
 
 
-def announce_moved_away(conversation, source, agent_id):
-    """A chat transferred to another unit's queue leaves the source unit's lists."""
+def announce_left_queue(conversation, source, agent_id=None):
+    """A transferred chat leaves the list of the queue it was in: the desks that show that queue
+    (the transferring agent's among them) re-read it, in the same unit or another. `agent_id`
+    when the unit is another, whose desks did not hear of the transfer itself."""
     live.announce(CHAT_CHANGED, room=live.unit_room(source.unit_id), queue=source.id, conversation=conversation.id,
                   agent=agent_id, waiting=_waiting(source.id), kind="state")
 
@@ -91,18 +103,32 @@ def rendered_item(template, item, previous, **context):
     return {"item": item, "previous": previous, "html": html}
 
 
-def announce_line(conversation, message, previous):
+def announce_line(conversation, message, previous, customer_previous):
     """A new line in a chat is news only to the desks that show it (the serving agent, for the
     "New messages!" badge, and whoever has the chat open) and to the customer. Told to the whole
     unit, every message would make each of twenty desks re-fetch its columns. It comes rendered
-    (rendered_item), so that no page has to ask for it."""
+    (rendered_item), so that no page has to ask for it. A staff note is never told to the
+    customer's page; the customer's line before a new one is the last line they may read
+    (`customer_previous`: notes left out)."""
+    from blueprints.chat.models import Sender
+
     staff = [watch_room(conversation.id)]
     if conversation.agent_id is not None:
         staff.append(live.user_room(conversation.agent_id))
     line = rendered_item("chat/_line.html", message.id, previous, m=message)
     live.announce(CHAT_MESSAGE, room=staff, conversation=conversation.id, queue=conversation.queue_id,
                   agent=conversation.agent_id, **line)
+    if message.sender == Sender.NOTE:
+        return
+    line["previous"] = customer_previous
     live.announce(CUSTOMER_LINE, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE, **line)
+
+
+def sent_line(message):
+    """The answer to a page's script that sent a line: nothing to show (the line reaches every
+    page with its event, the sender's too), and the line's id, so that the sender's page asks for
+    it only when the event does not come (static/js/chat.js)."""
+    return "", 204, {"X-Chat-Line": str(message.id)}
 
 
 def announce_internal(conversation, user_ids=None):
@@ -142,3 +168,18 @@ def relay_video_signal(to_customer, conversation, **signal):
                       conversation=conversation.id, **signal)
     else:
         live.emit_now(VIDEO_SIGNAL, room=live.user_room(conversation.agent_id), conversation=conversation.id, **signal)
+
+
+def relay_customer_typing(conversation, typing):
+    """The customer is typing (or stopped): to the desks that show the chat and to its serving
+    agent (the active list). Changes nothing stored, so it goes at once."""
+    rooms = [watch_room(conversation.id)]
+    if conversation.agent_id is not None:
+        rooms.append(live.user_room(conversation.agent_id))
+    live.emit_now(CUSTOMER_TYPING, room=rooms, conversation=conversation.id, typing=typing)
+
+
+def relay_agent_typing(conversation, typing):
+    """The serving agent is typing (or stopped): to the customer's page."""
+    live.emit_now(AGENT_TYPING, room=conversation_room(conversation.id), namespace=CUSTOMER_NAMESPACE,
+                  typing=typing)

@@ -12,11 +12,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.clock import utcnow
-from extensions import db
+from extensions import Model, db
 
 
 class ConversationState(enum.StrEnum):
@@ -26,13 +28,24 @@ class ConversationState(enum.StrEnum):
     REMOVED = "removed"
 
 
+class Rating(enum.StrEnum):
+    """The customer's answer to "Did you get the help you needed?" (blueprints/chat/ratings.py)."""
+
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+
 class Sender(enum.StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     SYSTEM = "system"
+    # An internal note of the staff on a customer chat: shown on the desk only, never to the
+    # customer (not on their page, not in the transcript mail); purged with the chat.
+    NOTE = "note"
 
 
-class ChatQueue(db.Model):
+class ChatQueue(Model):
     """A service queue of one unit; customers join only open queues."""
 
     __tablename__ = "chat_queue"
@@ -49,6 +62,16 @@ class ChatQueue(db.Model):
     anonymise_after_days: Mapped[int | None]
     # Where a waiting customer's question goes by email when nobody serves the queue.
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # Whether a customer whose chat ended is asked "Did you get the help you needed?" (ratings.py).
+    asks_rating: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The customers' own service instructions (seed 003 begins with a link to them): shown on
+    # the desk for the queue and on the customer's page; an http(s) address, or none.
+    instructions_url: Mapped[str | None] = mapped_column(String(500))
+    # The chat button on the library's website (blueprints/chat/widget.py): the origins allowed
+    # to show the customer page in a frame, one per line (none: not embeddable), and the
+    # button's language when the host page's is not one the site speaks.
+    embed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
+    widget_language: Mapped[str | None] = mapped_column(String(5))
 
     unit = relationship("Unit")
 
@@ -64,7 +87,7 @@ agent_session_queue = Table(
 )
 
 
-class AgentSession(db.Model):
+class AgentSession(Model):
     """A chat agent logged in to customer service, with the queues they chose and the name customers see."""
 
     __tablename__ = "chat_agent_session"
@@ -80,7 +103,7 @@ class AgentSession(db.Model):
     queues: Mapped[list[ChatQueue]] = relationship(secondary=agent_session_queue, order_by=ChatQueue.name)
 
 
-class Conversation(db.Model):
+class Conversation(Model):
     """One customer's visit to the chat: waiting, served by one agent, then ended or removed.
     A transfer moves the same conversation, with its history, to another queue."""
 
@@ -109,6 +132,14 @@ class Conversation(db.Model):
     customer_sockets: Mapped[int] = mapped_column(default=0, server_default="0")
     customer_seen_at: Mapped[datetime | None]
     customer_gone_at: Mapped[datetime | None]
+    # The customer's language when they joined (the page's language): canned replies are
+    # inserted in it. None for conversations from before it was kept.
+    language: Mapped[str | None] = mapped_column(String(5))
+    # The customer's answer when the chat ended (ratings.py): stored with the visit, nothing in
+    # it names the customer; the comment is the customer's words and follows the transcript.
+    rating: Mapped[Rating | None] = mapped_column(Enum(Rating, native_enum=False, length=10))
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
 
     queue = relationship(ChatQueue)
     agent = relationship("User")
@@ -117,6 +148,12 @@ class Conversation(db.Model):
     )
     transfers: Mapped[list["QueueTransfer"]] = relationship(
         back_populates="conversation", order_by="QueueTransfer.id", cascade="all, delete-orphan"
+    )
+    # What the customer may read: every line but the staff's internal notes (their page and the
+    # transcript mail read only this).
+    customer_messages: Mapped[list["ChatMessage"]] = relationship(
+        primaryjoin=lambda: and_(ChatMessage.conversation_id == Conversation.id, ChatMessage.sender != Sender.NOTE),
+        order_by="ChatMessage.id", viewonly=True,
     )
 
     @property
@@ -131,7 +168,7 @@ class Conversation(db.Model):
         return [self.transfers[0].from_queue] + [t.to_queue for t in self.transfers]
 
 
-class ChatMessage(db.Model):
+class ChatMessage(Model):
     """A line in a conversation; system lines store a code and are translated when shown."""
 
     __tablename__ = "chat_message"
@@ -149,7 +186,7 @@ class ChatMessage(db.Model):
     __table_args__ = (UniqueConstraint("conversation_id", "client_key", name="uq_chat_message_client_key"),)
 
 
-class StaffPresence(db.Model):
+class StaffPresence(Model):
     """Whether a staff member's browsers are connected. Kept in the database, not in a server
     process, because one person's sockets may land on different processes."""
 
@@ -160,7 +197,19 @@ class StaffPresence(db.Model):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class InternalConversation(db.Model):
+class NotifyPreference(Model):
+    """Which desktop notifications an agent wants (blueprints/chat/notify.py), kept on the server so
+    that the choice follows them to another browser or computer; no row: none."""
+
+    __tablename__ = "chat_notify_preference"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    customers: Mapped[bool] = mapped_column(default=False)  # a new customer in one of my queues
+    messages: Mapped[bool] = mapped_column(default=False)  # a new line in one of my chats
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InternalConversation(Model):
     """A one-to-one chat between two colleagues. The pair is stored once, lower user id first,
     so starting a chat with someone twice finds the same conversation."""
 
@@ -207,7 +256,7 @@ class InternalConversation(db.Model):
         setattr(self, f"listed_by_{self._side(user)}", value)
 
 
-class InternalMessage(db.Model):
+class InternalMessage(Model):
     """A line written by a colleague; removed by age (see internal.purge_internal_messages)."""
 
     __tablename__ = "chat_internal_message"
@@ -226,7 +275,7 @@ class InternalMessage(db.Model):
     __table_args__ = (UniqueConstraint("conversation_id", "client_key", name="uq_chat_internal_message_client_key"),)
 
 
-class QueueTransfer(db.Model):
+class QueueTransfer(Model):
     """A served customer moved by the serving agent to another queue, with a note for the next agent.
 
     `served_at` keeps when service began in the queue left behind: the conversation's own
@@ -252,3 +301,45 @@ class QueueTransfer(db.Model):
     from_queue = relationship(ChatQueue, foreign_keys=[from_queue_id])
     to_queue = relationship(ChatQueue, foreign_keys=[to_queue_id])
     transferred_by = relationship("User")
+
+
+class CannedReply(Model):
+    """A ready answer an agent inserts in the message box and edits before sending: a queue's
+    (kept by its agents and the service admins) or one agent's own (`owner_id`), never both.
+    It has a short name and a text in one or more of the site's languages; {customer},
+    {agent} and {queue} are filled in when it is inserted (blueprints/chat/canned.py)."""
+
+    __tablename__ = "chat_canned_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("chat_queue.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    text_fi: Mapped[str] = mapped_column(Text, default="", server_default="")
+    text_sv: Mapped[str] = mapped_column(Text, default="", server_default="")
+    text_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    text_nl: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    queue = relationship(ChatQueue)
+    owner = relationship("User")
+
+    def text(self, language: str) -> str:
+        return getattr(self, f"text_{language}", "") or ""
+
+
+class CannedReplyUse(Model):
+    """A canned reply inserted in a message box, for the statistics. `queue_id`: the queue of the
+    customer chat it went into; in the internal chat, the reply's own queue (None for a personal
+    reply there)."""
+
+    __tablename__ = "chat_canned_reply_use"
+    __table_args__ = (Index("ix_chat_canned_reply_use_queue_at", "queue_id", "used_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("chat_canned_reply.id", ondelete="CASCADE"), index=True)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("chat_queue.id", ondelete="CASCADE"))
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reply = relationship(CannedReply)

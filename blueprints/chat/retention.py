@@ -6,14 +6,16 @@ from a kept transcript. `flask --app app chat purge` (blueprints/chat/cli.py) ap
 
 Only ended or removed conversations are touched; a waiting or served customer never is. The
 conversation row itself stays, without the name and without messages, because the queue
-statistics count chats and waiting times from it; nothing in it then names the customer. The
+statistics count chats, waiting times and ratings from it; nothing in it then names the
+customer (a rating keeps its answer and loses its comment). The
 same command purges internal staff messages as internal.py's retention says.
 """
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from blueprints.chat import internal
@@ -27,12 +29,17 @@ from blueprints.chat.models import (
     Sender,
 )
 from common import audit
+from common.transactions import write_transaction
 from extensions import db
 
 MAX_KEEP_DAYS = 3650  # ten years: more than any archive rule asks of a chat
 BATCH_SIZE = 500  # conversations per transaction
 NAME_PLACEHOLDER = "***"
 ENDED_STATES = (ConversationState.ENDED, ConversationState.REMOVED)
+
+
+# The WHERE clause of the conversations a purge or an anonymisation handles.
+Conditions = tuple[ColumnElement[bool], ...]
 
 
 @dataclass
@@ -44,19 +51,19 @@ class QueuePurge:
     anonymised: int = 0
 
 
-def purge_cutoff(queue, now):
+def purge_cutoff(queue: ChatQueue, now: datetime) -> datetime:
     """Transcripts of chats that ended before this moment are removed."""
     return now - timedelta(days=queue.keep_days)
 
 
-def anonymise_cutoff(queue, now):
+def anonymise_cutoff(queue: ChatQueue, now: datetime) -> datetime | None:
     """Customer names of chats that ended before this moment are removed (None: never)."""
     if queue.anonymise_after_days is None:
         return None
     return now - timedelta(days=queue.anonymise_after_days)
 
 
-def _ended_before(queue, cutoff):
+def _ended_before(queue: ChatQueue, cutoff: datetime) -> Conditions:
     # Strictly before: a chat that ended exactly at the boundary is still inside the setting.
     return (
         Conversation.queue_id == queue.id,
@@ -66,11 +73,11 @@ def _ended_before(queue, cutoff):
     )
 
 
-def _to_purge(queue, now):
+def _to_purge(queue: ChatQueue, now: datetime) -> Conditions:
     return (*_ended_before(queue, purge_cutoff(queue, now)), Conversation.purged_at.is_(None))
 
 
-def _to_anonymise(queue, now):
+def _to_anonymise(queue: ChatQueue, now: datetime) -> Conditions | None:
     cutoff = anonymise_cutoff(queue, now)
     if cutoff is None:
         return None
@@ -79,21 +86,50 @@ def _to_anonymise(queue, now):
             Conversation.anonymised_at.is_(None), Conversation.purged_at.is_(None))
 
 
-def _count(conditions):
-    return db.session.scalar(select(func.count()).select_from(Conversation).where(*conditions))
+def _count(conditions: Conditions) -> int:
+    return db.session.execute(select(func.count()).select_from(Conversation).where(*conditions)).scalar_one()
 
 
-def _batches(conditions):
-    """Ids of matching conversations, a batch at a time; each batch is committed before the
-    next is read, and a handled conversation no longer matches, so a rerun finds nothing."""
+def _in_batches(conditions: Conditions, handle: Callable[[Sequence[int]], None]) -> int:
+    """Call `handle(ids)` for the matching conversations, a batch at a time, each batch read and
+    handled in a write transaction of its own; a handled conversation no longer matches, so a
+    rerun finds nothing. Returns how many were handled."""
+    handled = 0
     while True:
-        ids = db.session.scalars(select(Conversation.id).where(*conditions).order_by(Conversation.id).limit(BATCH_SIZE)).all()
-        if not ids:
-            return
-        yield ids
+        with write_transaction():
+            ids = db.session.scalars(select(Conversation.id).where(*conditions).order_by(Conversation.id)
+                                     .limit(BATCH_SIZE)).all()
+            if ids:
+                handle(ids)
+        handled += len(ids)
+        if len(ids) < BATCH_SIZE:  # the last batch: no transaction more to find nothing
+            return handled
 
 
-def purge_queue(queue, now, dry_run=False):
+def _purge_batch(ids: Sequence[int], now: datetime) -> None:
+    db.session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(ids)))
+    # A transfer stays for the statistics; its note, written about the customer, goes.
+    db.session.execute(
+        update(QueueTransfer).where(QueueTransfer.conversation_id.in_(ids)).values(note="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Conversation).where(Conversation.id.in_(ids))
+        # The rating's answer stays for the statistics; its comment is the customer's words and goes.
+        .values(customer_name="", rating_comment=None, purged_at=now,
+                anonymised_at=func.coalesce(Conversation.anonymised_at, now))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _anonymise_batch(ids: Sequence[int], now: datetime) -> None:
+    found = (select(Conversation).where(Conversation.id.in_(ids))
+             .options(selectinload(Conversation.messages), selectinload(Conversation.transfers)))
+    for conversation in db.session.scalars(found):
+        anonymise_conversation(conversation, now)
+
+
+def purge_queue(queue: ChatQueue, now: datetime, dry_run: bool = False) -> QueuePurge:
     """Apply one queue's retention: remove transcripts older than keep_days, then anonymise
     the names in the kept ones older than anonymise_after_days."""
     result = QueuePurge(queue)
@@ -104,32 +140,13 @@ def purge_queue(queue, now, dry_run=False):
         if anonymise is not None:
             result.anonymised = _count(anonymise)
         return result
-    for ids in _batches(purge):
-        db.session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(ids)))
-        # A transfer stays for the statistics; its note, written about the customer, goes.
-        db.session.execute(
-            update(QueueTransfer).where(QueueTransfer.conversation_id.in_(ids)).values(note="")
-            .execution_options(synchronize_session=False)
-        )
-        db.session.execute(
-            update(Conversation).where(Conversation.id.in_(ids))
-            .values(customer_name="", purged_at=now, anonymised_at=func.coalesce(Conversation.anonymised_at, now))
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        result.purged += len(ids)
+    result.purged = _in_batches(purge, lambda ids: _purge_batch(ids, now))
     if anonymise is not None:
-        for ids in _batches(anonymise):
-            found = (select(Conversation).where(Conversation.id.in_(ids))
-                     .options(selectinload(Conversation.messages), selectinload(Conversation.transfers)))
-            for conversation in db.session.scalars(found):
-                anonymise_conversation(conversation, now)
-            db.session.commit()
-            result.anonymised += len(ids)
+        result.anonymised = _in_batches(anonymise, lambda ids: _anonymise_batch(ids, now))
     return result
 
 
-def _name_pattern(name):
+def _name_pattern(name: str) -> re.Pattern[str] | None:
     """The customer's name and each part of it (two letters or more), as whole words."""
     parts = {name.strip(), *(part for part in re.split(r"\s+", name.strip()) if len(part) >= 2)}
     parts.discard("")
@@ -139,10 +156,10 @@ def _name_pattern(name):
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
-def anonymise_conversation(conversation, now):
+def anonymise_conversation(conversation: Conversation, now: datetime) -> None:
     """Remove the customer's name from a kept transcript: the name itself, the customer's
-    lines' author, and the name where anyone wrote it in a message ("Hei Toni!") or in a
-    transfer note."""
+    lines' author, and the name where anyone wrote it in a message ("Hei Toni!"), in a
+    transfer note or in the comment of the customer's rating."""
     pattern = _name_pattern(conversation.customer_name)
     for message in conversation.messages:
         if message.sender == Sender.CUSTOMER:
@@ -152,30 +169,33 @@ def anonymise_conversation(conversation, now):
     for transfer in conversation.transfers:
         if pattern is not None:
             transfer.note = pattern.sub(NAME_PLACEHOLDER, transfer.note)
+    if pattern is not None and conversation.rating_comment:
+        conversation.rating_comment = pattern.sub(NAME_PLACEHOLDER, conversation.rating_comment)
     conversation.customer_name = ""
     conversation.anonymised_at = now
 
 
-def purge_internal_chat(now, dry_run=False):
+def purge_internal_chat(now: datetime, dry_run: bool = False) -> int:
     """Internal staff messages are kept CHAT_INTERNAL_RETENTION_DAYS (the rule is in
     internal.py). Returns how many messages were (or, in a dry run, would be) removed."""
     cutoff = internal.internal_retention_cutoff(now)
     if dry_run:
-        return db.session.scalar(select(func.count()).select_from(InternalMessage).where(InternalMessage.sent_at < cutoff))
+        return db.session.execute(
+            select(func.count()).select_from(InternalMessage).where(InternalMessage.sent_at < cutoff)).scalar_one()
     return internal.purge_internal_messages(cutoff)
 
 
-def purge(now, dry_run=False):
+def purge(now: datetime, dry_run: bool = False) -> tuple[list[QueuePurge], int]:
     """Apply every queue's retention setting. Safe to run again at any time: what was done is
     not done twice. Writes one audit event with the figures (not for a dry run)."""
     queues = db.session.scalars(select(ChatQueue).order_by(ChatQueue.name, ChatQueue.id)).all()
     results = [purge_queue(queue, now, dry_run) for queue in queues]
     internal_messages = purge_internal_chat(now, dry_run)
     if not dry_run:
-        audit.record(
-            "chat.purged",
-            queues={str(r.queue.id): {"purged": r.purged, "anonymised": r.anonymised} for r in results},
-            internal_messages=internal_messages,
-        )
-        db.session.commit()
+        with write_transaction(keep_loaded=True):  # only the record: the queues stay loaded for the report
+            audit.record(
+                "chat.purged",
+                queues={str(r.queue.id): {"purged": r.purged, "anonymised": r.anonymised} for r in results},
+                internal_messages=internal_messages,
+            )
     return results, internal_messages

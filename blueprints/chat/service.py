@@ -1,39 +1,44 @@
 """The rules of the chat queue. HTTP routes and Socket.IO handlers both call these.
 
-Every change is committed here before its live event goes out (common.live emits after commit),
-so a browser that re-fetches after an event always finds the change, and no acknowledged
-message is lost by a restart.
+Every change is one write transaction here (common.transactions.write_transaction), and its live
+events go out after its commit (common.live), so a browser that re-fetches after an event always
+finds the change, and no acknowledged message is lost by a restart.
 """
 import secrets
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import exists, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, CursorResult, Select, case, exists, func, select, update
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.sql.dml import UpdateBase
 
+from blueprints.accounts.models import User
+from blueprints.chat.live import announce_chat_changed, announce_left_queue, announce_line, rendered_item
 from blueprints.chat.models import (
     AgentSession,
     ChatMessage,
     ChatQueue,
     Conversation,
     ConversationState,
+    InternalMessage,
     QueueTransfer,
     Sender,
     agent_session_queue,
 )
-from blueprints.chat.live import announce_chat_changed, announce_line, announce_moved_away, rendered_item
 from common import audit, mail
 from common.access import Role
 from common.clock import utcnow
 from common.refusals import Conflict, NotAllowed, Refused
+from common.transactions import write_transaction
 from common.views import Page
-from extensions import db
+from extensions import LANGUAGES, db
 
 CUSTOMERS_PAGE_SIZE = 25  # of the queue's list, the longest waits first: about what a desk's column shows
 MESSAGE_MAX_LENGTH = 2000
@@ -52,13 +57,15 @@ SYSTEM_NOTICES = {
     "transcript_sent": _l("A transcript of this chat has been sent by email."),
     "agent_lost": _l("The agent's connection was lost. You are back in the queue; another agent will continue."),
     "question_emailed": _l("Your question has been sent to the library by email. The answer will come by email."),
-    "transferred": _l("You have been transferred to another queue. Please wait, an agent there will continue the chat."),
+    "transferred": _l(
+        "You have been transferred to another queue. Please wait, an agent there will continue the chat."),
 }
 # The same lines naming the agent who did it, by the name customers see (AgentSession.display_name).
 SYSTEM_NOTICES_BY = {
     "served": _l("%(agent)s has started the chat."),
     "ended": _l("%(agent)s has ended the chat."),
-    "transferred": _l("%(agent)s has transferred you to another queue. Please wait, an agent there will continue the chat."),
+    "transferred": _l(
+        "%(agent)s has transferred you to another queue. Please wait, an agent there will continue the chat."),
 }
 
 
@@ -66,16 +73,16 @@ SYSTEM_NOTICES_BY = {
 
 # ---- customer token -----------------------------------------------------------------------
 
-def _signer():
+def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="chat-customer")
 
 
-def customer_token(conversation):
+def customer_token(conversation: Conversation) -> str:
     """The signed token kept in the customer's session; it names only their own conversation."""
     return _signer().dumps(conversation.token)
 
 
-def conversation_for_token(signed):
+def conversation_for_token(signed: str | None) -> Conversation | None:
     """The conversation a signed customer token names, or None for a missing or forged token."""
     if not signed:
         return None
@@ -88,7 +95,7 @@ def conversation_for_token(signed):
 
 # ---- queues (administration and the service login: queues.py) ------------------------------
 
-def queues_of_agent(user):
+def queues_of_agent(user: User) -> Sequence[ChatQueue]:
     """Queues of the units where the user is a chat agent (a service admin: all)."""
     query = select(ChatQueue).order_by(ChatQueue.name)
     if not user.is_service_admin:
@@ -96,23 +103,23 @@ def queues_of_agent(user):
     return db.session.scalars(query).all()
 
 
-def may_serve(user, queue):
+def may_serve(user: User, queue: ChatQueue) -> bool:
     return user.holds(Role.CHAT_AGENT, queue.unit_id)
 
 
-def agent_session(user):
+def agent_session(user: User) -> AgentSession | None:
     """The agent's customer-service login (queues.log_in_to_service), or None."""
     return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user.id))
 
 
-def in_service_for(user, queue):
+def in_service_for(user: User, queue: ChatQueue) -> bool:
     """The agent is logged in to customer service for this queue: only then may they claim its customers."""
-    return db.session.scalar(select(exists().where(
+    return bool(db.session.scalar(select(exists().where(
         AgentSession.user_id == user.id, agent_session_queue.c.session_id == AgentSession.id,
-        agent_session_queue.c.queue_id == queue.id)))
+        agent_session_queue.c.queue_id == queue.id))))
 
 
-def waiting(queue_id):
+def waiting(queue_id: int) -> Sequence[Conversation]:
     return db.session.scalars(
         select(Conversation)
         .where(Conversation.queue_id == queue_id, Conversation.state == ConversationState.WAITING)
@@ -120,7 +127,7 @@ def waiting(queue_id):
     ).all()
 
 
-def customers_query(queue_id):
+def customers_query(queue_id: int) -> Select[tuple[Conversation]]:
     """The queue's customers still present: waiting first (longest wait first), then served."""
     return (
         select(Conversation)
@@ -131,55 +138,60 @@ def customers_query(queue_id):
     )
 
 
-def listed_count(queue_id):
+def listed_count(queue_id: int) -> int:
     """How many customers the queue's list holds (customers_query)."""
-    return db.session.scalar(select(func.count()).select_from(Conversation).where(
-        Conversation.queue_id == queue_id, Conversation.state.in_([ConversationState.WAITING, ConversationState.SERVED])))
+    return db.session.execute(select(func.count()).select_from(Conversation).where(
+        Conversation.queue_id == queue_id,
+        Conversation.state.in_([ConversationState.WAITING, ConversationState.SERVED]))).scalar_one()
 
 
-def customers_of(queue_id):
+def customers_of(queue_id: int) -> Sequence[Conversation]:
     return db.session.scalars(customers_query(queue_id)).all()
 
 
-def waiting_counts(queue_ids):
+def waiting_counts(queue_ids: Iterable[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(Conversation.queue_id, func.count())
         .where(Conversation.queue_id.in_(queue_ids), Conversation.state == ConversationState.WAITING)
         .group_by(Conversation.queue_id)
     ).all()
-    return dict(rows)
+    return {queue_id: count for queue_id, count in rows}
 
 
-def ahead_of(conversation):
+def ahead_of(conversation: Conversation) -> int:
     """How many customers of the same queue joined before this waiting customer."""
     if conversation.state != ConversationState.WAITING:
         return 0
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Conversation).where(
             Conversation.queue_id == conversation.queue_id,
             Conversation.state == ConversationState.WAITING,
             (Conversation.joined_at < conversation.joined_at)
             | ((Conversation.joined_at == conversation.joined_at) & (Conversation.id < conversation.id)),
         )
-    )
+    ).scalar_one()
 
 
 # ---- conversations ------------------------------------------------------------------------
 
-def last_notice(conversation):
+def last_notice(conversation: Conversation) -> str | None:
     """The code of the conversation's last system line (how it ended, for the customer's page)."""
     return db.session.scalar(select(ChatMessage.body).where(ChatMessage.conversation_id == conversation.id,
                                                             ChatMessage.sender == Sender.SYSTEM)
                              .order_by(ChatMessage.id.desc()).limit(1))
 
 
-def system_line(conversation, code, agent_name=None):
+def system_line(conversation: Conversation, code: str, agent_name: str | None = None) -> None:
     """A system line; with `agent_name`, it names the agent who did it (SYSTEM_NOTICES_BY)."""
-    db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code, author_name=agent_name or ""))
+    db.session.add(ChatMessage(conversation=conversation, sender=Sender.SYSTEM, body=code,
+                               author_name=agent_name or ""))
 
 
-def join(queue, customer_name, first_question=None):
-    """A customer joins an open queue under a name; an optional first question becomes the first message."""
+@write_transaction()
+def join(queue: ChatQueue, customer_name: str, first_question: str | None = None,
+         language: str | None = None) -> Conversation:
+    """A customer joins an open queue under a name; an optional first question becomes the first
+    message. `language`, the page's, is the chat's (canned replies are inserted in it)."""
     if not queue.is_open:
         raise Refused(_l("This queue is closed."), field="queue")
     # One join at a time in a queue: the customer before the new one is then known for sure. The
@@ -187,7 +199,8 @@ def join(queue, customer_name, first_question=None):
     # two joins that inserted first would then wait on each other for the row lock (a deadlock).
     db.session.execute(select(ChatQueue.id).where(ChatQueue.id == queue.id).with_for_update())
     conversation = Conversation(queue=queue, token=secrets.token_urlsafe(24),
-                                customer_name=customer_name.strip()[:NAME_MAX_LENGTH])
+                                customer_name=customer_name.strip()[:NAME_MAX_LENGTH],
+                                language=language if language in LANGUAGES else None)
     db.session.add(conversation)
     if first_question and first_question.strip():
         conversation.messages.append(ChatMessage(sender=Sender.CUSTOMER, author_name=conversation.customer_name,
@@ -195,23 +208,25 @@ def join(queue, customer_name, first_question=None):
         conversation.unread_by_agent = True
     db.session.flush()
     previous = db.session.scalar(
-        select(Conversation.id).where(Conversation.queue_id == queue.id, Conversation.state == ConversationState.WAITING,
-                                      Conversation.id != conversation.id)
+        select(Conversation.id)
+        .where(Conversation.queue_id == queue.id, Conversation.state == ConversationState.WAITING,
+               Conversation.id != conversation.id)
         .order_by(Conversation.joined_at.desc(), Conversation.id.desc()).limit(1))
-    row = rendered_item("chat/_customer_row.html", conversation.id, previous, c=conversation, queue=queue, conversation=None)
+    row = rendered_item("chat/_customer_row.html", conversation.id, previous, c=conversation, queue=queue,
+                        conversation=None)
     # The list's page count, for the pager of every desk of the queue ("Page 1 of 2").
     row["pages"] = Page([], 1, listed_count(queue.id), CUSTOMERS_PAGE_SIZE).pages
-    announce_chat_changed(conversation, line_changed=False, joined=True, row=row)  # a join at the end moves nobody's place
-    db.session.commit()
+    # A join at the end moves nobody's place.
+    announce_chat_changed(conversation, line_changed=False, joined=True, row=row)
     return conversation
 
 
-def _may_act(user, conversation):
+def _may_act(user: User, conversation: Conversation) -> None:
     if not may_serve(user, conversation.queue):
         raise NotAllowed()
 
 
-def check_may_act(user, conversation):
+def check_may_act(user: User, conversation: Conversation) -> None:
     """A served chat is its serving agent's alone: a colleague reading it may not release,
     remove, transfer, call or end it (refused with 403; the page shows them no such control)."""
     _may_act(user, conversation)
@@ -219,7 +234,7 @@ def check_may_act(user, conversation):
         raise NotAllowed()
 
 
-def may_claim(user, conversation):
+def may_claim(user: User, conversation: Conversation) -> bool:
     """Only an agent logged in to customer service for the customer's queue picks them up."""
     return may_serve(user, conversation.queue) and in_service_for(user, conversation.queue)
 
@@ -228,17 +243,22 @@ def may_claim(user, conversation):
 BACK_TO_WAITING = dict(state=ConversationState.WAITING, agent_id=None, agent_name=None, served_at=None)
 
 
-def change_if(conversation_id, *conditions, **values):
+def change_if(conversation_id: int, *conditions: ColumnElement[bool], **values: object) -> bool:
     """One conditional UPDATE of a conversation: True when this request made the change, False
     when the conditions no longer held (another agent, process or click got there first)."""
-    result = db.session.execute(
+    return changed_rows(
         update(Conversation).where(Conversation.id == conversation_id, *conditions)
         .values(**values).execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    ) == 1
 
 
-def claim(conversation_id, user):
+def changed_rows(statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE; how many rows it changed (its result is a CursorResult)."""
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
+
+
+@write_transaction()
+def claim(conversation_id: int, user: User) -> Conversation:
     """An agent picks a waiting customer. Atomic: a conditional UPDATE ... WHERE state='waiting',
     so of two agents clicking at once exactly one gets the customer; the other is told the
     customer is already being served."""
@@ -250,53 +270,52 @@ def claim(conversation_id, user):
     now = utcnow()
     if not change_if(conversation_id, Conversation.state == ConversationState.WAITING,
                      state=ConversationState.SERVED, agent_id=user.id, agent_name=name, served_at=now):
-        db.session.rollback()
         raise Conflict(_l("This customer is already being served."))
     db.session.refresh(conversation)
     system_line(conversation, "served", name)
     audit.record("chat.claimed", obj=conversation, unit=conversation.queue.unit_id)
     announce_chat_changed(conversation)
-    db.session.commit()
     return conversation
 
 
-def release(conversation, user):
+@write_transaction()
+def release(conversation: Conversation, user: User) -> None:
     """The serving agent puts their customer back to the queue (keeping their place by join time).
     Refused when nobody serves the customer ("you cannot release a customer you are not serving")."""
     check_may_act(user, conversation)
     serving = conversation.agent_id
     if not change_if(conversation.id, Conversation.state == ConversationState.SERVED,
                      Conversation.agent_id == user.id, **BACK_TO_WAITING):
-        db.session.rollback()
         raise Conflict(_l("Nobody is serving this customer, so there is nothing to release."))
     db.session.refresh(conversation)
     system_line(conversation, "released")
     audit.record("chat.released", obj=conversation, unit=conversation.queue.unit_id)
     announce_chat_changed(conversation, agent_id=serving)
-    db.session.commit()
 
 
-def remove(conversation, user):
-    """Remove a customer from the queue: a waiting one by any agent of the queue, a served one by
-    the serving agent. The customer is told if still present. One conditional UPDATE, so a
-    colleague's claim at the same moment is not undone."""
+@write_transaction()
+def remove(conversation: Conversation, user: User) -> None:
+    """Remove a waiting customer from the queue (any agent of the queue). A customer being served
+    is not in the line: their agent releases them or ends the chat, and a colleague may do
+    neither. The customer is told if still present. One conditional UPDATE, so a colleague's
+    claim at the same moment is not undone."""
     check_may_act(user, conversation)
-    mine_or_waiting = (Conversation.state == ConversationState.WAITING) | (
-        (Conversation.state == ConversationState.SERVED) & (Conversation.agent_id == user.id))
-    if not change_if(conversation.id, mine_or_waiting, state=ConversationState.REMOVED, ended_at=utcnow()):
-        db.session.rollback()
+    if not change_if(conversation.id, Conversation.state == ConversationState.WAITING,
+                     state=ConversationState.REMOVED, ended_at=utcnow()):
         db.session.refresh(conversation)
-        if conversation.state == ConversationState.SERVED:
+        if conversation.state == ConversationState.SERVED and conversation.agent_id != user.id:
             raise NotAllowed()  # a colleague claimed the customer meanwhile
+        if conversation.state == ConversationState.SERVED:
+            raise Conflict(_l("You are serving this customer: release them to the queue or end the chat."))
         raise Conflict(_l("This customer is no longer in the queue."))
     db.session.refresh(conversation)
     system_line(conversation, "removed")
     audit.record("chat.removed", obj=conversation, unit=conversation.queue.unit_id)
     announce_chat_changed(conversation)
-    db.session.commit()
 
 
-def end(conversation, user):
+@write_transaction()
+def end(conversation: Conversation, user: User) -> None:
     """The serving agent ends the chat."""
     check_may_act(user, conversation)
     if conversation.state != ConversationState.SERVED:
@@ -305,10 +324,10 @@ def end(conversation, user):
     conversation.ended_at = utcnow()
     system_line(conversation, "ended", conversation.agent_name)
     announce_chat_changed(conversation)
-    db.session.commit()
 
 
-def leave(conversation):
+@write_transaction()
+def leave(conversation: Conversation) -> None:
     """The customer leaves, waiting or in a chat."""
     if not conversation.is_open:
         return
@@ -316,66 +335,81 @@ def leave(conversation):
     conversation.ended_at = utcnow()
     system_line(conversation, "left")
     announce_chat_changed(conversation)
-    db.session.commit()
 
 
-def may_write(user, conversation):
+def may_write(user: User, conversation: Conversation) -> bool:
     """Only the agent serving the conversation writes in it; colleagues may read."""
     return conversation.state == ConversationState.SERVED and conversation.agent_id == user.id
 
 
-def may_read(user, conversation):
+def may_read(user: User, conversation: Conversation) -> bool:
     return may_serve(user, conversation.queue)
 
 
-def lines_after(conversation, after):
-    """The conversation's lines written after line `after` (an id), in order."""
-    return db.session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation.id,
-                                                        ChatMessage.id > after).order_by(ChatMessage.id)).all()
+def lines_after(conversation: Conversation, after: int, for_customer: bool = False) -> Sequence[ChatMessage]:
+    """The conversation's lines written after line `after` (an id), in order; `for_customer`:
+    without the staff's internal notes."""
+    query = select(ChatMessage).where(ChatMessage.conversation_id == conversation.id, ChatMessage.id > after)
+    if for_customer:
+        query = query.where(ChatMessage.sender != Sender.NOTE)
+    return db.session.scalars(query.order_by(ChatMessage.id)).all()
 
 
-def line_count(conversation):
-    return db.session.scalar(select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation.id))
+def line_count(conversation: Conversation) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation.id)
+    ).scalar_one()
 
 
-def send_as_agent(conversation, user, body, key=None):
+def send_as_agent(conversation: Conversation, user: User, body: str | None, key: str | None = None) -> ChatMessage:
     """The serving agent writes; anyone else (a reading colleague) is refused. A message whose
     `key` the chat has already is not stored again (a page resending after a lost answer)."""
     _may_act(user, conversation)
-    if not may_write(user, conversation):
-        raise NotAllowed()
-    return _send(conversation, Sender.AGENT, conversation.agent_name or user.display_name, body, key,
-                 unread_by_customer=True)
+    # Read before the transaction, which expires what is loaded: a line costs no reading of the user again.
+    user_id, name = user.id, user.display_name
+    with write_transaction():
+        if conversation.state != ConversationState.SERVED or conversation.agent_id != user_id:
+            raise NotAllowed()  # may_write(), under the lock
+        return _send(conversation, Sender.AGENT, conversation.agent_name or name, body, key, unread_by_customer=True)
 
 
-def send_as_customer(conversation, body, key=None):
+@write_transaction()
+def send_as_customer(conversation: Conversation, body: str | None, key: str | None = None) -> ChatMessage:
     """The customer writes in their own open conversation (also while waiting); `key` as above."""
     if not conversation.is_open:
         raise Refused(_l("The chat has ended."))
     return _send(conversation, Sender.CUSTOMER, conversation.customer_name, body, key, unread_by_agent=True)
 
 
-def stored_once(model, conversation_id, key, add):
-    """Store the message that `add()` makes unless one with the page's `key` is there already;
-    two copies sent at once meet the unique key, and the second answers with the first."""
+# A line of a chat: a customer chat's or an internal one's.
+Line = TypeVar("Line", ChatMessage, InternalMessage)
+
+
+def lock_chat(model: type[ChatMessage] | type[InternalMessage], conversation_id: int) -> None:
+    """One new line at a time in a chat (a customer's or an internal one; `model` is its line's):
+    the chat's row is locked until the commit. The line before a new one is then known for sure,
+    a chat's lines are committed in the order of their ids (a page reads the lines after its
+    last), and a copy of a line sent at the same moment is found (stored_once)."""
+    chat = model.conversation.property.mapper.class_
+    db.session.execute(select(chat.id).where(chat.id == conversation_id).with_for_update())
+
+
+def stored_once(model: type[Line], conversation_id: int, key: str | None, add: Callable[[str | None], Line]) -> Line:
+    """Store the message that `add(key)` makes unless one with the page's `key` is there already:
+    then that one is the answer. The key is looked for under the chat's lock, so of two copies
+    sent at once the second waits for the first and answers with it."""
     key = (key or "").strip()[:40] or None
-    if key is not None:
-        found = db.session.scalar(select(model).where(model.conversation_id == conversation_id, model.client_key == key))
-        if found is not None:
-            return found
-    message = add(key)
-    try:
-        db.session.commit()  # committed before any browser hears of it
-    except IntegrityError:
-        db.session.rollback()
-        found = db.session.scalar(select(model).where(model.conversation_id == conversation_id, model.client_key == key))
-        if key is None or found is None:
-            raise
-        return found
-    return message
+    with write_transaction():  # committed before any browser hears of it
+        lock_chat(model, conversation_id)
+        if key is not None:
+            found = db.session.scalar(select(model).where(model.conversation_id == conversation_id,
+                                                          model.client_key == key))
+            if found is not None:
+                return found
+        return add(key)
 
 
-def clean_body(body):
+def clean_body(body: str | None) -> str:
     body = (body or "").strip()
     if not body:
         raise Refused(_l("Write a message first."), field="body")
@@ -384,22 +418,24 @@ def clean_body(body):
     return body
 
 
-def _add_line(conversation, message):
-    """Add a line the chat's pages are told of at once, rendered (chat/live.py: announce_line)."""
-    # One new line at a time in a chat: the line before it is then known for sure, and a chat's
-    # lines are committed in the order of their ids (a page reads the lines after its last).
-    db.session.execute(select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
-    previous = db.session.scalar(select(func.max(ChatMessage.id)).where(ChatMessage.conversation_id == conversation.id))
+def _add_line(conversation: Conversation, message: ChatMessage) -> ChatMessage:
+    """Add a line the chat's pages are told of at once, rendered (chat/live.py: announce_line),
+    in a chat locked for it (lock_chat). The line before it: the desks' (any line) and the
+    customer's (any line but a note), read in one query."""
+    previous, customer_previous = db.session.execute(
+        select(func.max(ChatMessage.id), func.max(case((ChatMessage.sender != Sender.NOTE, ChatMessage.id))))
+        .where(ChatMessage.conversation_id == conversation.id)).one()
     db.session.add(message)
     db.session.flush()  # its id, for the line the pages are sent
-    announce_line(conversation, message, previous)
+    announce_line(conversation, message, previous, customer_previous)
     return message
 
 
-def _send(conversation, sender, author, body, key, **unread):
+def _send(conversation: Conversation, sender: Sender, author: str, body: str | None, key: str | None,
+          **unread: bool) -> ChatMessage:
     body = clean_body(body)
 
-    def add(key):
+    def add(key: str | None) -> ChatMessage:
         # By id, not by relationship: appending to conversation.messages would load every earlier line.
         message = ChatMessage(conversation_id=conversation.id, sender=sender, author_name=author, body=body,
                               client_key=key)
@@ -410,30 +446,65 @@ def _send(conversation, sender, author, body, key, **unread):
     return stored_once(ChatMessage, conversation.id, key, add)
 
 
-def mark_read_by_agent(conversation, user):
-    """Opening the chat clears "New messages!" for the serving agent (not for a reader)."""
+# ---- internal notes -------------------------------------------------------------------------
+
+def may_add_note(user: User, conversation: Conversation) -> bool:
+    """Any agent who may read the chat adds an internal note to it (the serving agent and the
+    colleagues reading along), while its transcript is kept."""
+    return may_read(user, conversation) and conversation.purged_at is None
+
+
+def add_note(conversation: Conversation, user: User, body: str | None, key: str | None = None) -> ChatMessage:
+    """A staff-only note in a customer chat, shown in the desk's history with its author and
+    time. The customer never sees it: not on their page (it is not sent to it, and their
+    lines leave it out), not in the transcript mail. It goes with the chat's messages when the
+    queue's retention purges them, and names in it are anonymised as in the messages. A note
+    whose `key` the chat has already is not stored again."""
+    if not may_read(user, conversation):
+        raise NotAllowed()
+    if conversation.purged_at is not None:
+        raise Conflict(_l("The transcript of this chat is no longer kept."))
+    body = clean_body(body)
+    author = user.display_name
+
+    def add(key: str | None) -> ChatMessage:
+        note = ChatMessage(conversation_id=conversation.id, sender=Sender.NOTE, author_name=author, body=body,
+                           client_key=key)
+        audit.record("chat.note_added", obj=conversation, unit=conversation.queue.unit_id)
+        return _add_line(conversation, note)
+
+    return stored_once(ChatMessage, conversation.id, key, add)
+
+
+def mark_read_by_agent(conversation: Conversation, user: User) -> None:
+    """Opening the chat clears "New messages!" for the serving agent (not for a reader). A chat
+    already read takes no write."""
     if conversation.unread_by_agent and conversation.agent_id == user.id:
-        conversation.unread_by_agent = False
-        db.session.commit()
+        with write_transaction():
+            conversation.unread_by_agent = False
 
 
-def mark_shown_to_agent(conversation_id, line_id, user):
+def mark_shown_to_agent(conversation_id: int, line_id: int, user: User) -> None:
     """The serving agent's desk showed the chat's lines up to `line_id` as they came (with their
     events, no request): the chat is read, unless a customer line has come after that one."""
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None or not conversation.unread_by_agent or conversation.agent_id != user.id:
-        return
-    newer = db.session.scalar(select(ChatMessage.id).where(
-        ChatMessage.conversation_id == conversation.id, ChatMessage.sender == Sender.CUSTOMER, ChatMessage.id > line_id,
-    ).limit(1))
-    if newer is None:
-        mark_read_by_agent(conversation, user)
+        return  # nothing to mark: no write
+    with write_transaction():
+        # Under the lock: a customer line stored after the one shown keeps the chat unread.
+        newer = db.session.scalar(select(ChatMessage.id).where(
+            ChatMessage.conversation_id == conversation_id, ChatMessage.sender == Sender.CUSTOMER,
+            ChatMessage.id > line_id,
+        ).limit(1))
+        if newer is None:
+            mark_read_by_agent(conversation, user)
 
 
-def mark_read_by_customer(conversation):
+def mark_read_by_customer(conversation: Conversation) -> None:
+    """The customer's page shows the chat: the agent's lines are read. A chat already read takes no write."""
     if conversation.unread_by_customer:
-        conversation.unread_by_customer = False
-        db.session.commit()
+        with write_transaction():
+            conversation.unread_by_customer = False
 
 
 @dataclass
@@ -444,7 +515,7 @@ class ActiveChat:
     unanswered_since: datetime | None  # the customer's first line since my latest answer
 
 
-def served_by(user):
+def served_by(user: User) -> list[ActiveChat]:
     """My active conversations (the right-hand column), the one waiting longest for an answer
     first: a chat whose customer wrote after my latest line waits since that line; the chats I
     have answered follow, in the order I took them."""
@@ -462,13 +533,14 @@ def served_by(user):
                                                      answered.sender == Sender.AGENT)
                  .correlate(ChatMessage).scalar_subquery())
     customer_lines = (ChatMessage.conversation_id.in_(ids), ChatMessage.sender == Sender.CUSTOMER)
-    unanswered = dict(db.session.execute(
+    unanswered = {conversation_id: since for conversation_id, since in db.session.execute(
         select(ChatMessage.conversation_id, func.min(ChatMessage.sent_at))
         .where(*customer_lines, ChatMessage.id > func.coalesce(my_latest, 0))
-        .group_by(ChatMessage.conversation_id)).all())
+        .group_by(ChatMessage.conversation_id))}
     latest_ids = db.session.scalars(
         select(func.max(ChatMessage.id)).where(*customer_lines).group_by(ChatMessage.conversation_id)).all()
-    latest = {m.conversation_id: m for m in db.session.scalars(select(ChatMessage).where(ChatMessage.id.in_(latest_ids)))}
+    latest_lines = db.session.scalars(select(ChatMessage).where(ChatMessage.id.in_(latest_ids)))
+    latest = {m.conversation_id: m for m in latest_lines}
     chats = [ActiveChat(c, latest.get(c.id), unanswered.get(c.id)) for c in conversations]
     # Stable: the answered keep the order they were taken in.
     return sorted(chats, key=lambda chat: (chat.unanswered_since is None, chat.unanswered_since or datetime.min))
@@ -476,45 +548,53 @@ def served_by(user):
 
 # ---- transcript by email --------------------------------------------------------------------
 
-def may_email_transcript(user, conversation):
+def may_email_transcript(user: User, conversation: Conversation) -> bool:
     """The agent serving the customer, or who served them until the chat ended, may send the
     transcript (while the conversation still exists); colleagues reading along may not."""
     return conversation.agent_id == user.id and may_serve(user, conversation.queue)
 
 
-def email_transcript(conversation, user, address, language):
+def send_transcript_mail(conversation: Conversation, address: str, language: str) -> None:
+    """The transcript as the customer gets it by email: plain text in the chosen language with
+    local times, through the mail outbox (in the caller's write transaction)."""
+    with force_locale(language):
+        subject = _("Your chat with the library: %(queue)s", queue=conversation.queue.name)
+        body = render_template("chat/transcript_mail.txt", conversation=conversation)
+    mail.send_mail(address, subject, body)
+
+
+@write_transaction()
+def email_transcript(conversation: Conversation, user: User, address: str, language: str) -> None:
     """Email the transcript to the customer at their request, through the mail outbox, in the
     chosen language with times in local time. The chat gets a line saying it was sent."""
     if not may_email_transcript(user, conversation):
         raise NotAllowed()
     if conversation.purged_at is not None:
         raise Conflict(_l("The transcript of this chat is no longer kept."))
-    with force_locale(language):
-        subject = _("Your chat with the library: %(queue)s", queue=conversation.queue.name)
-        body = render_template("chat/transcript_mail.txt", conversation=conversation)
-    mail.send_mail(address, subject, body)
+    send_transcript_mail(conversation, address, language)
     conversation.unread_by_customer = True
+    lock_chat(ChatMessage, conversation.id)
     _add_line(conversation, ChatMessage(conversation_id=conversation.id, sender=Sender.SYSTEM, body="transcript_sent"))
     audit.record("chat.transcript_sent", obj=conversation, unit=conversation.queue.unit_id, recipient=address)
-    db.session.commit()
 
 
 # ---- queue transfer -------------------------------------------------------------------------
 
-def transfer_targets(user, conversation):
+def transfer_targets(user: User, conversation: Conversation) -> list[ChatQueue]:
     """The queues an agent may move a customer to: every queue the agent may serve, closed ones
     too (a specialist opens a closed queue when needed), except the customer's current queue."""
     return [q for q in queues_of_agent(user) if q.id != conversation.queue_id]
 
 
-def check_may_transfer(user, conversation):
+def check_may_transfer(user: User, conversation: Conversation) -> None:
     """Only the agent serving the customer transfers them (colleagues only read the chat)."""
     check_may_act(user, conversation)
     if conversation.state != ConversationState.SERVED or conversation.agent_id != user.id:
         raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
 
 
-def transfer(conversation, target_queue_id, note, user):
+@write_transaction()
+def transfer(conversation: Conversation, target_queue_id: int, note: str | None, user: User) -> QueueTransfer:
     """The serving agent moves a served customer to another queue with an optional note for the next agent.
 
     The same conversation goes along with its whole history and waits in the target queue with no
@@ -531,7 +611,6 @@ def transfer(conversation, target_queue_id, note, user):
     source, served_at, agent_name = conversation.queue, conversation.served_at, conversation.agent_name
     if not change_if(conversation.id, Conversation.state == ConversationState.SERVED, Conversation.agent_id == user.id,
                      queue_id=target.id, **BACK_TO_WAITING):
-        db.session.rollback()
         raise Conflict(_l("Only the agent serving this customer can transfer them to another queue."))
     db.session.refresh(conversation)
     record = QueueTransfer(from_queue_id=source.id, to_queue_id=target.id, transferred_by_id=user.id,
@@ -542,9 +621,8 @@ def transfer(conversation, target_queue_id, note, user):
     db.session.flush()
     audit.record("chat.transferred", obj=conversation, unit=source.unit_id, actor=user, from_queue=source.id,
                  to_queue=target.id, transfer=record.id, with_note=bool(record.note))
-    # The target queue's agents and waiting customers, this customer, and my list of chats.
+    # The target queue's agents and waiting customers, this customer, and my list of chats; then
+    # the desks that show the queue left behind, mine too (its event names the target queue).
     announce_chat_changed(conversation, agent_id=user.id)
-    if source.unit_id != target.unit_id:
-        announce_moved_away(conversation, source, user.id)
-    db.session.commit()
+    announce_left_queue(conversation, source, user.id if source.unit_id != target.unit_id else None)
     return record

@@ -7,16 +7,19 @@ stored; the browsers tell their signals apart by a call id made at the invitatio
 accepting, declining and ending a call are audited.
 """
 import secrets
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from blueprints.accounts.models import User
 from blueprints.chat import live as chat_live
 from blueprints.chat import service
 from blueprints.chat.models import Conversation, ConversationState
 from common import audit
 from common.live import is_id
 from common.refusals import Conflict
+from common.transactions import write_transaction
 from extensions import db
 
 CALL_ID_MAX_LENGTH = 40
@@ -35,7 +38,7 @@ class SignalRefused(Exception):
     """A signal that is not this person's to send (another conversation, not the serving agent, bad form)."""
 
 
-def ice_servers():
+def ice_servers() -> list[dict[str, Any]]:
     """STUN/TURN servers for networks where the browsers cannot reach each other directly.
 
     None by default: on a local network the host candidates connect. CHAT_ICE_SERVERS is a list
@@ -45,14 +48,16 @@ def ice_servers():
     return list(current_app.config.get("CHAT_ICE_SERVERS") or [])
 
 
-def may_call(user, conversation):
+def may_call(user: User, conversation: Conversation) -> bool:
     """Only the agent serving a customer may call them (not a reading colleague)."""
     return conversation.state == ConversationState.SERVED and conversation.agent_id == user.id
 
 
-def start(conversation, user):
+@write_transaction()
+def start(conversation: Conversation, user: User) -> str:
     """The agent starts a video chat: a waiting customer is claimed first (as for a text chat),
-    then the customer is asked to accept. Returns the new call's id."""
+    then the customer is asked to accept; one transaction, so a call that cannot start leaves the
+    customer waiting. Returns the new call's id."""
     service.check_may_act(user, conversation)  # not a colleague's chat
     if conversation.state == ConversationState.WAITING:
         conversation = service.claim(conversation.id, user)
@@ -61,18 +66,17 @@ def start(conversation, user):
     call = secrets.token_urlsafe(12)
     audit.record("chat.video_started", obj=conversation, unit=conversation.queue.unit_id, call=call)
     chat_live.announce_video_signal(conversation, call=call, kind="invite")
-    db.session.commit()
     return call
 
 
-def _clean(message, allowed):
+def _clean(message: object, allowed: set[str]) -> dict[str, Any]:
     """The parts of a signal we relay, checked for shape and size; refused when malformed."""
     if not isinstance(message, dict):
         raise SignalRefused()
     kind, call = message.get("kind"), message.get("call")
     if kind not in allowed or not isinstance(call, str) or not 0 < len(call) <= CALL_ID_MAX_LENGTH:
         raise SignalRefused()
-    signal = {"kind": kind, "call": call}
+    signal: dict[str, Any] = {"kind": kind, "call": call}
     if kind in ("offer", "answer"):
         description = message.get("description")
         if (not isinstance(description, dict) or description.get("type") != kind
@@ -88,22 +92,23 @@ def _clean(message, allowed):
         signal["candidate"] = {
             "candidate": candidate["candidate"],
             "sdpMid": candidate.get("sdpMid") if isinstance(candidate.get("sdpMid"), str) else None,
-            "sdpMLineIndex": candidate.get("sdpMLineIndex") if isinstance(candidate.get("sdpMLineIndex"), int) else None,
+            "sdpMLineIndex": (candidate.get("sdpMLineIndex")
+                              if isinstance(candidate.get("sdpMLineIndex"), int) else None),
         }
     elif message.get("reason") in REASONS:
         signal["reason"] = message["reason"]
     return signal
 
 
-def _audit(conversation, signal, by, actor=None):
+def _audit(conversation: Conversation, signal: dict[str, Any], by: str, actor: User | None = None) -> None:
     action = AUDITED.get(signal["kind"])
     if action:
-        audit.record(action, obj=conversation, unit=conversation.queue.unit_id, actor=actor,
-                     call=signal["call"], by=by, **({"reason": signal["reason"]} if "reason" in signal else {}))
-        db.session.commit()
+        with write_transaction(keep_loaded=True):  # only the audit record: the conversation stays loaded for the relay
+            audit.record(action, obj=conversation, unit=conversation.queue.unit_id, actor=actor,
+                         call=signal["call"], by=by, **({"reason": signal["reason"]} if "reason" in signal else {}))
 
 
-def signal_from_agent(user, message):
+def signal_from_agent(user: User, message: object) -> None:
     """Relay the serving agent's signal to that conversation's customer, and nobody else."""
     conversation_id = message.get("conversation") if isinstance(message, dict) else None
     conversation = db.session.get(Conversation, conversation_id) if is_id(conversation_id) else None
@@ -114,7 +119,7 @@ def signal_from_agent(user, message):
     chat_live.relay_video_signal(True, conversation, **signal)
 
 
-def signal_from_customer(conversation, message):
+def signal_from_customer(conversation: Conversation | None, message: object) -> None:
     """Relay the customer's signal to the agent serving their own conversation, and nobody else.
 
     The customer's conversation comes from their signed token; a signal naming another

@@ -10,7 +10,7 @@
   const first = document.getElementById("chat-video");
   if (!first) return;
   const side = first.dataset.videoSide; // "agent" or "customer"
-  const socket = window.liveSocket;
+  const socket = Live.socket;
   if (!socket) return;
 
   let call = null; // {id, conversation, accepted, media, peer, candidates}
@@ -27,6 +27,8 @@
     box.dataset.videoState = state;
     part("status").textContent = message;
     const live = state === "waiting" || state === "connecting" || state === "connected";
+    // One call at a time: while one runs, the desk offers no "Start video chat" (static/css/chat.css).
+    if (side === "agent") document.body.toggleAttribute("data-video-call", live);
     part("screens").hidden = !live;
     part("end").hidden = !live;
     const prompt = part("prompt");
@@ -167,7 +169,8 @@
     } else if (signal.kind === "failed") {
       hangUp("other-" + (signal.reason || "unavailable"));
     } else if (signal.kind === "end") {
-      hangUp(signal.reason === "connection" ? "connection" : "other-ended");
+      // "closed": the customer's page went (closed, reloaded, left) rather than their End button.
+      hangUp(signal.reason === "connection" ? "connection" : signal.reason === "closed" ? "other-closed" : "other-ended");
     }
   }
 
@@ -258,8 +261,9 @@
     }
   });
 
-  // Leaving the page (or the chat) ends the call for the other side too.
-  function leave() { if (call) { send("end"); hangUp("ended"); } }
-  window.addEventListener("pagehide", leave);
-  document.body.addEventListener("submit", function (e) { if (e.target.closest(".chat-leave")) leave(); });
+  // Leaving the page (or the chat) ends the call for the other side too; a page that goes says
+  // so ("closed"), so that the agent does not read that the customer pressed End.
+  function leave(reason) { if (call) { send("end", reason ? { reason: reason } : {}); hangUp("ended"); } }
+  window.addEventListener("pagehide", function () { leave(side === "customer" ? "closed" : null); });
+  document.body.addEventListener("submit", function (e) { if (e.target.closest(".chat-leave")) leave(null); });
 })();

@@ -23,7 +23,7 @@
   // under it until the server has it. Each message has a key of its own, so sending it again
   // after a lost answer stores it once. Refused (too long, the chat ended): the text comes back
   // to the box with the reason. Not reachable: the message stays, marked as not sent, and goes
-  // when the connection returns. The new line itself arrives by re-reading the chat.
+  // when the connection returns. The new line itself arrives with its live event.
   const outbox = [];
   let sending = false;
 
@@ -66,7 +66,7 @@
     fetch(item.action, { method: "POST", body: data, credentials: "same-origin",
                          headers: { "HX-Request": "true", "X-CSRFToken": token(item.form) } })
       .then(function (response) {
-        if (response.ok) return sent(item);
+        if (response.ok) return sent(item, response.headers.get("X-Chat-Line"));
         if (response.status >= 500) return failed(item);
         return response.text().then(function (html) { refused(item, html); });
       }, function () { failed(item); });
@@ -77,15 +77,27 @@
     pump();
   }
 
-  function sent(item) {
+  // How long a sent line may take to arrive with its event before the page asks for it.
+  const LINE_EVENT_WAIT_MS = 3000;
+
+  function sent(item, line) {
     outbox.shift();
     document.body.dataset.chatSent = String(Number(document.body.dataset.chatSent || 0) + 1);
     item.node.remove();
-    // The new line is read at once: only the lines after the last one shown, where the page
-    // has such a list, else the region around the form.
+    // The new line comes with its live event, as everyone else's. Only when the socket is down,
+    // or the event has not brought it after a while, does the page read the lines after the last
+    // one shown (where the page has such a list, else the region around the form).
     const panel = item.form.closest("[data-chat-panel]");
     const region = (panel && panel.querySelector("[data-live-append]")) || item.form.closest("[data-live-region]");
-    if (region) window.liveRefreshRegion(region);
+    if (region && line && Live.socket && Live.socket.connected) {
+      const id = region.id;
+      setTimeout(function () {
+        const now = document.getElementById(id);
+        if (now && !now.querySelector('[data-item="' + line + '"]')) Live.refreshRegion(now);
+      }, LINE_EVENT_WAIT_MS);
+    } else if (region) {
+      Live.refreshRegion(region);
+    }
     next();
   }
 
@@ -276,7 +288,7 @@
   // the following makes the desk read the chat again.
   let watching;
   function watchOpenChat(again) {
-    const socket = window.liveSocket;
+    const socket = Live.socket;
     if (!socket || !socket.connected || !document.querySelector(".chat-desk")) return;
     const panel = document.querySelector("#chat-view [data-conversation]");
     const shown = panel ? Number(panel.dataset.conversation) : null;
@@ -286,7 +298,7 @@
       const now = document.querySelector("#chat-view [data-conversation]");
       if (!answer || !answer.ok || !now || Number(now.dataset.conversation) !== shown) return;
       const lines = now.querySelector("[data-live-append]");
-      if (lines && answer.lines !== now.querySelectorAll(".chat-line").length) window.liveRefreshRegion(lines);
+      if (lines && answer.lines !== now.querySelectorAll(".chat-line").length) Live.refreshRegion(lines);
     });
   }
   // A line that came with its event was shown without a request: the desk's next request says so
@@ -314,8 +326,8 @@
   // (blueprints/chat/internal.py: HEARTBEAT_SECONDS); the customer page too, so that a page whose
   // server process stopped is not kept in the queue for ever (blueprints/chat/staffing.py).
   setInterval(function () {
-    if (window.liveSocket && window.liveSocket.connected && document.querySelector(".chat-desk, .customer-chat")) {
-      window.liveSocket.emit("chat-presence");
+    if (Live.socket && Live.socket.connected && document.querySelector(".chat-desk, .customer-chat")) {
+      Live.socket.emit("chat-presence");
     }
   }, 60000);
 

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 from blueprints.chat.models import ChatQueue
 from common.access import Role
 from extensions import db
+from tests.browser.conftest import confirm
 from tests.browser.test_chat_desk import agent_page
 from tests.browser.test_chat_reliability import join
 
@@ -31,6 +32,7 @@ def test_the_desk_and_the_customer_page_log_nothing_blocked(app, make_unit, make
     aino.get_by_role("link", name="Neuvonta").click()
     aino.get_by_role("link", name="Toni").click()
     aino.get_by_role("button", name="Start text chat").click()
+    confirm(aino)
     expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
     aino.locator("#chat-body").fill("Hei Toni!")
     aino.locator("#chat-body").press("Enter")

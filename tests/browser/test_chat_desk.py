@@ -4,14 +4,13 @@ from playwright.sync_api import expect
 from blueprints.chat.models import ChatQueue
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+from tests.browser.conftest import assert_accessible, confirm, log_in, wait_until_live
 
 
 def agent_page(new_page, username, queue_name, fake_clock=False):
     page = new_page()
     if fake_clock:
         page.clock.install()  # time flows as usual until the test moves it on
-    page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, username)
     page.goto("/chat/")
     assert_accessible(page)  # logged out of customer service
@@ -28,7 +27,8 @@ def test_a_customer_is_served_end_to_end_live(app, make_unit, make_user, new_pag
     make_user("aino", (Role.CHAT_AGENT, library))
     make_user("erja", (Role.CHAT_AGENT, library))
     with app.app_context():
-        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message="Odota hetki, palvelemme pian."))
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True,
+                                 waiting_message="Odota hetki, palvelemme pian."))
         db.session.commit()
 
     aino = agent_page(new_page, "aino", "Neuvonta")
@@ -58,6 +58,7 @@ def test_a_customer_is_served_end_to_end_live(app, make_unit, make_user, new_pag
 
     row.get_by_role("link", name="Toni").click()
     aino.get_by_role("button", name="Start text chat").click()
+    confirm(aino)
     expect(aino.locator(".chat-head")).to_contain_text("Agent: Aino")
     expect(row.locator(".chat-dot-served")).to_have_count(1)
     expect(customer.get_by_text("You are chatting with Aino.")).to_be_visible()
@@ -95,12 +96,14 @@ def test_a_customer_is_served_end_to_end_live(app, make_unit, make_user, new_pag
 
     # Release: the dot turns green again and the customer is told.
     aino.get_by_role("button", name="Release to queue").click()
+    confirm(aino)
     expect(row.locator(".chat-dot-waiting")).to_have_count(1)
     expect(customer.locator(".chat-system").last).to_contain_text("You have been released back to the queue")
     expect(customer.get_by_text("You are next in the queue.")).to_be_visible()
 
     # Removal ends the visit and the customer is told.
     aino.get_by_role("button", name="Remove from queue").click()
+    confirm(aino)
     expect(customer.locator(".chat-closed")).to_contain_text("You have been removed from the queue.")
     assert_accessible(customer)
 
@@ -142,6 +145,7 @@ def test_the_new_customer_notice_repeats_every_30_seconds_while_someone_waits(ap
     # Once the customer is being served nobody waits, and the reminders stop.
     aino.locator(".chat-customer", has_text="Toni").get_by_role("link", name="Toni").click()
     aino.get_by_role("button", name="Start text chat").click()
+    confirm(aino)
     expect(aino).to_have_title("Chat queue")
     aino.clock.run_for(90_000)
     assert beeps(aino) == 4
@@ -157,9 +161,9 @@ def test_the_customer_sees_a_banner_while_disconnected(app, make_unit, new_page)
     customer.get_by_label("Your name").fill("Toni")
     customer.get_by_role("button", name="Join the queue").click()
     customer.wait_for_selector("body[data-live=connected]")
-    customer.evaluate("window.liveSocket.io.engine.close()")
+    customer.evaluate("Live.socket.io.engine.close()")
     expect(customer.locator("#connection-status")).to_be_visible()
-    expect(customer.locator("#connection-status")).to_be_hidden(timeout=15000)
+    expect(customer.locator("#connection-status")).to_be_hidden()
 
 
 def test_the_pages_speak_finnish_with_the_seed_texts(app, make_unit, make_user, new_page):
@@ -186,3 +190,31 @@ def test_the_pages_speak_finnish_with_the_seed_texts(app, make_unit, make_user, 
     agent.get_by_role("link", name="Toni").click()
     expect(agent.get_by_role("button", name="Poista käyttäjä jonosta")).to_be_visible()
     assert_accessible(agent)
+
+
+def test_the_customers_instructions_are_linked_on_the_customer_page_and_the_desk(app, make_unit, make_user,
+                                                                                  new_page):
+    library = make_unit()
+    make_user("aino", (Role.CHAT_AGENT, library))
+    url = "https://www.library.example/chat/instructions"
+    with app.app_context():
+        db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message="Odota",
+                                 instructions_url=url))
+        db.session.commit()
+    customer = new_page()
+    customer.goto("/chat/customer/")
+    expect(customer.get_by_role("link", name="Instructions for Neuvonta (opens in a new tab)")).to_have_attribute(
+        "href", url)
+    assert_accessible(customer)
+    customer.get_by_label("Your name").fill("Toni")
+    customer.get_by_role("button", name="Join the queue").click()
+    link = customer.get_by_role("link", name="Instructions for the chat service (opens in a new tab)")
+    expect(link).to_have_attribute("href", url)
+    expect(link).to_have_attribute("target", "_blank")
+    assert_accessible(customer)
+
+    aino = agent_page(new_page, "aino", "Neuvonta")
+    aino.get_by_role("link", name="Neuvonta").click()
+    expect(aino.locator("#chat-customers").get_by_role(
+        "link", name="Customers' instructions (opens in a new tab)")).to_have_attribute("href", url)
+    assert_accessible(aino)

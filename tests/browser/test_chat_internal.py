@@ -2,14 +2,12 @@
 live, chat one to one beside the customers, and get no transfer or video controls."""
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from blueprints.chat.models import ChatQueue
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import assert_accessible, log_in, wait_until_live
-from tests.browser.test_several_processes import needs_redis, two_servers  # noqa: F401 (a fixture)
+from tests.browser.conftest import assert_accessible, log_in, needs_redis, wait_until_live
 
 
 def desk(new_page, username):

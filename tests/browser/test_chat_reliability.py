@@ -8,8 +8,7 @@ from blueprints.chat.models import ChatMessage, ChatQueue
 from common.access import Role
 from common.mail import OutboxMail
 from extensions import db
-from tests.browser.conftest import assert_accessible, log_in, wait_until_live
-from tests.browser.test_several_processes import needs_redis, start_server
+from tests.browser.conftest import assert_accessible, confirm, log_in, needs_redis, start_site, wait_until_live
 from tests.conftest import eventually, free_port
 
 
@@ -83,7 +82,8 @@ def test_the_last_agent_is_warned_and_the_waiting_customers_may_leave_a_question
         assert mail.recipient == "neuvonta@example.org" and "Miten uusin lainani?" in mail.body
 
 
-def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_unit, make_user, new_page, live_smtp_server):
+def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_unit, make_user, new_page,
+                                                                      live_smtp_server):
     library = make_unit()
     make_user("aino", (Role.CHAT_AGENT, library))
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
@@ -107,7 +107,6 @@ def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_
     expect(admin.get_by_role("cell", name="kept 7 days, names removed after 3 days")).to_be_visible()
 
     aino = new_page()
-    aino.on("dialog", lambda dialog: dialog.accept())
     log_in(aino, "aino")
     aino.goto("/chat/")
     aino.get_by_label("Neuvonta", exact=False).check()
@@ -120,6 +119,7 @@ def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_
     aino.get_by_role("link", name="Neuvonta").click()
     aino.get_by_role("link", name="Toni").click()
     aino.get_by_role("button", name="Start text chat").click()
+    confirm(aino)
     expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
 
     aino.get_by_text("Email the transcript").click()  # the summary opens the form, by keyboard too
@@ -140,7 +140,8 @@ def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_
     mail = live_smtp_server.wait_for(1)[0]
     assert mail["To"] == "toni@example.org" and "Aino has started the chat." in mail.get_content()
     with app.app_context():  # delivered and marked sent before the test's rows are cleared
-        assert eventually(lambda: db.session.scalar(select(OutboxMail.status).execution_options(populate_existing=True)) == "sent")
+        status = select(OutboxMail.status).execution_options(populate_existing=True)
+        assert eventually(lambda: db.session.scalar(status) == "sent")
 
 
 @pytest.fixture
@@ -150,7 +151,7 @@ def two_sweeping_servers(monkeypatch):
     monkeypatch.setenv("CHAT_AGENT_GRACE_SECONDS", "2")
     monkeypatch.setenv("CHAT_SWEEP_SECONDS", "1")
     ports = free_port(), free_port()
-    processes = [start_server(port) for port in ports]
+    processes = [start_site(port) for port in ports]
     yield [f"http://127.0.0.1:{port}" for port in ports]
     for process in processes:
         process.terminate()
@@ -169,7 +170,6 @@ def test_an_agent_whose_page_closes_loses_the_customer_after_the_grace_period_on
     customer_context = browser.new_context(base_url=two_sweeping_servers[1], locale="en")
     try:
         aino = agent_context.new_page()
-        aino.on("dialog", lambda dialog: dialog.accept())
         log_in(aino, "aino")
         aino.goto("/chat/")
         aino.get_by_label("Neuvonta", exact=False).check()
@@ -180,13 +180,14 @@ def test_an_agent_whose_page_closes_loses_the_customer_after_the_grace_period_on
         aino.get_by_role("link", name="Neuvonta").click()
         aino.get_by_role("link", name="Toni").click()
         aino.get_by_role("button", name="Start text chat").click()
+        confirm(aino)
         expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
 
         agent_context.close()  # the agent's only page goes away on server 1
 
         # Both processes sweep; after the grace period one of them returns Toni to the queue,
         # and Toni, on server 2, is told live.
-        expect(toni.locator(".chat-system").last).to_contain_text("The agent's connection was lost.", timeout=20_000)
+        expect(toni.locator(".chat-system").last).to_contain_text("The agent's connection was lost.")
         expect(toni.get_by_text("You are next in the queue.")).to_be_visible()
         expect(toni.get_by_text("Nobody is serving this queue at the moment.")).to_be_visible()
         assert_accessible(toni)

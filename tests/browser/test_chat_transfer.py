@@ -6,12 +6,11 @@ from playwright.sync_api import expect
 from blueprints.chat.models import ChatQueue
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import assert_accessible, log_in, wait_until_live
+from tests.browser.conftest import assert_accessible, confirm, log_in, wait_until_live
 
 
 def agent_desk(new_page, username, queue_label):
     page = new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, username)
     page.goto("/chat/")
     page.get_by_label(queue_label, exact=False).check()
@@ -25,10 +24,12 @@ def agent_desk(new_page, username, queue_label):
 def settled(page):
     """Wait until htmx has no request in flight and has wired up what it swapped in (a claim makes
     several live refreshes; a button swapped in answers clicks only once htmx has processed it)."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
 
 
-def test_a_customer_is_transferred_to_a_closed_queue_and_served_there_with_the_whole_chat(app, make_unit, make_user, new_page):
+def test_a_customer_is_transferred_to_a_closed_queue_and_served_there_with_the_whole_chat(app, make_unit, make_user,
+                                                                                          new_page):
     library = make_unit()
     make_user("aino", (Role.CHAT_AGENT, library))
     make_user("erja", (Role.CHAT_AGENT, library))
@@ -58,6 +59,7 @@ def test_a_customer_is_transferred_to_a_closed_queue_and_served_there_with_the_w
     expect(aino.locator("#chat-heading")).to_have_text("Toni")
     settled(aino)
     aino.get_by_role("button", name="Start text chat").click()
+    confirm(aino)
     expect(customer.get_by_text("You are chatting with Aino.")).to_be_visible()
     settled(customer)
     # What Aino is typing survives the live refreshes of the chat (here: Toni writes meanwhile).
@@ -95,6 +97,9 @@ def test_a_customer_is_transferred_to_a_closed_queue_and_served_there_with_the_w
     aino.get_by_role("button", name="Transfer", exact=True).click()
     expect(aino.locator(".chat-queue-chain")).to_have_text("Queues: Neuvonta → Tietokoneopastus")
     expect(aino.locator("#chat-active")).to_contain_text("No active conversations.")
+    # Her own list of the queue left behind hears of it: Toni is no longer there as being served.
+    expect(aino.locator("#chat-customers .chat-customer", has_text="Toni")).to_have_count(0)
+    expect(aino.locator("#chat-customers")).to_contain_text("Nobody in the queue.")
 
     # The customer is told and now waits in the specialist queue.
     expect(customer.locator(".chat-system").last).to_contain_text("Aino has transferred you to another queue.")
@@ -112,6 +117,7 @@ def test_a_customer_is_transferred_to_a_closed_queue_and_served_there_with_the_w
     expect(erja.locator("#chat-view .chat-transfer-note")).to_contain_text("Tulostinongelma, HP:n laite.")
     settled(erja)
     erja.get_by_role("button", name="Start text chat").click()
+    confirm(erja)
     expect(erja.locator(".chat-head")).to_contain_text("Agent: Erja")
     for line in ("Tulostin ei toimi.", "Kysyn asiantuntijalta.", "Odotan."):
         expect(erja.locator(".chat-messages")).to_contain_text(line)
@@ -130,7 +136,7 @@ def test_a_customer_is_transferred_to_a_closed_queue_and_served_there_with_the_w
     expect(aino.locator("svg.chat-chart")).to_be_visible()
     neuvonta = aino.locator(".chat-queue-days tbody tr", has_text="Neuvonta")
     expect(neuvonta.locator("td").nth(1)).to_have_text("1")  # chats
-    expect(neuvonta.locator("td").last).to_have_text("1")  # transfers out
+    expect(neuvonta.locator("td").nth(6)).to_have_text("1")  # transfers out (the ratings follow)
     expect(aino.locator(".chat-queue-days tbody tr", has_text="Tietokoneopastus")).to_have_count(1)
     assert_accessible(aino)
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from blueprints.chat.models import ChatQueue
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, confirm
 from tests.browser.test_chat_desk import agent_page
 
 # The remote picture plays: a live video track, frames decoded, time running.
@@ -53,14 +53,15 @@ def served(app, make_unit, make_user, new_page):
 
 
 def start_video(aino, customer):
-    aino.get_by_role("button", name="Start video chat").click()  # the confirmation is accepted
+    aino.get_by_role("button", name="Start video chat").click()  # asked in the page, then accepted
+    confirm(aino)
     expect(aino.locator("[data-video-status]")).to_have_text("Waiting for the customer to accept the video chat…")
     expect(customer.locator("[data-video-status]")).to_have_text(
         "The library invites you to a video chat. Your camera and microphone will be used.")
 
 
 def assert_remote_video_plays(page):
-    page.wait_for_function(REMOTE_PLAYING, timeout=20_000)
+    page.wait_for_function(REMOTE_PLAYING)
     page.wait_for_function(REMOTE_ADVANCES, arg=page.evaluate(REMOTE_TIME))
 
 
@@ -118,6 +119,35 @@ def test_the_customer_ends_the_call(served):
     assert aino.evaluate("document.querySelector('[data-video-remote]').srcObject === null")
 
 
+def test_the_customer_closing_the_page_is_told_as_such_not_as_ending_the_call(served):
+    aino, customer = served()
+    call_going(aino, customer)
+    customer.close()
+    expect(aino.locator("[data-video-status]")).to_have_text(
+        "The customer's page was closed or lost its connection, so the video chat has ended.")
+    assert aino.evaluate("document.querySelector('[data-video-remote]').srcObject === null")
+
+
+def test_no_second_video_chat_is_offered_while_one_runs(served):
+    aino, customer = served()
+    start_video(aino, customer)
+    start = aino.get_by_role("button", name="Start video chat")
+    expect(start).to_have_count(0)  # waiting for the customer to accept is a call already
+    customer.get_by_role("button", name="Accept video chat").click()
+    assert_remote_video_plays(aino)
+    # A live refresh of the chat (the customer writes) brings no button back.
+    customer.locator("#chat-body").fill("Kuuluuko?")
+    customer.locator("#chat-body").press("Enter")
+    expect(aino.locator(".chat-line-customer").last).to_contain_text("Kuuluuko?")
+    expect(start).to_have_count(0)
+    expect(aino.get_by_role("button", name="Release to queue")).to_be_visible()
+    assert_accessible(aino)
+
+    aino.get_by_role("button", name="End video chat").click()
+    expect(aino.locator("[data-video-status]")).to_have_text("The video chat has ended.")
+    expect(start).to_be_visible()  # over: a new call may be started
+
+
 def test_a_declined_invitation_is_shown_to_the_agent(served):
     aino, customer = served()
     start_video(aino, customer)
@@ -153,6 +183,7 @@ def test_the_agents_own_refused_camera_cancels_the_invitation(served):
     aino.reload()
     aino.wait_for_selector("body[data-live=connected]")
     aino.get_by_role("button", name="Start video chat").click()
+    confirm(aino)
     expect(aino.locator("[data-video-status]")).to_contain_text("Access to the camera and microphone was refused.")
     expect(customer.locator("[data-video-status]")).to_have_text("The video chat has ended.")
     expect(customer.get_by_role("button", name="Accept video chat")).to_be_hidden()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, confirm
 from tests.browser.test_chat_desk import agent_page
 from tests.browser.test_chat_reliability import join
 
@@ -33,6 +33,7 @@ def test_a_colleague_reads_a_served_chat_without_controls_and_forged_requests_ar
     aino.get_by_role("link", name="Neuvonta").click()
     aino.get_by_role("link", name="Toni").click()
     aino.get_by_role("button", name="Start text chat").click()
+    confirm(aino)
     expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
     expect(aino.get_by_role("button", name="Release to queue")).to_be_visible()
 

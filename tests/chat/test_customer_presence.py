@@ -10,28 +10,18 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.accounts.models import User
 from blueprints.chat import queues, service, staffing, statistics
 from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState
 from common.audit import AuditEvent
 from config import environment_settings
 from extensions import db, socketio
-from tests.conftest import needs_local_socketio
+from tests.chat.conftest import conversation, queue, user
+from tests.conftest import in_threads, needs_local_socketio
 
 T0 = datetime(2026, 3, 10, 9, 0, 0)  # 11:00 in Helsinki
 GRACE = timedelta(seconds=60)  # CHAT_CUSTOMER_GRACE_SECONDS, the default
 LIVE_TIMEOUT = timedelta(seconds=150)  # internal.LIVE_TIMEOUT
 SECOND = timedelta(seconds=1)
-
-
-def user(user_id):
-    return db.session.get(User, user_id)
-
-
-def conversation(conversation_id):
-    c = db.session.get(Conversation, conversation_id)
-    db.session.refresh(c)
-    return c
 
 
 def gone_lines(conversation_id):
@@ -41,7 +31,7 @@ def gone_lines(conversation_id):
 
 def joined(desk, name="Toni"):
     """A customer who joined just before T0 and whose page connected at T0."""
-    c = service.join(db.session.get(ChatQueue, desk["queue"]), name)
+    c = service.join(queue(desk["queue"]), name)
     c.joined_at = T0 - 10 * SECOND
     db.session.commit()
     staffing.customer_connected(c.id, now=T0)
@@ -172,11 +162,7 @@ def test_two_processes_sweeping_at_once_end_the_customer_once(app, desk, waiting
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    in_threads(sweep, [()] * 2)
     assert sorted(results) == [[], [waiting]]
     assert gone_lines(waiting) == 1
 

@@ -6,17 +6,13 @@ import pytest
 from blueprints.accounts.models import RoleAssignment
 from blueprints.chat.models import InternalConversation, InternalMessage, StaffPresence
 from extensions import db, socketio
-from tests.conftest import PASSWORD, needs_local_socketio
+from tests.conftest import eventually, logged_in, needs_local_socketio
 
 
 @pytest.fixture
 def agents(app, desk):
     """Logged-in browsers of aino and erja (colleagues) and olli (another library)."""
-    clients = {}
-    for name in ("aino", "erja", "olli"):
-        clients[name] = app.test_client()
-        clients[name].post("/login", data={"username": name, "password": PASSWORD})
-    return clients
+    return {name: logged_in(app, name) for name in ("aino", "erja", "olli")}
 
 
 def start(client, user_id):
@@ -38,7 +34,8 @@ def messages(app):
 def colleague_row(client, name):
     """(data-presence, the presence in words) of one colleague in the colleague list."""
     html = client.get("/chat/partials/colleagues?colleagues=1").get_data(as_text=True)
-    row = re.search(r'data-presence="(\w+)"(?:(?!</li>).)*?>' + name + r'</button>(?:(?!</li>).)*?class="chat-state">([^<]*)<',
+    row = re.search(r'data-presence="(\w+)"(?:(?!</li>).)*?>' + name
+                    + r'</button>(?:(?!</li>).)*?class="chat-state">([^<]*)<',
                     html, re.S)
     return row.group(1), row.group(2).strip()
 
@@ -80,8 +77,7 @@ def test_only_the_two_participants_read_and_write(app, agents, desk, make_user):
     from common.access import Role
 
     make_user("saara", (Role.CHAT_AGENT, desk["library"]))
-    saara = app.test_client()
-    saara.post("/login", data={"username": "saara", "password": PASSWORD})
+    saara = logged_in(app, "saara")
     start(agents["aino"], desk["erja"])
     chat = internal_chat(app)
     for outsider in (saara, agents["olli"]):
@@ -106,7 +102,8 @@ def test_new_messages_badge_for_the_colleague_until_they_open_the_chat(app, agen
     assert "New messages!" not in agents["erja"].get("/chat/partials/active").get_data(as_text=True)
 
 
-def test_a_desk_reads_only_the_lines_after_its_last_and_a_line_pushed_to_the_open_chat_counts_as_read(app, agents, desk):
+def test_a_desk_reads_only_the_lines_after_its_last_and_a_line_pushed_to_the_open_chat_counts_as_read(app, agents,
+                                                                                                      desk):
     start(agents["aino"], desk["erja"])
     chat = internal_chat(app)
     for body in ("Yksi", "Kaksi"):
@@ -249,7 +246,8 @@ def test_logging_out_of_the_site_makes_one_offline_for_colleagues(app, agents, d
     agents["aino"].post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
     agents["aino"].post("/chat/service/logout")
     agents["aino"].post("/logout")
-    aino_socket.disconnect()  # the page left behind closes its socket after the logout
+    # The logout ends the session, and the server closes the socket of the page left behind.
+    assert eventually(lambda: not aino_socket.is_connected(), timeout=30)
     with app.app_context():
         assert db.session.get(StaffPresence, desk["aino"]) is None
     assert colleague_row(agents["erja"], "Aino") == ("offline", "offline")

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.accounts.models import RoleAssignment, User
+from blueprints.accounts.models import RoleAssignment
 from blueprints.chat import internal, queues, service
 from blueprints.chat.internal import Presence
 from blueprints.chat.models import (
@@ -17,10 +17,7 @@ from common.access import Role
 from common.clock import utcnow
 from common.refusals import NotAllowed, Refused
 from extensions import db
-
-
-def user(user_id):
-    return db.session.get(User, user_id)
+from tests.chat.conftest import user
 
 
 def presence(user_id):
@@ -157,6 +154,25 @@ def test_starting_a_chat_twice_from_either_side_reuses_the_same_conversation(in_
     assert count(InternalConversation) == 1
 
 
+def test_a_chat_the_colleague_stored_at_the_same_moment_is_the_one_opened(in_request, desk, monkeypatch):
+    """Another process stored the pair's chat after this one looked (on PostgreSQL, which takes no
+    lock for the look): the unique pair is met in a savepoint, and that chat is opened."""
+    aino, erja = user(desk["aino"]), user(desk["erja"])
+    stored = internal.start_chat(erja, aino)
+    looks = []
+    pair = internal._pair
+
+    def first_look_misses(*ids):
+        looks.append(ids)
+        return None if len(looks) == 1 else pair(*ids)
+
+    monkeypatch.setattr(internal, "_pair", first_look_misses)
+    opened = internal.start_chat(aino, erja)
+    assert len(looks) == 2
+    assert opened.id == stored.id and count(InternalConversation) == 1
+    assert internal.conversations_of(aino) == [opened]
+
+
 def test_a_started_chat_is_listed_for_the_starter_and_for_the_colleague_once_written_in(in_request, desk):
     aino, erja = user(desk["aino"]), user(desk["erja"])
     chat = internal.start_chat(aino, erja)
@@ -224,10 +240,12 @@ def test_purge_removes_only_messages_sent_before_the_cutoff(in_request, desk):
     cutoff = utcnow() - timedelta(days=30)
     for body, sent_at in (("older", cutoff - timedelta(microseconds=1)), ("at the cutoff", cutoff),
                           ("newer", cutoff + timedelta(seconds=1))):
-        db.session.add(InternalMessage(conversation=chat, author_id=aino.id, author_name="Aino", body=body, sent_at=sent_at))
+        db.session.add(InternalMessage(conversation=chat, author_id=aino.id, author_name="Aino", body=body,
+                                       sent_at=sent_at))
     db.session.commit()
     assert internal.purge_internal_messages(cutoff) == 1
-    assert db.session.scalars(select(InternalMessage.body).order_by(InternalMessage.id)).all() == ["at the cutoff", "newer"]
+    assert db.session.scalars(select(InternalMessage.body).order_by(InternalMessage.id)).all() == ["at the cutoff",
+                                                                                                   "newer"]
     assert internal.purge_internal_messages(cutoff) == 0  # safe to run again
 
 

@@ -27,7 +27,8 @@ SECOND = timedelta(seconds=1)
 
 
 def make_queue(unit_id, keep_days=0, anonymise_after_days=None, name="Neuvonta"):
-    queue = ChatQueue(unit_id=unit_id, name=name, is_open=True, keep_days=keep_days, anonymise_after_days=anonymise_after_days)
+    queue = ChatQueue(unit_id=unit_id, name=name, is_open=True, keep_days=keep_days,
+                      anonymise_after_days=anonymise_after_days)
     db.session.add(queue)
     db.session.commit()
     return queue
@@ -40,7 +41,8 @@ def make_chat(queue, name, ended_at=None, state=ConversationState.ENDED, joined_
                                 joined_at=joined_at, ended_at=ended_at, agent_name="Aino")
     conversation.messages = [
         ChatMessage(sender=Sender.CUSTOMER, author_name=name, body="Miten uusin lainat?", sent_at=joined_at),
-        ChatMessage(sender=Sender.AGENT, author_name="Aino", body=f"Hei {name.split()[0]}! Autan mielelläni.", sent_at=joined_at),
+        ChatMessage(sender=Sender.AGENT, author_name="Aino", body=f"Hei {name.split()[0]}! Autan mielelläni.",
+                    sent_at=joined_at),
         ChatMessage(sender=Sender.SYSTEM, body="ended", sent_at=joined_at),
     ]
     db.session.add(conversation)
@@ -142,12 +144,26 @@ def test_work_is_committed_batch_by_batch(library, monkeypatch):
     monkeypatch.setattr(retention, "BATCH_SIZE", 2)
     queue = make_queue(library, keep_days=1)
     ids = [make_chat(queue, f"C{i}", ended_at=NOW - timedelta(days=2, minutes=i)) for i in range(5)]
-    commits = []
-    monkeypatch.setattr(db.session, "commit", lambda real=db.session.commit: (commits.append(1), real())[1])
+    batches = []
+    purge_batch = retention._purge_batch
 
-    assert retention.purge_queue(queue, NOW).purged == 5
+    def third_fails(batch, now):
+        batches.append(batch)
+        purge_batch(batch, now)
+        if len(batches) == 3:
+            raise RuntimeError("the process stopped")
 
-    assert len(commits) == 3  # 2 + 2 + 1
+    monkeypatch.setattr(retention, "_purge_batch", third_fails)
+    with pytest.raises(RuntimeError):
+        retention.purge_queue(queue, NOW)
+
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    db.session.expire_all()
+    purged = {i for i in ids if chat(i).purged_at == NOW}
+    assert purged == set(batches[0] + batches[1])  # the two batches before stay done, the third is undone
+
+    monkeypatch.setattr(retention, "_purge_batch", purge_batch)
+    assert retention.purge_queue(queue, NOW).purged == 1  # a rerun does the rest
     assert all(chat(i).purged_at == NOW for i in ids)
 
 
@@ -223,6 +239,7 @@ def test_the_command_reports_per_queue_and_writes_an_audit_event(app, runner, ma
         assert chat(old).purged_at is not None
         assert chat(recent).anonymised_at is not None and chat(recent).purged_at is None
         assert untouched(fresh, "Pia") and untouched(waiting, "Rami")
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "chat.purged").order_by(AuditEvent.id)).all()
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "chat.purged")
+                                    .order_by(AuditEvent.id)).all()
         assert len(events) == 2  # the two real runs; the dry run writes nothing
         assert events[0].detail["queues"][str(queue_id)] == {"purged": 1, "anonymised": 1}

@@ -5,45 +5,12 @@ import pytest
 
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
 from extensions import db, socketio
-from tests.conftest import needs_local_socketio
-
-
-def join(client, desk, name="Toni", question=""):
-    return client.post("/chat/customer/", data={"queue": desk["queue"], "name": name, "question": question})
-
-
-def conversation(app, name="Toni"):
-    with app.app_context():
-        c = db.session.scalar(db.select(Conversation).where(Conversation.customer_name == name))
-        db.session.expunge(c)
-        return c
+from tests.chat.conftest import conversation_of, customer_socket, join, log_in_to_service, staff_socket
+from tests.conftest import logged_in, needs_local_socketio
 
 
 def events(socket_client, namespace="/"):
     return [e["args"][0]["event"] for e in socket_client.get_received(namespace) if e["name"] == "live"]
-
-
-def logged_in(app, username):
-    browser = app.test_client()
-    browser.post("/login", data={"username": username, "password": "correct-horse-battery-9"})
-    return browser
-
-
-def staff_socket(app, username):
-    browser = logged_in(app, username)
-    return browser, socketio.test_client(app, flask_test_client=browser)
-
-
-def log_in_to_service(browser, desk, name="Agent"):
-    """Only an agent logged in to customer service for the queue picks up its customers."""
-    assert browser.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": name}).status_code == 302
-
-
-def customer_socket(app, browser):
-    """The customer page's socket, with what it heard on connecting read away."""
-    socket = socketio.test_client(app, namespace="/customer", flask_test_client=browser)
-    socket.get_received("/customer")
-    return socket
 
 
 def test_customer_joins_and_sees_waiting_message_and_place(app, client, desk):
@@ -65,9 +32,8 @@ def test_customer_text_is_escaped_everywhere(app, client, auth, desk):
     join(client, desk, name="<script>alert(1)</script>", question="<img src=x onerror=alert(1)>")
     assert "<img src=x" not in client.get("/chat/customer/conversation").get_data(as_text=True)
     auth.login("aino")
-    page = app.test_client()
-    page.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
-    c = conversation(app, "<script>alert(1)</script>")
+    page = logged_in(app, "aino")
+    c = conversation_of(app, "<script>alert(1)</script>")
     html = page.get(f"/chat/?conversation={c.id}").get_data(as_text=True)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
@@ -80,12 +46,10 @@ def test_a_customer_message_too_long_is_refused_and_kept(client, desk):
 
 def test_reader_cannot_write_and_serving_agent_can(app, client, desk):
     join(client, desk)
-    c = conversation(app)
-    aino, erja = app.test_client(), app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
-    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
-    log_in_to_service(aino, desk, "Aino")
-    log_in_to_service(erja, desk, "Erja")
+    c = conversation_of(app)
+    aino, erja = logged_in(app, "aino"), logged_in(app, "erja")
+    log_in_to_service(aino, desk["queue"], "Aino")
+    log_in_to_service(erja, desk["queue"], "Erja")
     assert aino.post(f"/chat/conversations/{c.id}/claim").status_code == 200
     assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 409
     html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
@@ -97,12 +61,10 @@ def test_reader_cannot_write_and_serving_agent_can(app, client, desk):
 
 def test_a_colleague_reading_a_served_chat_gets_no_controls_and_forged_requests_are_refused(app, client, desk):
     join(client, desk)
-    c = conversation(app)
-    aino, erja = app.test_client(), app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
-    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
-    log_in_to_service(aino, desk, "Aino")
-    log_in_to_service(erja, desk, "Erja")
+    c = conversation_of(app)
+    aino, erja = logged_in(app, "aino"), logged_in(app, "erja")
+    log_in_to_service(aino, desk["queue"], "Aino")
+    log_in_to_service(erja, desk["queue"], "Erja")
     aino.post(f"/chat/conversations/{c.id}/claim")
 
     html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
@@ -124,9 +86,8 @@ def test_a_colleague_reading_a_served_chat_gets_no_controls_and_forged_requests_
 
 def test_claiming_needs_the_service_login_for_that_queue(app, client, desk):
     join(client, desk)
-    c = conversation(app)
-    erja = app.test_client()
-    erja.post("/login", data={"username": "erja", "password": "correct-horse-battery-9"})
+    c = conversation_of(app)
+    erja = logged_in(app, "erja")
 
     html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
     assert f"/chat/conversations/{c.id}/claim" not in html and f"/chat/conversations/{c.id}/video" not in html
@@ -134,18 +95,18 @@ def test_claiming_needs_the_service_login_for_that_queue(app, client, desk):
     assert f"/chat/conversations/{c.id}/remove" in html  # any agent of the queue removes a waiting customer
     assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 403
     assert erja.post(f"/chat/conversations/{c.id}/video").status_code == 403
-    assert conversation(app).state == ConversationState.WAITING
+    assert conversation_of(app).state == ConversationState.WAITING
 
-    log_in_to_service(erja, desk, "Erja")
-    assert f"/chat/conversations/{c.id}/claim" in erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    log_in_to_service(erja, desk["queue"], "Erja")
+    html = erja.get(f"/chat/partials/chat?conversation={c.id}").get_data(as_text=True)
+    assert f"/chat/conversations/{c.id}/claim" in html
     assert erja.post(f"/chat/conversations/{c.id}/claim").status_code == 200
 
 
 def test_releasing_a_waiting_customer_is_refused_with_a_message(app, client, desk):
     join(client, desk)
-    c = conversation(app)
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    c = conversation_of(app)
+    aino = logged_in(app, "aino")
     response = aino.post(f"/chat/conversations/{c.id}/release")
     assert response.status_code == 409 and "Nobody is serving this customer" in response.get_data(as_text=True)
 
@@ -156,7 +117,7 @@ def test_a_reload_restores_the_same_conversation_and_leave_ends_it(app, client, 
     html = client.get("/chat/customer/").get_data(as_text=True)
     assert "Ensimmäinen" in html and "Toinen" in html
     client.post("/chat/customer/leave")
-    assert conversation(app).state == ConversationState.ENDED
+    assert conversation_of(app).state == ConversationState.ENDED
     assert "Join the queue" in client.get("/chat/customer/").get_data(as_text=True)
 
 
@@ -180,13 +141,13 @@ def test_staff_namespace_refuses_customers(app, client, desk):
 @needs_local_socketio
 def test_customer_hears_claim_and_agents_of_the_unit_hear_a_join(app, client, desk):
     aino, aino_socket = staff_socket(app, "aino")
-    log_in_to_service(aino, desk)
+    log_in_to_service(aino, desk["queue"])
     _olli, olli_socket = staff_socket(app, "olli")
     join(client, desk)
     assert "chat-changed" in events(aino_socket)
     assert "chat-changed" not in events(olli_socket)
     customer = customer_socket(app, client)
-    c = conversation(app)
+    c = conversation_of(app)
     aino.post(f"/chat/conversations/{c.id}/claim")
     assert "customer-changed" in events(customer, "/customer")
     aino.post(f"/chat/conversations/{c.id}/release")
@@ -217,15 +178,16 @@ def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_c
 
     make_user("mikko", (Role.CHAT_AGENT, desk["library"]))
     join(client, desk)
-    c = conversation(app)
+    c = conversation_of(app)
     aino, aino_socket = staff_socket(app, "aino")
-    log_in_to_service(aino, desk)
+    log_in_to_service(aino, desk["queue"])
     _erja, erja_socket = staff_socket(app, "erja")
     _mikko, mikko_socket = staff_socket(app, "mikko")
     aino.post(f"/chat/conversations/{c.id}/claim")
     client.post("/chat/customer/message", data={"body": "Ennen"})
     with app.app_context():
-        lines = db.session.scalar(db.select(db.func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == c.id))
+        lines = db.session.scalar(db.select(db.func.count()).select_from(ChatMessage)
+                                  .where(ChatMessage.conversation_id == c.id))
     # The answer counts the chat's lines: a desk that rendered fewer reads the chat again.
     assert lines == 2 and erja_socket.emit("chat-watch", c.id, callback=True) == {"ok": True, "lines": 2}
     for s in (aino_socket, erja_socket, mikko_socket):
@@ -243,9 +205,9 @@ def test_a_new_line_reaches_only_the_serving_agent_and_the_desks_that_show_the_c
 
 def test_a_line_shown_as_it_came_is_read_for_the_serving_agent_up_to_the_line_shown(app, client, desk):
     join(client, desk)
-    c = conversation(app)
+    c = conversation_of(app)
     aino, erja = logged_in(app, "aino"), logged_in(app, "erja")
-    log_in_to_service(aino, desk)
+    log_in_to_service(aino, desk["queue"])
     aino.post(f"/chat/conversations/{c.id}/claim")
     client.post("/chat/customer/message", data={"body": "Yksi"})
     client.post("/chat/customer/message", data={"body": "Kaksi"})
@@ -271,7 +233,7 @@ def test_a_line_shown_as_it_came_is_read_for_the_serving_agent_up_to_the_line_sh
 @needs_local_socketio
 def test_an_agent_cannot_follow_a_chat_of_another_unit(app, client, desk):
     join(client, desk)
-    c = conversation(app)
+    c = conversation_of(app)
     _olli, olli_socket = staff_socket(app, "olli")
     assert olli_socket.emit("chat-watch", c.id, callback=True) == {"ok": False}
     assert olli_socket.emit("chat-watch", str(c.id), callback=True) == {"ok": False}
@@ -290,8 +252,8 @@ def test_waiting_customers_hear_a_claim_ahead_of_them_but_not_a_join_behind(app,
     join(app.test_client(), desk, name="Mikko")
     assert events(sara_socket, "/customer") == []  # her place did not move
     aino, aino_socket = staff_socket(app, "aino")
-    log_in_to_service(aino, desk)
-    aino.post(f"/chat/conversations/{conversation(app).id}/claim")
+    log_in_to_service(aino, desk["queue"])
+    aino.post(f"/chat/conversations/{conversation_of(app).id}/claim")
     assert "customer-changed" in events(sara_socket, "/customer")
     assert "You are next in the queue." in sara.get("/chat/customer/conversation").get_data(as_text=True)
     sara_socket.disconnect(namespace="/customer")
@@ -302,8 +264,7 @@ def test_queue_admin_creates_a_queue(app, make_user, desk):
     from common.access import Role
 
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
-    admin = app.test_client()
-    admin.post("/login", data={"username": "sirpa", "password": "correct-horse-battery-9"})
+    admin = logged_in(app, "sirpa")
     bad = admin.post("/chat/admin/queues/new", data={"name": "", "unit": desk["library"]})
     assert bad.status_code == 422
     ok = admin.post("/chat/admin/queues/new", data={"name": "Tietokoneopastus", "unit": desk["library"], "is_open": "y",
@@ -313,11 +274,11 @@ def test_queue_admin_creates_a_queue(app, make_user, desk):
 
 
 def test_agent_service_login_lists_only_chosen_queues(app, desk):
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino = logged_in(app, "aino")
     assert "You are logged out" in aino.get("/chat/").get_data(as_text=True)
     assert aino.post("/chat/service/login", data={"queues": [], "display_name": "A"}).status_code == 422
-    assert aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino A."}).status_code == 302
+    assert aino.post("/chat/service/login",
+                     data={"queues": [desk["queue"]], "display_name": "Aino A."}).status_code == 302
     html = aino.get("/chat/").get_data(as_text=True)
     assert "Logged in as Aino A." in html and "Neuvonta" in html
     aino.post("/chat/service/logout")
@@ -326,9 +287,9 @@ def test_agent_service_login_lists_only_chosen_queues(app, desk):
 
 def test_waiting_message_change_by_agent(app, client, desk):
     join(client, desk)
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
-    assert aino.post(f"/chat/queues/{desk['queue']}/settings", data={"waiting_message": "Uusi viesti"}).status_code == 200
+    aino = logged_in(app, "aino")
+    assert aino.post(f"/chat/queues/{desk['queue']}/settings",
+                     data={"waiting_message": "Uusi viesti"}).status_code == 200
     assert "Uusi viesti" in client.get("/chat/customer/conversation").get_data(as_text=True)
 
 
@@ -380,25 +341,25 @@ def test_an_address_is_limited_too_with_its_limit_in_the_configuration(app, desk
 def test_the_join_limits_are_settings_the_environment_can_set():
     from config import DefaultConfig, environment_settings
 
-    assert DefaultConfig.CHAT_JOIN_RATE_LIMIT == "30 per minute" and DefaultConfig.CHAT_JOIN_SESSION_RATE_LIMIT == "5 per minute"
-    assert environment_settings({"CHAT_JOIN_RATE_LIMIT": "60 per minute", "CHAT_JOIN_SESSION_RATE_LIMIT": "3 per minute"}) == {
+    assert DefaultConfig.CHAT_JOIN_RATE_LIMIT == "30 per minute"
+    assert DefaultConfig.CHAT_JOIN_SESSION_RATE_LIMIT == "5 per minute"
+    assert environment_settings({"CHAT_JOIN_RATE_LIMIT": "60 per minute",
+                                 "CHAT_JOIN_SESSION_RATE_LIMIT": "3 per minute"}) == {
         "CHAT_JOIN_RATE_LIMIT": "60 per minute", "CHAT_JOIN_SESSION_RATE_LIMIT": "3 per minute"}
 
 
 def test_the_customer_list_shows_state_as_text_and_waiting_time(app, client, desk):
     join(client, desk)
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino = logged_in(app, "aino")
     html = aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
-    assert "chat-dot-waiting" in html and "waiting" in html and "waited 0 min" in html
+    assert "chat-dot-waiting" in html and "waiting" in html and ">0 min</span>" in html and "data-waited-since=" in html
 
 
 def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, client, desk):
     join(client, desk)
-    c = conversation(app)
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
-    log_in_to_service(aino, desk)
+    c = conversation_of(app)
+    aino = logged_in(app, "aino")
+    log_in_to_service(aino, desk["queue"])
     aino.post(f"/chat/conversations/{c.id}/claim")
     aino.get(f"/chat/partials/chat?conversation={c.id}")
     assert "New messages!" not in aino.get("/chat/partials/active").get_data(as_text=True)
@@ -414,12 +375,13 @@ def test_new_messages_badge_shows_until_the_serving_agent_opens_the_chat(app, cl
 @pytest.mark.parametrize("language, state, joined", [("fi", "jonossa", "saapui"), ("nl", "wacht", "binnengekomen")])
 def test_the_customer_list_names_the_state_once_in_each_language(app, client, desk, language, state, joined):
     join(client, desk)
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino = logged_in(app, "aino")
     aino.post("/language", data={"language": language})
-    html = aino.get(f"/chat/partials/customers?queue={desk['queue']}", headers={"Accept-Language": language}).get_data(as_text=True)
+    html = aino.get(f"/chat/partials/customers?queue={desk['queue']}",
+                    headers={"Accept-Language": language}).get_data(as_text=True)
     row = html[html.index('class="chat-customer"'):html.index("</li>")]
-    assert f'<span class="chat-state">{state}</span>' in row and f"{joined} " in row
+    # Said for screen readers (a waiting customer's minutes show instead); the joining in the name's title.
+    assert f'<span class="chat-state visually-hidden">{state}</span>' in row and f'title="{joined} ' in row
     assert len(re.findall(rf"\b{state}\b", row)) == 1  # not "jonossa jonossa"
 
 
@@ -431,20 +393,18 @@ def test_the_customer_pages_speak_for_the_library_not_the_staff(app, client, des
         assert "Library staff" not in page
         assert "<title>Chat with the library · The library</title>" in page
         assert '<a class="site-name" href="/chat/customer/">The library</a>' in page
-    staff = app.test_client()
-    staff.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    staff = logged_in(app, "aino")
     assert "<title>Chat queue · Library staff</title>" in staff.get("/chat/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "nl", "en"])
 def test_logging_out_of_customer_service_and_of_the_site_are_told_apart(app, desk, language):
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino = logged_in(app, "aino")
     aino.post("/language", data={"language": language})
-    log_in_to_service(aino, desk)
+    log_in_to_service(aino, desk["queue"])
     html = aino.get("/chat/").get_data(as_text=True)
-    labels = dict(re.findall(r'<form method="post" action="(/chat/service/logout|/logout)">.*?<button type="submit"[^>]*>([^<]+)</button>',
-                             html, re.S))
+    labels = dict(re.findall(r'<form method="post" action="(/chat/service/logout|/logout)">'
+                             r'.*?<button type="submit"[^>]*>([^<]+)</button>', html, re.S))
     assert set(labels) == {"/chat/service/logout", "/logout"}
     assert labels["/chat/service/logout"] != labels["/logout"]
 
@@ -457,16 +417,15 @@ def test_new_customer_shows_at_the_queue_where_they_wait(app, client, desk):
         db.session.add(other)
         db.session.commit()
         other_id = other.id
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
+    aino = logged_in(app, "aino")
     aino.post("/chat/service/login", data={"queues": [desk["queue"], other_id], "display_name": "Aino"})
     client.post("/chat/customer/", data={"queue": other_id, "name": "Toni"})
 
     html = aino.get("/chat/partials/queues").get_data(as_text=True)
     items = dict(re.findall(r"<li><a [^>]*>([^<]+)</a>(.*?)</li>", html, re.S))
     assert "New customer!" in items["Tietokoneopastus"] and "1 waiting" in items["Tietokoneopastus"]
-    assert 'data-queue-new="%d">' % other_id in items["Tietokoneopastus"]  # shown
-    assert 'data-queue-new="%d" hidden>' % desk["queue"] in items["Neuvonta"]
+    assert f'data-queue-new="{other_id}">' in items["Tietokoneopastus"]  # shown
+    assert f'data-queue-new="{desk["queue"]}" hidden>' in items["Neuvonta"]
     assert html.count("hidden>New customer!") == 1
 
 
@@ -476,7 +435,8 @@ def test_once_the_chat_has_ended_the_customer_page_shows_no_transcript(app, clie
     assert "Lainani myöhästyi" in client.get("/chat/customer/conversation").text
     with app.app_context():
         c = db.session.scalar(db.select(Conversation))
-        db.session.add(ChatMessage(conversation_id=c.id, sender="agent", author_name="Aino", body="Uusin sen puolestasi"))
+        db.session.add(ChatMessage(conversation_id=c.id, sender="agent", author_name="Aino",
+                                   body="Uusin sen puolestasi"))
         c.state = ConversationState.ENDED
         db.session.commit()
     ended = client.get("/chat/customer/conversation").text
@@ -498,10 +458,8 @@ def test_a_page_reads_only_the_lines_after_the_last_it_shows(app, client, desk):
         client.post("/chat/customer/message", data={"body": body})
     with app.app_context():
         ids = list(db.session.scalars(db.select(ChatMessage.id).order_by(ChatMessage.id)))
-    c = conversation(app)
-    aino, olli = app.test_client(), app.test_client()
-    aino.post("/login", data={"username": "aino", "password": "correct-horse-battery-9"})
-    olli.post("/login", data={"username": "olli", "password": "correct-horse-battery-9"})
+    c = conversation_of(app)
+    aino, olli = logged_in(app, "aino"), logged_in(app, "olli")
 
     # The desk: all three lines at first, then just those after the one it shows last.
     assert line_ids(aino.get(f"/chat/partials/conversations/{c.id}/lines").get_data(as_text=True)) == ids
@@ -524,9 +482,9 @@ def test_the_page_lists_each_line_for_reading_on(app, client, desk):
 @needs_local_socketio
 def test_a_new_line_comes_rendered_in_every_language_after_the_line_before_it(app, client, desk):
     join(client, desk, question="Ensin")
-    c = conversation(app)
+    c = conversation_of(app)
     aino, aino_socket = staff_socket(app, "aino")
-    log_in_to_service(aino, desk)
+    log_in_to_service(aino, desk["queue"])
     aino.post(f"/chat/conversations/{c.id}/claim")
     toni_socket = customer_socket(app, client)
     aino_socket.get_received()
@@ -577,17 +535,19 @@ def test_a_join_tells_the_queues_page_count_to_a_pager_that_waits_for_a_second_p
 def test_a_join_brings_the_new_customers_row_after_the_customer_before_them(app, client, desk):
     aino, aino_socket = staff_socket(app, "aino")
     join(client, desk, name="Sara")
-    sara = conversation(app, "Sara")
+    sara = conversation_of(app, "Sara")
     aino_socket.get_received()
 
     join(app.test_client(), desk, name="Toni <i>")
 
-    toni = conversation(app, "Toni <i>")
+    toni = conversation_of(app, "Toni <i>")
     joined = [e["args"][0]["data"] for e in aino_socket.get_received() if e["name"] == "live"][0]
     assert joined["kind"] == "join" and joined["item"] == toni.id and joined["previous"] == sara.id
     assert sorted(joined["html"]) == ["en", "fi", "nl", "sv"]
     row = joined["html"]["en"]
-    assert f'data-item="{toni.id}"' in row and "Toni &lt;i&gt;" in row and "waited 0 min" in row
+    assert f'data-item="{toni.id}"' in row and "Toni &lt;i&gt;" in row and ">0 min</span>" in row
+    # Its minutes grow in each page (static/js/chat-waits.js), from when the customer joined.
+    assert f'data-waited-since="{toni.joined_at:%Y-%m-%dT%H:%M:%SZ}"' in row
     # The same row as the desk's own list shows it.
     page = aino.get(f"/chat/partials/customers?queue={desk['queue']}").get_data(as_text=True)
     assert f'data-item="{toni.id}"' in page and 'data-live-list data-live-capacity="25"' in page

@@ -4,7 +4,6 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from blueprints.accounts.models import User
 from blueprints.chat import queues, service, video
 from blueprints.chat.models import (
     ChatMessage,
@@ -12,17 +11,10 @@ from blueprints.chat.models import (
     Conversation,
     ConversationState,
 )
-from common.refusals import NotAllowed, Refused
+from common.refusals import Conflict, NotAllowed, Refused
 from extensions import db
-from tests.chat.conftest import on_duty
-
-
-def user(user_id):
-    return db.session.get(User, user_id)
-
-
-def queue(queue_id):
-    return db.session.get(ChatQueue, queue_id)
+from tests.chat.conftest import on_duty, queue, user
+from tests.conftest import in_threads
 
 
 def test_join_puts_the_customer_in_line_with_the_first_question(in_request, desk):
@@ -93,11 +85,7 @@ def test_claim_race_with_real_threads_gives_the_customer_to_exactly_one_agent(ap
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=try_claim, args=(a,)) for a in ("aino", "erja")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    in_threads(try_claim, [(a,) for a in ("aino", "erja")])
     assert sorted(outcomes.values()) == ["This customer is already being served.", "got it"]
     with app.app_context():
         c = db.session.get(Conversation, conversation_id)
@@ -224,9 +212,11 @@ def test_a_colleague_may_not_act_on_a_served_chat_and_nothing_changes(desk, toni
     assert len(c.messages) == lines
 
 
-def test_the_serving_agent_removes_their_customer_and_any_agent_a_waiting_one(desk, toni_served_by_aino):
-    service.remove(toni_served_by_aino, user(desk["aino"]))
-    assert toni_served_by_aino.state == ConversationState.REMOVED
+def test_any_agent_removes_a_waiting_customer_and_nobody_a_served_one(desk, toni_served_by_aino):
+    with pytest.raises(Conflict):  # the serving agent releases Toni or ends the chat instead
+        service.remove(toni_served_by_aino, user(desk["aino"]))
+    db.session.rollback()
+    assert toni_served_by_aino.state == ConversationState.SERVED
     sara = service.join(queue(desk["queue"]), "Sara")
     queues.log_out_of_service(user(desk["erja"]))  # removing a waiting customer needs no service login
     service.remove(sara, user(desk["erja"]))

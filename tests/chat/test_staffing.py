@@ -9,12 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.accounts.models import User
 from blueprints.chat import queues, service, staffing
 from blueprints.chat.models import (
     AgentSession,
     ChatMessage,
-    ChatQueue,
     Conversation,
     ConversationState,
     StaffPresence,
@@ -22,7 +20,8 @@ from blueprints.chat.models import (
 from common.audit import AuditEvent
 from common.mail import OutboxMail
 from extensions import db, socketio
-from tests.conftest import PASSWORD, needs_local_socketio
+from tests.chat.conftest import conversation, log_in_to_service, queue, user
+from tests.conftest import in_threads, logged_in, needs_local_socketio
 
 T0 = datetime(2026, 3, 10, 9, 0, 0)
 GRACE = timedelta(seconds=120)  # CHAT_AGENT_GRACE_SECONDS, the default
@@ -30,22 +29,9 @@ LIVE_TIMEOUT = timedelta(seconds=150)  # internal.LIVE_TIMEOUT: a count not hear
 SECOND = timedelta(seconds=1)
 
 
-def user(user_id):
-    return db.session.get(User, user_id)
-
-
-def queue(queue_id):
-    return db.session.get(ChatQueue, queue_id)
-
-
-def conversation(conversation_id):
-    c = db.session.get(Conversation, conversation_id)
-    db.session.refresh(c)
-    return c
-
-
 def session_of(user_id):
-    return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user_id).execution_options(populate_existing=True))
+    return db.session.scalar(select(AgentSession).where(AgentSession.user_id == user_id)
+                             .execution_options(populate_existing=True))
 
 
 def sockets(user_id, count, last_seen):
@@ -62,8 +48,8 @@ def agent_lost_lines():
 
 @pytest.fixture
 def served(in_request, desk):
-    """Aino is logged in to customer service and serves Toni, with one page open since T0."""
-    queues.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino")
+    """Aino is logged in to customer service (at T0) and serves Toni, with one page open since T0."""
+    queues.log_in_to_service(user(desk["aino"]), [desk["queue"]], "Aino").started_at = T0
     toni = service.join(queue(desk["queue"]), "Toni")
     service.claim(toni.id, user(desk["aino"]))
     sockets(desk["aino"], 1, T0)
@@ -121,9 +107,8 @@ def test_closing_one_of_two_pages_is_not_a_disconnect(desk, served):
 
 
 def test_an_agent_who_logs_out_of_the_site_starts_the_grace_period(app, desk):
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": PASSWORD})
-    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    aino = logged_in(app, "aino")
+    log_in_to_service(aino, desk["queue"], "Aino")
 
     aino.post("/logout")
 
@@ -161,11 +146,7 @@ def test_two_processes_sweeping_at_once_release_the_customer_once(app, desk, ser
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    in_threads(sweep, [()] * 2)
     assert sorted(results) == [[], [served]]
     assert agent_lost_lines() == 1
 
@@ -204,9 +185,8 @@ def test_a_customer_released_or_claimed_by_someone_else_meanwhile_is_not_taken_a
 
 @needs_local_socketio
 def test_a_real_socket_going_and_coming_back_sets_and_clears_the_disconnect_time(app, desk):
-    aino = app.test_client()
-    aino.post("/login", data={"username": "aino", "password": PASSWORD})
-    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    aino = logged_in(app, "aino")
+    log_in_to_service(aino, desk["queue"], "Aino")
 
     socket = socketio.test_client(app, flask_test_client=aino)
     with app.app_context():
@@ -222,12 +202,6 @@ def test_a_real_socket_going_and_coming_back_sets_and_clears_the_disconnect_time
 
 
 # ---- the last agent of a queue -------------------------------------------------------------------
-
-def login(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": PASSWORD})
-    return client
-
 
 def test_the_last_agent_is_warned_only_while_customers_wait_and_nobody_else_serves(in_request, desk):
     aino = user(desk["aino"])
@@ -246,8 +220,8 @@ def test_logging_out_as_the_last_agent_asks_first_then_tells_the_waiting_custome
     with app.app_context():
         queue(desk["queue"]).contact_email = "neuvonta@example.org"
         db.session.commit()
-    aino = login(app, "aino")
-    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    aino = logged_in(app, "aino")
+    log_in_to_service(aino, desk["queue"], "Aino")
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
     assert "Nobody is serving this queue" not in client.get("/chat/customer/conversation").get_data(as_text=True)
 
@@ -255,7 +229,9 @@ def test_logging_out_as_the_last_agent_asks_first_then_tells_the_waiting_custome
 
     html = warning.get_data(as_text=True)
     assert warning.status_code == 200
-    assert "Customers are waiting" in html and "<strong>Neuvonta</strong>: 1 waiting" in html and "Log out anyway" in html
+    assert "Customers are waiting" in html
+    assert "<strong>Neuvonta</strong>: 1 waiting" in html
+    assert "Log out anyway" in html
     assert "In these queues they may leave their question by email instead: Neuvonta." in html
     with app.app_context():
         assert session_of(desk["aino"]) is not None  # still logged in
@@ -269,8 +245,8 @@ def test_logging_out_as_the_last_agent_asks_first_then_tells_the_waiting_custome
 
 
 def test_the_warning_offers_email_only_for_queues_with_a_contact_address(app, client, desk):
-    aino = login(app, "aino")
-    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    aino = logged_in(app, "aino")
+    log_in_to_service(aino, desk["queue"], "Aino")
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
 
     html = aino.post("/chat/service/logout").get_data(as_text=True)
@@ -280,9 +256,9 @@ def test_the_warning_offers_email_only_for_queues_with_a_contact_address(app, cl
 
 
 def test_an_agent_who_is_not_the_last_logs_out_at_once(app, client, desk):
-    aino, erja = login(app, "aino"), login(app, "erja")
+    aino, erja = logged_in(app, "aino"), logged_in(app, "erja")
     for agent in (aino, erja):
-        agent.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "A"})
+        log_in_to_service(agent, desk["queue"], "A")
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
 
     assert aino.post("/chat/service/logout").status_code == 302
@@ -291,8 +267,8 @@ def test_an_agent_who_is_not_the_last_logs_out_at_once(app, client, desk):
 
 @needs_local_socketio
 def test_waiting_customers_hear_live_that_the_last_agent_left(app, client, desk):
-    aino = login(app, "aino")
-    aino.post("/chat/service/login", data={"queues": [desk["queue"]], "display_name": "Aino"})
+    aino = logged_in(app, "aino")
+    log_in_to_service(aino, desk["queue"], "Aino")
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
     customer = socketio.test_client(app, namespace="/customer", flask_test_client=client)
     customer.get_received("/customer")
@@ -309,7 +285,8 @@ def test_without_a_contact_address_the_customer_is_told_but_offered_no_form(app,
     page = client.get("/chat/customer/conversation").get_data(as_text=True)
     assert "Nobody is serving this queue at the moment." in page and "You can keep waiting, or come back later." in page
     assert 'id="customer-question"' not in page
-    assert client.post("/chat/customer/question", data={"email": "toni@example.org", "question": "Hei"}).status_code == 409
+    assert client.post("/chat/customer/question",
+                       data={"email": "toni@example.org", "question": "Hei"}).status_code == 409
 
 
 def test_a_waiting_customer_leaves_the_question_by_email(app, client, desk):

@@ -8,13 +8,7 @@ from common.access import Role
 from common.audit import AuditEvent
 from common.mail import OutboxMail
 from extensions import db
-from tests.conftest import PASSWORD, eventually
-
-
-def logged_in(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": PASSWORD})
-    return client
+from tests.conftest import eventually, logged_in
 
 
 def served_chat(app, client, desk, agent):
@@ -65,7 +59,8 @@ def test_the_serving_agent_emails_the_transcript_through_the_outbox(app, client,
     assert "12:05" in body and "10:05" not in body  # local time, not UTC
     assert "Aino has started the chat." in body  # system lines translated, naming the agent as Toni saw her
     # The chat says so, and the audit log has who sent it where.
-    assert "A transcript of this chat has been sent by email." in client.get("/chat/customer/conversation").get_data(as_text=True)
+    page = client.get("/chat/customer/conversation").get_data(as_text=True)
+    assert "A transcript of this chat has been sent by email." in page
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "chat.transcript_sent"))
         assert event.actor_id == desk["aino"] and event.detail == {"recipient": "toni@example.org"}
@@ -93,7 +88,8 @@ def test_a_bad_address_is_refused_at_the_field_and_nothing_is_sent(app, client, 
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="transcript-email-error"' in html and "Enter an email address like name@example.fi." in html
-    assert 'value="toni@"' in html and f'<details id="chat-transcript-{conversation_id}" class="chat-transcript" open>' in html
+    assert 'value="toni@"' in html
+    assert f'<details id="chat-transcript-{conversation_id}" class="chat-transcript" open>' in html
     assert "hx-preserve" not in html.split("chat-transcript-")[1].split(">")[0]  # the answer replaces the form
     with app.app_context():
         assert db.session.scalar(select(OutboxMail.id)) is None
@@ -103,11 +99,12 @@ def test_a_bad_address_is_refused_at_the_field_and_nothing_is_sent(app, client, 
 def test_the_agent_who_served_may_still_send_after_the_chat_ended_but_a_reader_never(app, client, desk):
     aino, erja = logged_in(app, "aino"), logged_in(app, "erja")
     conversation_id = served_chat(app, client, desk, aino)
-    assert 'id="transcript-email"' not in erja.get(f"/chat/partials/chat?conversation={conversation_id}").get_data(as_text=True)
+    chat = f"/chat/partials/chat?conversation={conversation_id}"
+    assert 'id="transcript-email"' not in erja.get(chat).get_data(as_text=True)
     assert send(erja, conversation_id).status_code == 403
 
     aino.post(f"/chat/conversations/{conversation_id}/end")
-    assert 'id="transcript-email"' in aino.get(f"/chat/partials/chat?conversation={conversation_id}").get_data(as_text=True)
+    assert 'id="transcript-email"' in aino.get(chat).get_data(as_text=True)
     assert send(aino, conversation_id).status_code == 200
     with app.app_context():
         assert db.session.scalar(select(OutboxMail.recipient)) == "toni@example.org"
@@ -142,7 +139,8 @@ def test_the_admin_sets_retention_and_a_contact_address(app, make_user, desk):
     assert 'name="keep_days"' in form and 'value="0"' in form  # the library's default: not kept
 
     response = admin.post(f"/chat/admin/queues/{desk['queue']}",
-                          data=queue_form(desk, keep_days="30", anonymise_after_days="7", contact_email="neuvonta@example.org"))
+                          data=queue_form(desk, keep_days="30", anonymise_after_days="7",
+                                          contact_email="neuvonta@example.org"))
 
     assert response.status_code == 302
     with app.app_context():
@@ -155,10 +153,12 @@ def test_bad_retention_values_are_refused_at_their_fields_and_nothing_is_stored(
     make_user("sirpa", (Role.SERVICE_ADMIN, None))
     admin = logged_in(app, "sirpa")
     cases = [
-        ({"keep_days": "7", "anonymise_after_days": "8"}, "anonymise_after_days", "At most the days transcripts are kept (7)."),
+        ({"keep_days": "7", "anonymise_after_days": "8"}, "anonymise_after_days",
+         "At most the days transcripts are kept (7)."),
         ({"keep_days": "-1"}, "keep_days", "Give a whole number of days from 0 to 3650."),
         ({"keep_days": "3651"}, "keep_days", "Give a whole number of days from 0 to 3650."),
-        ({"keep_days": "10", "anonymise_after_days": "-2"}, "anonymise_after_days", "Give a whole number of days from 0 to 3650."),
+        ({"keep_days": "10", "anonymise_after_days": "-2"}, "anonymise_after_days",
+         "Give a whole number of days from 0 to 3650."),
         ({"contact_email": "neuvonta"}, "contact_email", "Enter an email address like name@example.fi."),
     ]
     for values, field, message in cases:
@@ -169,4 +169,5 @@ def test_bad_retention_values_are_refused_at_their_fields_and_nothing_is_stored(
         assert 'value="Changed"' in html  # the values are kept
     with app.app_context():
         queue = db.session.get(ChatQueue, desk["queue"])
-        assert (queue.name, queue.keep_days, queue.anonymise_after_days, queue.contact_email) == ("Neuvonta", 0, None, None)
+        kept = (queue.name, queue.keep_days, queue.anonymise_after_days, queue.contact_email)
+        assert kept == ("Neuvonta", 0, None, None)

@@ -2,7 +2,6 @@
 import pytest
 from sqlalchemy import select
 
-from blueprints.accounts.models import User
 from blueprints.chat import queues, service
 from blueprints.chat.models import (
     ChatQueue,
@@ -15,15 +14,8 @@ from common.access import Role
 from common.audit import AuditEvent
 from common.refusals import NotAllowed, Refused
 from extensions import db, socketio
-from tests.conftest import PASSWORD, needs_local_socketio
-
-
-def user(user_id):
-    return db.session.get(User, user_id)
-
-
-def queue(queue_id):
-    return db.session.get(ChatQueue, queue_id)
+from tests.chat.conftest import queue, user
+from tests.conftest import logged_in, needs_local_socketio
 
 
 @pytest.fixture
@@ -46,12 +38,6 @@ def served_customer(desk, name="Toni"):
     service.send_as_agent(conversation, user(desk["aino"]), "Hetki, kysyn asiantuntijalta.")
     service.send_as_customer(conversation, "Kiitos")
     return conversation
-
-
-def logged_in(app, username):
-    client = app.test_client()
-    client.post("/login", data={"username": username, "password": PASSWORD})
-    return client
 
 
 def test_transfer_moves_the_same_conversation_with_its_history_to_a_closed_queue(in_request, desk, specialist):
@@ -131,7 +117,8 @@ def test_the_transfer_control_lists_other_queues_and_marks_closed_ones(app, desk
     assert 'name="transfer-note"' in form
     # A reading colleague gets no transfer control and, asking anyway, is refused.
     erja = logged_in(app, "erja")
-    assert "Transfer to another queue" not in erja.get(f"/chat/partials/chat?conversation={conversation_id}").get_data(as_text=True)
+    html = erja.get(f"/chat/partials/chat?conversation={conversation_id}").get_data(as_text=True)
+    assert "Transfer to another queue" not in html
     assert erja.get(f"/chat/conversations/{conversation_id}/transfer").status_code == 403
 
 
@@ -235,7 +222,8 @@ def test_the_target_queue_hears_of_the_new_customer_even_in_another_unit(app, cl
     customer_socket.disconnect(namespace="/customer")
 
 
-def test_the_next_agent_reads_every_note_of_the_chain_with_the_names_customers_saw(app, client, desk, specialist, make_user):
+def test_the_next_agent_reads_every_note_of_the_chain_with_the_names_customers_saw(app, client, desk, specialist,
+                                                                                   make_user):
     """Neuvonta → Asiantuntija → Neuvonta: Erja, who picks Toni up last, reads both notes, and each
     transfer names the agent as Toni saw them (their customer-service name), as do the system lines."""
     client.post("/chat/customer/", data={"queue": desk["queue"], "name": "Toni"})
@@ -260,9 +248,11 @@ def test_the_next_agent_reads_every_note_of_the_chain_with_the_names_customers_s
     assert "Queues: Neuvonta → Asiantuntija → Neuvonta" in chat
     first, second = chat.index("Kysyy e-kirjoista."), chat.index("Tarvitsee myös kirjastokortin.")
     assert first < second
-    assert "Transferred from Neuvonta by Aino N." in chat and "Transferred from Asiantuntija by Asiantuntija Ville" in chat
+    assert "Transferred from Neuvonta by Aino N." in chat
+    assert "Transferred from Asiantuntija by Asiantuntija Ville" in chat
     page = client.get("/chat/customer/conversation").get_data(as_text=True)
-    assert "Aino N. has started the chat." in page and "Asiantuntija Ville has transferred you to another queue." in page
+    assert "Aino N. has started the chat." in page
+    assert "Asiantuntija Ville has transferred you to another queue." in page
     assert "Erja has started the chat." in page
     assert "Aino" not in page.replace("Aino N.", "")  # her staff name is never shown to the customer
     with app.app_context():

@@ -7,7 +7,8 @@ import pytest
 from blueprints.chat.models import Conversation, ConversationState
 from common.audit import AuditEvent
 from extensions import db, socketio
-from tests.conftest import PASSWORD, needs_local_socketio
+from tests.chat.conftest import log_in_to_service
+from tests.conftest import audited, logged_in, needs_local_socketio
 
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 ANSWER = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}
@@ -16,11 +17,9 @@ CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 192.0.2.2 50000 typ host
 
 def staff(app, username, in_service_for=None):
     """An agent's browser; with a queue, logged in to customer service for it (to pick up its customers)."""
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    client.post("/login", data={"username": username, "password": PASSWORD})
+    client = logged_in(app, username)
     if in_service_for is not None:
-        client.post("/chat/service/login", data={"queues": [in_service_for], "display_name": username.title()})
+        log_in_to_service(client, in_service_for, username.title())
     return client
 
 
@@ -41,15 +40,11 @@ def signals(socket_client, namespace="/"):
             if e["name"] == "live" and e["args"][0]["event"] == "video-signal"]
 
 
-def audited(app, action):
-    with app.app_context():
-        return db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
-
-
 @pytest.fixture
 def call(app, desk):
     """Toni served by Aino with a call started; Sara served by Erja; sockets for all of them."""
-    people = {"aino": staff(app, "aino", desk["queue"]), "erja": staff(app, "erja", desk["queue"]), "olli": staff(app, "olli"),
+    people = {"aino": staff(app, "aino", desk["queue"]), "erja": staff(app, "erja", desk["queue"]),
+              "olli": staff(app, "olli"),
               "toni": customer(app, desk, "Toni"), "sara": customer(app, desk, "Sara")}
     people["toni_id"], people["sara_id"] = conversation_id(app, "Toni"), conversation_id(app, "Sara")
     people["erja"].post(f"/chat/conversations/{people['sara_id']}/claim")
@@ -127,7 +122,8 @@ def test_signals_go_between_the_serving_agent_and_their_customer_only(app, call)
     assert accepted == {"ok": True}
     assert [x["kind"] for x in signals(s["aino"])] == ["accept"]
 
-    sent = s["aino"].emit("video", {"conversation": toni_id, "call": call["call"], "kind": "offer", "description": OFFER},
+    sent = s["aino"].emit("video",
+                          {"conversation": toni_id, "call": call["call"], "kind": "offer", "description": OFFER},
                           callback=True)
     assert sent == {"ok": True}
     [offer] = signals(s["toni"], "/customer")
@@ -135,7 +131,8 @@ def test_signals_go_between_the_serving_agent_and_their_customer_only(app, call)
 
     s["toni"].emit("video", {"conversation": toni_id, "call": call["call"], "kind": "answer", "description": ANSWER},
                    namespace="/customer", callback=True)
-    s["toni"].emit("video", {"conversation": toni_id, "call": call["call"], "kind": "candidate", "candidate": CANDIDATE},
+    s["toni"].emit("video",
+                   {"conversation": toni_id, "call": call["call"], "kind": "candidate", "candidate": CANDIDATE},
                    namespace="/customer", callback=True)
     heard = signals(s["aino"])
     assert [x["kind"] for x in heard] == ["answer", "candidate"]
@@ -163,7 +160,8 @@ def test_signals_of_others_are_refused(app, call):
                           callback=True) == {"ok": False}
     # A customer cannot send what only the agent sends, nor a malformed description.
     assert s["toni"].emit("video", dict(offer), namespace="/customer", callback=True) == {"ok": False}
-    bad = {"conversation": toni_id, "call": call["call"], "kind": "answer", "description": {"type": "offer", "sdp": "x"}}
+    bad = {"conversation": toni_id, "call": call["call"], "kind": "answer",
+           "description": {"type": "offer", "sdp": "x"}}
     assert s["toni"].emit("video", bad, namespace="/customer", callback=True) == {"ok": False}
     assert s["aino"].emit("video", "offer", callback=True) == {"ok": False}
 
