@@ -18,8 +18,8 @@ from sqlalchemy import select, text  # noqa: E402
 from app import create_app  # noqa: E402
 from blueprints.accounts import service as accounts  # noqa: E402
 from blueprints.accounts.models import UnitKind  # noqa: E402
-from blueprints.ebook import service  # noqa: E402
-from blueprints.ebook.models import Tariff  # noqa: E402
+from blueprints.ebook import cards, pricing, signups  # noqa: E402
+from blueprints.ebook.models import CustomerDetails, Tariff  # noqa: E402
 from extensions import db  # noqa: E402
 
 ROUNDS = 200
@@ -47,7 +47,7 @@ def main():
         db.drop_all()
         db.create_all()
         unit = accounts.create_unit("GIETEN", "Gieten", UnitKind.BRANCH, "9428")
-        service.seed_tariffs(unit)
+        pricing.seed_tariffs(unit)
         db.session.commit()
         tariff = db.session.scalar(select(Tariff).where(Tariff.unit_id == unit.id, Tariff.code == "0141"))
         counter = iter(range(1_000_000))
@@ -57,20 +57,21 @@ def main():
             db.session.commit()
 
         def next_number():
-            service.generate_card_number(unit)
+            cards.generate_card_number(unit)
             db.session.commit()
 
         def signup():
             n = next(counter)
-            service.sign_up(unit, {"surname": f"Bench{n}", "birth_date": date(1980, 1, 1), "postcode": "9468 BG",
-                                   "house_number": 41, "street": "Kruisakkers", "city": "ANNEN"}, tariff)
+            signups.sign_up(unit, CustomerDetails(surname=f"Bench{n}", birth_date=date(1980, 1, 1), postcode="9468 BG",
+                                                  house_number=41, street="Kruisakkers", city="ANNEN"), tariff)
             db.session.commit()
 
         floor = median_ms(floor_write)
         report("ebook_card_number_next", median_ms(next_number), floor)
         report("ebook_signup_save", median_ms(signup, rounds=100), floor)
-        summary_floor = median_ms(lambda: service.age_on(date(1980, 1, 1), date(2025, 1, 1)), rounds=1000)
-        report("ebook_cost_summary", median_ms(lambda: service.cost_summary("X", 45, tariff, date(2025, 1, 1)), rounds=1000),
+        summary_floor = median_ms(lambda: pricing.age_on(date(1980, 1, 1), date(2025, 1, 1)), rounds=1000)
+        report("ebook_cost_summary",
+               median_ms(lambda: pricing.cost_summary("X", 45, tariff, date(2025, 1, 1)), rounds=1000),
                summary_floor)
         db.drop_all()
 

@@ -40,12 +40,14 @@ def median_ms(action, repeat=15):
 
 
 def report(name, value, floor):
-    print(json.dumps({"name": name, "value": round(value, 3), "unit": "ms", "floor": round(floor, 3), "ratio": round(value / floor, 2)}))
+    print(json.dumps({"name": name, "value": round(value, 3), "unit": "ms", "floor": round(floor, 3),
+                      "ratio": round(value / floor, 2)}))
 
 
 def main():
     folder = tempfile.mkdtemp()
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db"})
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db"})
     with app.app_context():
         db.create_all()
         unit = accounts.create_unit("B1", "Bench library", UnitKind.LIBRARY, None)
@@ -53,7 +55,7 @@ def main():
         version = service.ensure_first_version()
         rng = random.Random(4)
         now = utcnow()
-        for n in range(SESSIONS):
+        for _ in range(SESSIONS):
             started = now - timedelta(minutes=rng.randint(0, 300 * 24 * 60))
             db.session.add(GuidanceSession(
                 unit_id=unit.id, guide_id=guide.id, version=version, device=rng.choice(list(service.DEVICES)),
@@ -68,7 +70,8 @@ def main():
             service.statistics([unit.id], start, end, ZONE)
 
         def count():
-            db.session.scalar(select(func.count()).select_from(GuidanceSession).where(GuidanceSession.unit_id == unit.id))
+            db.session.scalar(select(func.count()).select_from(GuidanceSession)
+                              .where(GuidanceSession.unit_id == unit.id))
 
         report(f"guide.statistics_{SESSIONS}_sessions", median_ms(figures, 7), median_ms(count))
 

@@ -143,14 +143,14 @@ from app import create_app
 from blueprints.accounts import service
 from blueprints.accounts.models import UnitKind
 from blueprints.chat.models import ChatQueue
-from blueprints.ebook import service as ebook
+from blueprints.ebook import pricing
 from common.access import Role
 from extensions import db
 app = create_app()
 with app.app_context():
     branch = service.create_unit("GIETEN", "Gieten", UnitKind.BRANCH, "9428")
     service.create_user("balie", "Balie", "balie@example.org", "en", {PASSWORD!r}, [(Role.COUNTER_STAFF, branch)])
-    ebook.seed_tariffs(branch)
+    pricing.seed_tariffs(branch)
     db.session.add(ChatQueue(unit_id=branch.id, name="Neuvonta", is_open=True, waiting_message=""))
     db.session.commit()
     from blueprints.ebook.models import Tariff
@@ -224,7 +224,8 @@ def measure(setup, ports, env, prepared):
 
     def write(client, n, count):
         # As the page's script sends it: the answer is empty, the line comes back in its live event.
-        status, _ = client.request("POST", "/chat/customer/message", {"body": f"Viesti {count}", "key": f"{n}-{count}-{time.monotonic_ns()}"},
+        status, _ = client.request("POST", "/chat/customer/message",
+                                   {"body": f"Viesti {count}", "key": f"{n}-{count}-{time.monotonic_ns()}"},
                                    htmx=True)
         return status == 204
 
@@ -248,7 +249,7 @@ def production(processes, base_env, log):
             command, _directory = unit_command("library-desk-web@.service", port)
             running.append(start(command, base_env, log))
         running.append(start(unit_command("library-desk-worker.service")[0], base_env, log))
-        for port, process in zip(ports, running):
+        for port, process in zip(ports, running[:processes], strict=True):  # the web processes, not the worker
             wait_for(port, process)
         return measure(f"production, {processes} process{'es' if processes > 1 else ''}", ports, base_env, prepared)
     finally:
@@ -259,9 +260,12 @@ def production(processes, base_env, log):
 
 
 def reset_postgresql(env):
-    script = "from app import create_app\nfrom extensions import db\nfrom sqlalchemy import text\napp = create_app()\n" \
-             "with app.app_context():\n    db.drop_all()\n    db.session.execute(text('DROP TABLE IF EXISTS alembic_version'))\n" \
-             "    db.session.commit()\n"
+    script = ("from app import create_app\nfrom extensions import db\nfrom sqlalchemy import text\n"
+              "app = create_app()\n"
+              "with app.app_context():\n"
+              "    db.drop_all()\n"
+              "    db.session.execute(text('DROP TABLE IF EXISTS alembic_version'))\n"
+              "    db.session.commit()\n")
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
@@ -290,7 +294,7 @@ def main():
             server.terminate()
             server.wait(30)
     if 1 in results and 2 in results:
-        for one, two in zip(results[1], results[2]):
+        for one, two in zip(results[1], results[2], strict=True):  # the same scenarios, in the same order
             for kind in ("per_second", "peak_per_second"):
                 print(json.dumps({"name": f"{one['name']}.two_processes_to_one", "measure": kind, "value": two[kind],
                                   "floor": one[kind], "unit": "per second",

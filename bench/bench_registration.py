@@ -37,9 +37,11 @@ UNITS = 1000
 BATCH = 10_000
 SAMPLES = 300
 PASSWORD = "bench-password-long-9"
-FIRST = ["Aino", "Eero", "Äijä", "Sofia", "Matti", "Öljy", "Liisa", "Jussi", "Åsa", "Pekka", "Helmi", "Ilmari", "Väinö", "Kaarina"]
-LAST = ["Äijälä", "Virtanen", "Korhonen", "Öhman", "Lindqvist", "Mäkinen", "Nieminen", "Hämäläinen", "Laine", "Heikkinen",
-        "Koskinen", "Järvinen", "Lehtonen", "Saarinen", "Åström", "Salminen", "Kärkkäinen", "Rantanen", "Tuominen", "Väisänen"]
+FIRST = ["Aino", "Eero", "Äijä", "Sofia", "Matti", "Öljy", "Liisa", "Jussi", "Åsa", "Pekka", "Helmi", "Ilmari",
+         "Väinö", "Kaarina"]
+LAST = ["Äijälä", "Virtanen", "Korhonen", "Öhman", "Lindqvist", "Mäkinen", "Nieminen", "Hämäläinen", "Laine",
+        "Heikkinen", "Koskinen", "Järvinen", "Lehtonen", "Saarinen", "Åström", "Salminen", "Kärkkäinen", "Rantanen",
+        "Tuominen", "Väisänen"]
 BASE = date(1935, 1, 1)
 DAYS = 30_000  # birth dates over ~82 years; the individual number varies beyond that
 
@@ -59,8 +61,10 @@ def fill(unit_ids):
         rows.append({
             **service.stored_hetu(code),
             "birth_date": BASE + timedelta(days=i % DAYS), "unit_id": unit_ids[i % len(unit_ids)],
-            "first_name": first, "last_name": last, "first_name_key": service.name_key(first), "last_name_key": service.name_key(last),
-            "language": "fi", "status": "active", "service_form": "net", "basis": "reading_disability", "channel": "face_to_face",
+            "first_name": first, "last_name": last,
+            "first_name_key": service.name_key(first), "last_name_key": service.name_key(last),
+            "language": "fi", "status": "active", "service_form": "net", "basis": "reading_disability",
+            "channel": "face_to_face",
         })
         if len(rows) == BATCH:
             db.session.execute(insert(Customer), rows)
@@ -88,7 +92,8 @@ def timed(fn):
 def main():
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None,
-                      "SECRET_KEY": "bench", "IDENTITY_HMAC_KEY": "11" * 32, "IDENTITY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+                      "SECRET_KEY": "bench", "IDENTITY_HMAC_KEY": "11" * 32,
+                      "IDENTITY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
                       # The throttle counts every check, as in production; set high enough never to refuse one.
                       "HETU_LOOKUP_RATE_LIMIT": "1000000 per minute"})
@@ -121,26 +126,31 @@ def main():
     client.post("/login", data={"username": "bench", "password": PASSWORD})
     check_url = f"/registration/units/{mine_ids[0]}/check"
     headers = {"HX-Request": "true"}
-    for code, prefix in zip(codes[:20], prefixes[:20]):  # warm up
+    for code, prefix in zip(codes[:20], prefixes[:20], strict=True):  # warm up
         client.post(check_url, data={"hetu": code})
         client.post("/registration/search", data={"q": prefix}, headers=headers)
     check_ms = [timed(lambda c=c: client.post(check_url, data={"hetu": c})) for c in codes]
-    search_ms = [timed(lambda p=p: client.post("/registration/search", data={"q": p}, headers=headers)) for p in prefixes]
+    search_ms = [timed(lambda p=p: client.post("/registration/search", data={"q": p}, headers=headers))
+                 for p in prefixes]
 
     with app.app_context():
         floor_check = [timed(lambda h=h: db.session.execute(
-            select(Customer.id, Customer.unit_id, Customer.status).where(Customer.hetu_hash == h)).first()) for h in hashes]
-        floor_search = [timed(lambda p=p: db.session.execute(service.search_query(p, mine_ids).limit(50)).all()) for p in prefixes]
+            select(Customer.id, Customer.unit_id, Customer.status).where(Customer.hetu_hash == h)).first())
+                       for h in hashes]
+        floor_search = [timed(lambda p=p: db.session.execute(service.search_query(p, mine_ids).limit(50)).all())
+                        for p in prefixes]
         dialect = db.engine.dialect.name
         db.session.remove()
 
     stack_floor = stack_floor_ms(url, hashes)
     assert all(client.post(check_url, data={"hetu": c}).status_code == 200 for c in codes[:5]), "the check was refused"
 
-    print(json.dumps({"name": "registration.hetu_check_p50_ms", "value": round(statistics.median(check_ms), 3), "unit": "ms",
+    print(json.dumps({"name": "registration.hetu_check_p50_ms", "value": round(statistics.median(check_ms), 3),
+                      "unit": "ms",
                       "stack_floor": round(statistics.median(stack_floor), 3),
                       "ratio_to_stack_floor": round(statistics.median(check_ms) / statistics.median(stack_floor), 2),
-                      "customers": CUSTOMERS, "database": dialect, "includes": "login session, throttle, audit insert, commit"}))
+                      "customers": CUSTOMERS, "database": dialect,
+                      "includes": "login session, throttle, audit insert, commit"}))
     figures = [
         ("registration.hetu_check_p50_ms", statistics.median(check_ms), statistics.median(floor_check)),
         ("registration.name_search_p95_ms", percentile(search_ms, 95), percentile(floor_search, 95)),
@@ -166,7 +176,8 @@ def stack_floor_ms(url, hashes):
     @bare.post("/floor")
     def floor():
         found = bare_db.session.execute(
-            select(customers.c.id, customers.c.unit_id, customers.c.status).where(customers.c.hetu_hash == request.form["h"])
+            select(customers.c.id, customers.c.unit_id, customers.c.status)
+            .where(customers.c.hetu_hash == request.form["h"])
         ).first()
         bare_db.session.execute(insert(audit).values(action="floor", object_type="Customer", at=datetime.now(),
                                                      object_id=str(found.id) if found else None, detail={}))
