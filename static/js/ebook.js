@@ -90,6 +90,19 @@
     });
   }
 
+  // The page shows its fields before its scripts run (a moment, longer on a busy machine): what
+  // is typed meanwhile reaches no listener, and the tariffs, the address and the cost summary
+  // would stay as they were. Once htmx has bound the form, each field changed so far says so.
+  const form = document.getElementById("signup-form");
+  if (form && typeof htmx !== "undefined") {
+    htmx.onLoad(function (elt) {
+      if (elt !== document.body) return;
+      form.querySelectorAll("input, select, textarea").forEach(function (field) {
+        if (Live.edited(field)) field.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    });
+  }
+
   // The 80 mm slip's page is as long as the slip (and its 4 mm margins): a roll printer feeds
   // no blank paper after it. Measured with the slip's own layout (ebook.css), in millimetres.
   const MM = 96 / 25.4;

@@ -11,6 +11,7 @@
 //   Live.socket                  the page's Socket.IO connection (undefined without one)
 //   Live.refresh(event, data)    re-read the regions `event` concerns (null: every region)
 //   Live.refreshRegion(region)   one region reads itself again
+//   Live.edited(field)           the person changed the field from what the page came with
 // Events on <body> (CustomEvent) that page scripts may listen to:
 //   live:<event>        every event the server sends, its data as `detail` (sound, video)
 //   live:connected      the socket is up (again: every region has read itself again)
@@ -23,7 +24,7 @@
 // the server processes is away, or back).
 (function () {
   "use strict";
-  const Live = window.Live = { socket: undefined, refresh: refresh, refreshRegion: refreshRegion };
+  const Live = window.Live = { socket: undefined, refresh: refresh, refreshRegion: refreshRegion, edited: edited };
   if (typeof htmx === "undefined") return;
 
   // ---- morphing that keeps what the person holds ----------------------------------------------
