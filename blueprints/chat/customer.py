@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from limits import parse as parse_limit
 
-from blueprints.chat import queues, ratings, service, staffing, widget
+from blueprints.chat import queues, ratings, service, staffing, video, widget
 from blueprints.chat.forms import JoinForm, QuestionForm, RatingForm
 from blueprints.chat.live import sent_line
 from blueprints.chat.models import ChatQueue, Conversation, ConversationState
@@ -236,6 +236,20 @@ def leave():
     session.pop("chat_customer", None)
     flash(_("You have left the chat."), "info")
     return redirect(url_for("chat_customer.index"))
+
+
+@bp.route("/video/closed", methods=["POST"])
+def video_page_closed():
+    """The customer's page went (closed, reloaded, left) during a video call. Sent as a beacon,
+    which the browser delivers after the page is gone; a socket message sent then may never get
+    out (on a busy machine it did not), and the agent read that the video connection failed."""
+    signal = {"conversation": request.form.get("conversation", type=int), "call": request.form.get("call"),
+              "kind": "end", "reason": "closed"}
+    try:
+        video.signal_from_customer(service.conversation_for_token(session.get("chat_customer")), signal)
+    except video.SignalRefused:
+        return "", 409
+    return "", 204
 
 
 @bp.route("/rating", methods=["POST"])

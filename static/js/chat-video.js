@@ -264,6 +264,21 @@
   // Leaving the page (or the chat) ends the call for the other side too; a page that goes says
   // so ("closed"), so that the agent does not read that the customer pressed End.
   function leave(reason) { if (call) { send("end", reason ? { reason: reason } : {}); hangUp("ended"); } }
-  window.addEventListener("pagehide", function () { leave(side === "customer" ? "closed" : null); });
+  // The customer's page going: a beacon, which the browser still delivers after the page is gone
+  // (a socket message sent now may never get out). The agent's page leaving ends the call as
+  // usual: its socket is the one it signals with, and a desk is rarely closed mid-call.
+  function closedBeacon() {
+    const url = panel().dataset.closedUrl;
+    if (!url || !navigator.sendBeacon) return false;
+    const form = new FormData();
+    form.append("csrf_token", JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "");
+    form.append("conversation", call.conversation);
+    form.append("call", call.id);
+    return navigator.sendBeacon(url, form);
+  }
+  window.addEventListener("pagehide", function () {
+    if (side === "customer" && call && closedBeacon()) { hangUp("ended"); return; }
+    leave(side === "customer" ? "closed" : null);
+  });
   document.body.addEventListener("submit", function (e) { if (e.target.closest(".chat-leave")) leave(null); });
 })();

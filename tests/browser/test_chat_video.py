@@ -31,7 +31,7 @@ def refuse_camera(error_name):
 @pytest.fixture
 def served(app, make_unit, make_user, new_page):
     """Aino at the desk with Toni's chat open (Toni waiting), and Toni's page."""
-    def make(customer_script=None):
+    def make(customer_script=None, customer_setup=None):
         library = make_unit()
         make_user("aino", (Role.CHAT_AGENT, library))
         with app.app_context():
@@ -41,6 +41,8 @@ def served(app, make_unit, make_user, new_page):
         customer = new_page()
         if customer_script:
             customer.add_init_script(customer_script)
+        if customer_setup:
+            customer_setup(customer)
         customer.goto("/chat/customer/")
         customer.get_by_label("Your name").fill("Toni")
         customer.get_by_role("button", name="Join the queue").click()
@@ -126,6 +128,23 @@ def test_the_customer_closing_the_page_is_told_as_such_not_as_ending_the_call(se
     expect(aino.locator("[data-video-status]")).to_have_text(
         "The customer's page was closed or lost its connection, so the video chat has ended.")
     assert aino.evaluate("document.querySelector('[data-video-remote]').srcObject === null")
+
+
+def test_the_customer_closing_the_page_is_told_even_when_its_socket_gets_nothing_more_out(served):
+    """On a busy machine the closing page's last socket message may never leave it."""
+    silent = []
+
+    def customer_socket(ws):
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: None if silent else server.send(message))
+
+    aino, customer = served(customer_setup=lambda page: page.route_web_socket(re.compile("/socket.io/"),
+                                                                              customer_socket))
+    call_going(aino, customer)
+    silent.append(True)
+    customer.close()
+    expect(aino.locator("[data-video-status]")).to_have_text(
+        "The customer's page was closed or lost its connection, so the video chat has ended.")
 
 
 def test_no_second_video_chat_is_offered_while_one_runs(served):

@@ -216,3 +216,21 @@ def test_no_ice_servers_by_default_and_the_setting_reaches_both_pages(app, clien
     expected = '[{"credential": "p", "urls": "turn:turn.example.org", "username": "u"}]'
     assert f"data-ice-servers='{expected}'" in client.get("/chat/customer/").get_data(as_text=True)
     assert f"data-ice-servers='{expected}'" in staff(app, "aino").get("/chat/").get_data(as_text=True)
+
+
+@needs_local_socketio
+def test_the_customers_closing_page_ends_the_call_for_their_own_agent_only(app, call):
+    """A page that goes sends a beacon over HTTP (static/js/chat-video.js): the agent serving
+    that customer hears "end" with the reason "closed"; another browser cannot end it."""
+    s, toni_id, sara_id = call["sockets"], call["toni_id"], call["sara_id"]
+    closed = {"conversation": toni_id, "call": call["call"]}
+    assert call["sara"].post("/chat/customer/video/closed", data=closed).status_code == 409
+    assert call["toni"].post("/chat/customer/video/closed", data=dict(closed, conversation=sara_id)).status_code == 409
+    assert app.test_client().post("/chat/customer/video/closed", data=closed).status_code == 409
+    assert signals(s["aino"]) == [] and signals(s["erja"]) == []
+
+    assert call["toni"].post("/chat/customer/video/closed", data=closed).status_code == 204
+    assert [(x["kind"], x["reason"], x["call"]) for x in signals(s["aino"])] == [("end", "closed", call["call"])]
+    assert signals(s["erja"]) == [] and signals(s["sara"], "/customer") == []
+    [ended] = audited(app, "chat.video_ended")
+    assert ended.detail == {"call": call["call"], "by": "customer", "reason": "closed"}

@@ -160,6 +160,10 @@ ROUTES = {
                                                     "transcript-language": "en"}, status=200),
     # Only a browser whose chat ended (in a queue that asks) answers; this one has none.
     "chat_customer.rating": Access(PUBLIC, method="POST", data=lambda w: {"answer": "yes"}, status=409),
+    # No conversation of this browser is in a call: nothing is relayed.
+    "chat_customer.video_page_closed": Access(PUBLIC, method="POST",
+                                              data=lambda w: {"conversation": w.extra["conversation"], "call": "c1"},
+                                              status=409),
     "chat.admin_queues": Access(ADMIN_ONLY),
     "chat.admin_queue": Access(ADMIN_ONLY, args=lambda w: {"queue_id": w.extra["queue"]}),
 }
