@@ -64,6 +64,8 @@ def test_wijzig_and_klant_afsluiten_with_a_colleagues_overview_following_live(ap
     page.fill("#postcode", "9468 BG")
     page.locator("#postcode").press("Tab")
     expect(page.locator("#street")).to_have_value("Kruisakkers")
+    # The address lookup swaps only the address: the page stays at its own address.
+    expect(page).to_have_url(re.compile(rf"/ebook/customers/{customer_id}/edit$"))
     page.get_by_role("button", name="Opslaan").click()
     expect(page.locator(".overview-grid")).to_contain_text("Dhr. E.B. Testers")
     # The colleague's overview followed without a reload.
