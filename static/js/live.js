@@ -111,7 +111,8 @@
       return;
     }
     // A boosted link goes to another page of the desk: nothing of the old one is kept.
-    swapping = { live: live, boosted: !!e.detail.boosted, elt: elt, morph: morphs(e, elt) };
+    swapping = { live: live, boosted: !!e.detail.boosted, elt: elt, morph: morphs(e, elt),
+                 focus: document.activeElement };
     if (elt && !swapping.boosted && !elt.hasAttribute("data-live-append")) LiveItems.keepShownLines(elt);
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
@@ -138,10 +139,24 @@
       if (target.childElementCount) target.setAttribute("data-opened", "");
       else target.removeAttribute("data-opened");
     }
-    // After the person's own step the page puts the focus where they work next ([autofocus]);
-    // a live refresh never moves it.
+    // After the person's own step the page puts the focus where they work next ([autofocus]),
+    // unless they have put it somewhere themselves since the answer came; a live refresh never
+    // moves it. htmx would focus [autofocus] again when the content settles (20 ms later, more on
+    // a busy machine), out of the field the person had meanwhile clicked into, and their typing
+    // went into another field (a refused "End customer": the reason typed into the date).
     const next = action && target && target.querySelector("[autofocus]");
-    if (next) setTimeout(function () { next.focus(); }, 0);
+    if (target) target.querySelectorAll("[autofocus]").forEach(function (elt) { elt.removeAttribute("autofocus"); });
+    if (next) {
+      const before = swapping.focus;
+      setTimeout(function () {
+        // Where it was: the same element, or its new copy (htmx gives the focus to the element
+        // with the id of the one that had it).
+        const now = document.activeElement;
+        if (!now || now === document.body || now === before || (before && before.id && now.id === before.id)) {
+          next.focus();
+        }
+      }, 0);
+    }
     swapping = null;
   });
 
