@@ -6,11 +6,12 @@ agent or internal chat it concerns, so each desk re-reads only the regions that 
 """
 from flask import render_template
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from blueprints.chat.models import ConversationState
 from common import live
 from common.access import Role
-from extensions import LANGUAGES
+from extensions import LANGUAGES, db
 
 CUSTOMER_NAMESPACE = "/customer"  # the customers' sockets, admitted by the signed token
 
@@ -91,13 +92,27 @@ def announce_left_queue(conversation, source, agent_id=None):
                   agent=agent_id, waiting=_waiting(source.id), kind="state")
 
 
-def rendered_item(template, item, previous, **context):
-    """A new item of a list (a chat's line, a queue's customer) as every reader's page shows it,
-    rendered once in each language (it differs only in the words and the time's format), with
-    the item it follows: a page that shows that one adds it as it is (static/js/live.js), any
-    other page reads what it lacks."""
+def unit_languages(unit_id, also=None):
+    """The languages of the staff of a unit (whose pages hear its events), and `also` (a
+    customer's): what an item is rendered in. Rendering costs about a millisecond a language, a
+    good part of a join; a page in another language (a service admin's) reads the item instead."""
+    from blueprints.accounts.models import RoleAssignment, User  # the accounts' models, read only
+
+    spoken = set(db.session.scalars(
+        select(User.language).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.unit_id == unit_id, User.active).distinct()))
+    if also:
+        spoken.add(also)
+    return [language for language in LANGUAGES if language in spoken]
+
+
+def rendered_item(template, item, previous, languages=LANGUAGES, **context):
+    """A new item of a list (a chat's line, a queue's customer) as its readers' pages show it,
+    rendered once in each of their `languages` (it differs only in the words and the time's
+    format), with the item it follows: a page that shows that one adds it as it is
+    (static/js/live-items.js), any other page (or one in another language) reads what it lacks."""
     html = {}
-    for language in LANGUAGES:
+    for language in languages:
         with force_locale(language):
             html[language] = render_template(template, **context)
     return {"item": item, "previous": previous, "html": html}
@@ -115,7 +130,8 @@ def announce_line(conversation, message, previous, customer_previous):
     staff = [watch_room(conversation.id)]
     if conversation.agent_id is not None:
         staff.append(live.user_room(conversation.agent_id))
-    line = rendered_item("chat/_line.html", message.id, previous, m=message)
+    line = rendered_item("chat/_line.html", message.id, previous, m=message,
+                         languages=unit_languages(conversation.queue.unit_id, also=conversation.language))
     live.announce(CHAT_MESSAGE, room=staff, conversation=conversation.id, queue=conversation.queue_id,
                   agent=conversation.agent_id, **line)
     if message.sender == Sender.NOTE:

@@ -20,7 +20,13 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.dml import UpdateBase
 
 from blueprints.accounts.models import User
-from blueprints.chat.live import announce_chat_changed, announce_left_queue, announce_line, rendered_item
+from blueprints.chat.live import (
+    announce_chat_changed,
+    announce_left_queue,
+    announce_line,
+    rendered_item,
+    unit_languages,
+)
 from blueprints.chat.models import (
     AgentSession,
     ChatMessage,
@@ -213,7 +219,7 @@ def join(queue: ChatQueue, customer_name: str, first_question: str | None = None
                Conversation.id != conversation.id)
         .order_by(Conversation.joined_at.desc(), Conversation.id.desc()).limit(1))
     row = rendered_item("chat/_customer_row.html", conversation.id, previous, c=conversation, queue=queue,
-                        conversation=None)
+                        conversation=None, languages=unit_languages(queue.unit_id))
     # The list's page count, for the pager of every desk of the queue ("Page 1 of 2").
     row["pages"] = Page([], 1, listed_count(queue.id), CUSTOMERS_PAGE_SIZE).pages
     # A join at the end moves nobody's place.

@@ -4,6 +4,7 @@ import re
 import pytest
 
 from blueprints.chat.models import ChatMessage, Conversation, ConversationState
+from common.access import Role
 from extensions import db, socketio
 from tests.chat.conftest import conversation_of, customer_socket, join, log_in_to_service, staff_socket
 from tests.conftest import logged_in, needs_local_socketio
@@ -480,7 +481,11 @@ def test_the_page_lists_each_line_for_reading_on(app, client, desk):
 
 
 @needs_local_socketio
-def test_a_new_line_comes_rendered_in_every_language_after_the_line_before_it(app, client, desk):
+def test_a_new_line_comes_rendered_in_its_readers_languages_after_the_line_before_it(app, client, desk,
+                                                                                     make_user):
+    make_user("stina", (Role.CHAT_AGENT, desk["library"]), language="sv")
+    make_user("nelleke", (Role.CHAT_AGENT, desk["other"]), language="nl")  # another library's
+    client.post("/language", data={"language": "fi"})  # the customer's page in Finnish
     join(client, desk, question="Ensin")
     c = conversation_of(app)
     aino, aino_socket = staff_socket(app, "aino")
@@ -499,7 +504,7 @@ def test_a_new_line_comes_rendered_in_every_language_after_the_line_before_it(ap
     customer = [e["args"][0]["data"] for e in toni_socket.get_received("/customer") if e["name"] == "live"]
     for data in (staff[0], customer[0]):
         assert data["item"] == line and data["previous"] == before
-        assert sorted(data["html"]) == ["en", "fi", "nl", "sv"]
+        assert sorted(data["html"]) == ["en", "fi", "sv"]  # the library's staff's and the customer's
         assert all(f'data-item="{line}"' in html and "Hei &lt;b&gt;kirjasto&lt;/b&gt;" in html
                    for html in data["html"].values())
     aino_socket.disconnect()
@@ -532,7 +537,9 @@ def test_a_join_tells_the_queues_page_count_to_a_pager_that_waits_for_a_second_p
 
 
 @needs_local_socketio
-def test_a_join_brings_the_new_customers_row_after_the_customer_before_them(app, client, desk):
+def test_a_join_brings_the_new_customers_row_after_the_customer_before_them(app, client, desk, make_user):
+    make_user("stina", (Role.CHAT_AGENT, desk["library"]), language="sv")
+    make_user("nelleke", (Role.CHAT_AGENT, desk["other"]), language="nl")  # another library's
     aino, aino_socket = staff_socket(app, "aino")
     join(client, desk, name="Sara")
     sara = conversation_of(app, "Sara")
@@ -543,7 +550,7 @@ def test_a_join_brings_the_new_customers_row_after_the_customer_before_them(app,
     toni = conversation_of(app, "Toni <i>")
     joined = [e["args"][0]["data"] for e in aino_socket.get_received() if e["name"] == "live"][0]
     assert joined["kind"] == "join" and joined["item"] == toni.id and joined["previous"] == sara.id
-    assert sorted(joined["html"]) == ["en", "fi", "nl", "sv"]
+    assert sorted(joined["html"]) == ["en", "sv"]  # rendered in the languages of the library's staff only
     row = joined["html"]["en"]
     assert f'data-item="{toni.id}"' in row and "Toni &lt;i&gt;" in row and ">0 min</span>" in row
     # Its minutes grow in each page (static/js/chat-waits.js), from when the customer joined.
