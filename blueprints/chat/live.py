@@ -94,8 +94,9 @@ def announce_left_queue(conversation, source, agent_id=None):
 
 def unit_languages(unit_id, also=None):
     """The languages of the staff of a unit (whose pages hear its events), and `also` (a
-    customer's): what an item is rendered in. Rendering costs about a millisecond a language, a
-    good part of a join; a page in another language (a service admin's) reads the item instead."""
+    customer's): what an item is rendered in and sent to every desk in. Each language costs
+    rendering time and bytes to every desk; a page in another language (a service admin's)
+    reads the item instead."""
     from blueprints.accounts.models import RoleAssignment, User  # the accounts' models, read only
 
     spoken = set(db.session.scalars(
