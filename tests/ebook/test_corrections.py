@@ -1,6 +1,7 @@
 """A saved customer corrected, ended and deleted; receipt and card by tariff; card numbers and
 formats; salutation; BIC; the national address service; the receipt page without side effects."""
 import json
+import re
 import threading
 from dataclasses import replace
 from datetime import date, timedelta
@@ -411,6 +412,20 @@ def test_the_receipt_names_the_branch_login_address(client, auth, app, branches)
     auth.login("balie")
     receipt = saved(sign_up(client, app, branches)).split('<article class="receipt"')[1]
     assert "www.bibliotheekgieten.nl" in receipt
+
+
+def test_the_dutch_receipt_says_u_to_the_customer_with_and_without_a_login_address(client, auth, app, branches):
+    auth.login("balie")
+    for settings in (None, BranchSettings(unit_id=branches["gieten"], login_url="www.bibliotheekgieten.nl",
+                                          card_formats="branch14")):
+        if settings:
+            with app.app_context():
+                db.session.add(settings)
+                db.session.commit()
+        receipt = saved(sign_up(client, app, branches, surname=f"Klant{bool(settings)}")).split(
+            '<article class="receipt" lang="nl"')[1]
+        assert "Log in op de website van de bibliotheek met uw klantnummer" in receipt
+        assert not re.search(r"\b(je|jouw)\b", receipt, re.IGNORECASE)
 
 
 # --- card numbers ----------------------------------------------------------------------------
