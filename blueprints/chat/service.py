@@ -198,15 +198,18 @@ def join(queue: ChatQueue, customer_name: str, first_question: str | None = None
          language: str | None = None) -> Conversation:
     """A customer joins an open queue under a name; an optional first question becomes the first
     message. `language`, the page's, is the chat's (canned replies are inserted in it)."""
-    if not queue.is_open:
-        raise Refused(_l("This queue is closed."), field="queue")
     # One join at a time in a queue: the customer before the new one is then known for sure. The
     # lock comes before the new rows: each insert holds a key-share lock on the queue's row, and
     # two joins that inserted first would then wait on each other for the row lock (a deadlock).
-    db.session.execute(select(ChatQueue.id).where(ChatQueue.id == queue.id).with_for_update())
+    # The locking read loads the queue too (the write transaction began by expiring it), and
+    # whether it is open is read under the lock.
+    db.session.refresh(queue, with_for_update=True)
+    if not queue.is_open:
+        raise Refused(_l("This queue is closed."), field="queue")
+    # A new chat has no transfers: said here, its row's template does not ask the database.
     conversation = Conversation(queue=queue, token=secrets.token_urlsafe(24),
                                 customer_name=customer_name.strip()[:NAME_MAX_LENGTH],
-                                language=language if language in LANGUAGES else None)
+                                language=language if language in LANGUAGES else None, transfers=[])
     db.session.add(conversation)
     if first_question and first_question.strip():
         conversation.messages.append(ChatMessage(sender=Sender.CUSTOMER, author_name=conversation.customer_name,

@@ -146,3 +146,21 @@ def test_a_transcript_that_cannot_get_the_lock_keeps_the_address_in_the_open_for
     page = answer.get_data(as_text=True)
     assert 'value="toni@example.org"' in page
     assert f'<details id="chat-transcript-{ids["Toni"]}" class="chat-transcript" open>' in page
+
+
+def test_a_join_reads_its_queue_once_under_the_lock_and_asks_nothing_of_a_new_chat(app, desk, in_request):
+    """The join's write transaction begins by expiring what was read before it: the locking read
+    loads the queue again (not a second read before the lock), and the new chat's row is rendered
+    without asking the database for the transfers a new chat cannot have."""
+    queue = db.session.get(ChatQueue, desk["queue"])
+    service.join(queue, "Sara")
+    statements = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        service.join(queue, "Toni")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    queue_reads = [s for s in statements if s.lstrip().startswith("SELECT") and "FROM chat_queue " in s + " "]
+    assert len(queue_reads) == 1
+    assert not [s for s in statements if "chat_queue_transfer" in s]
