@@ -5,9 +5,9 @@ from playwright.sync_api import expect
 from blueprints.chat.models import ChatQueue
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import confirm, wait_until_live
+from tests.browser.conftest import wait_until_live
 from tests.browser.test_chat_desk import agent_page
-from tests.browser.test_chat_reliability import join
+from tests.browser.test_chat_reliability import served_by_aino
 
 
 def requests_of(page):
@@ -24,13 +24,7 @@ def a_served_chat(app, make_unit, make_user, new_page):
         db.session.add(ChatQueue(unit_id=library, name="Neuvonta", is_open=True, waiting_message=""))
         db.session.commit()
     aino = agent_page(new_page, "aino", "Neuvonta")
-    toni = new_page()
-    join(toni, "Toni")
-    aino.get_by_role("link", name="Neuvonta").click()
-    aino.get_by_role("link", name="Toni").click()
-    aino.get_by_role("button", name="Start text chat").click()
-    confirm(aino)
-    expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
+    toni = served_by_aino(aino, new_page)
     wait_until_live(toni)
     return aino, toni
 

@@ -20,6 +20,18 @@ def join(page, name):
     wait_until_live(page)
 
 
+def served_by_aino(aino, new_page, name="Toni"):
+    """A customer joins Neuvonta and Aino, at the desk, starts a text chat with them: their page."""
+    customer = new_page()
+    join(customer, name)
+    aino.get_by_role("link", name="Neuvonta").click()
+    aino.get_by_role("link", name=name).click()
+    aino.get_by_role("button", name="Start text chat").click()
+    confirm(aino)
+    expect(customer.get_by_text("You are chatting with Aino.")).to_be_visible()
+    return customer
+
+
 def test_the_last_agent_is_warned_and_the_waiting_customers_may_leave_a_question(app, make_unit, make_user, new_page):
     library = make_unit()
     make_user("aino", (Role.CHAT_AGENT, library))
@@ -114,13 +126,7 @@ def test_the_agent_emails_the_transcript_and_the_admin_sets_retention(app, make_
     expect(aino.get_by_text("Logged in as Aino")).to_be_visible()
     wait_until_live(aino)
 
-    toni = new_page()
-    join(toni, "Toni")
-    aino.get_by_role("link", name="Neuvonta").click()
-    aino.get_by_role("link", name="Toni").click()
-    aino.get_by_role("button", name="Start text chat").click()
-    confirm(aino)
-    expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
+    toni = served_by_aino(aino, new_page)
 
     aino.get_by_text("Email the transcript").click()  # the summary opens the form, by keyboard too
     aino.get_by_label("Customer's email address").fill("toni@")

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from blueprints.chat.models import ChatMessage, ChatQueue, Conversation, ConversationState
 from common.access import Role
 from extensions import db
-from tests.browser.conftest import assert_accessible, confirm
+from tests.browser.conftest import assert_accessible
 from tests.browser.test_chat_desk import agent_page
-from tests.browser.test_chat_reliability import join
+from tests.browser.test_chat_reliability import served_by_aino
 
 FORGE = """async (url) => {
     const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
@@ -28,13 +28,7 @@ def test_a_colleague_reads_a_served_chat_without_controls_and_forged_requests_ar
         db.session.commit()
     aino = agent_page(new_page, "aino", "Neuvonta")
     erja = agent_page(new_page, "erja", "Neuvonta")
-    toni = new_page()
-    join(toni, "Toni")
-    aino.get_by_role("link", name="Neuvonta").click()
-    aino.get_by_role("link", name="Toni").click()
-    aino.get_by_role("button", name="Start text chat").click()
-    confirm(aino)
-    expect(toni.get_by_text("You are chatting with Aino.")).to_be_visible()
+    toni = served_by_aino(aino, new_page)
     expect(aino.get_by_role("button", name="Release to queue")).to_be_visible()
 
     erja.get_by_role("link", name="Neuvonta").click()
